@@ -1,0 +1,32 @@
+# Two entry points: `make benchmark` (the main job) and `make test`.
+# Each creates .venv if missing and installs everything, torch first as torch==2.13.0
+# (letting pip resolve torch on its own would pull the CUDA build).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.oodcalib-installed
+PRESET ?= quick
+ARGS ?=
+
+.PHONY: install benchmark test lint clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[test,distributed]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+benchmark: $(STAMP)
+	$(BIN)/oodcalib run --preset $(PRESET) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,73 @@
+"""TS: temperature scaling (Guo et al., 2017) with one scalar T > 0 fitted by NLL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from oodcalib.baselines.base import Calibrator, ScanLogits, require_labels, softmax
+
+
+class TemperatureScaling(Calibrator):
+    """Divide all logits by one temperature ``T = exp(log_t) > 0``.
+
+    ``T`` minimises the mean pixel-wise NLL of ``softmax(z / T)`` on the calibration
+    scans (L-BFGS on ``log T``). Dividing by a positive scalar never changes the argmax.
+
+    Args:
+        max_iter: L-BFGS iterations.
+        max_pixels: Pixels subsampled (seeded) from the calibration scans to bound memory;
+            ``None`` uses all.
+        random_state: Seed of the pixel subsample.
+
+    Attributes:
+        temperature_: The fitted temperature.
+        nll_before_: Calibration NLL at ``T = 1``.
+        nll_after_: Calibration NLL at ``temperature_``.
+    """
+
+    name = "ts"
+
+    def __init__(self, max_iter: int = 100, max_pixels: int | None = 2_000_000,
+                 random_state: int = 0):
+        super().__init__(random_state)
+        self.max_iter = max_iter
+        self.max_pixels = max_pixels
+
+    def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> TemperatureScaling:
+        """Fit ``temperature_`` by NLL on the calibration scans' logits."""
+        require_labels(scans)
+        logits = np.concatenate([np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1])
+                                 for s in scans])
+        labels = np.concatenate([s.label.reshape(-1) for s in scans])
+        if self.max_pixels is not None and len(labels) > self.max_pixels:
+            rng = np.random.default_rng(self.random_state)
+            keep = rng.choice(len(labels), self.max_pixels, replace=False)
+            logits, labels = logits[keep], labels[keep]
+        z = torch.as_tensor(logits, dtype=torch.float32)
+        y = torch.as_tensor(labels, dtype=torch.long)
+        log_t = torch.zeros(1, requires_grad=True)
+        optimiser = torch.optim.LBFGS([log_t], lr=0.5, max_iter=self.max_iter,
+                                      line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            optimiser.zero_grad()
+            loss = F.cross_entropy(z / log_t.exp(), y)
+            loss.backward()
+            return loss
+
+        with torch.no_grad():
+            self.nll_before_ = float(F.cross_entropy(z, y))
+        optimiser.step(closure)
+        with torch.no_grad():
+            self.temperature_ = float(log_t.exp())
+            self.nll_after_ = float(F.cross_entropy(z / self.temperature_, y))
+        return self
+
+    def predict_proba(self, scan: ScanLogits, model: torch.nn.Module | None) -> np.ndarray:
+        """``softmax(z / temperature_)``."""
+        self._check_fitted("temperature_")
+        return softmax(scan.logits / self.temperature_)

@@ -1,0 +1,121 @@
+"""Training augmentation: photometric and geometric, batched in torch.
+
+Photometric: brightness, contrast, gamma, additive noise. Geometric: affine, elastic.
+None of these is one of the test corruptions. As in TorchIO, each augmentation first
+samples its parameters from a :class:`torch.Generator` and then applies them
+deterministically, so test-time augmentation (a later calibrator) can reuse
+:func:`photometric` with its own seeded generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class AugmentationConfig:
+    """Ranges of the training augmentation (images are in ``[0, 1]``)."""
+
+    brightness: float = 0.1  #: additive shift ~ U(-b, b)
+    contrast: tuple[float, float] = (0.75, 1.25)  #: factor about the mean
+    gamma: tuple[float, float] = (0.7, 1.5)
+    noise_std: tuple[float, float] = (0.0, 0.05)
+    rotation_deg: float = 20.0
+    scale: tuple[float, float] = (0.85, 1.15)
+    translation: float = 0.08  #: fraction of the image side
+    elastic_prob: float = 0.3
+    elastic_alpha: float = 0.06  #: displacement magnitude (normalised coords)
+    elastic_grid: int = 5  #: control points per side of the smooth displacement
+
+
+def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, generator=generator)
+
+
+def photometric(
+    images: torch.Tensor, generator: torch.Generator, cfg: AugmentationConfig | None = None
+) -> torch.Tensor:
+    """Apply random brightness, contrast, gamma and Gaussian noise per image.
+
+    Args:
+        images: ``(N, 1, H, W)`` tensor in ``[0, 1]``.
+        generator: Source of randomness (seed it for replayable augmentation).
+        cfg: Ranges; defaults to :class:`AugmentationConfig`.
+
+    Returns:
+        Augmented images clipped to ``[0, 1]``.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> out = photometric(torch.full((2, 1, 8, 8), 0.5), g)
+        >>> out.shape, bool(out.min() >= 0), bool(out.max() <= 1)
+        (torch.Size([2, 1, 8, 8]), True, True)
+    """
+    cfg = cfg or AugmentationConfig()
+    n = images.shape[0]
+    shape = (n, 1, 1, 1)
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    contrast = _uniform(n, *cfg.contrast, generator).view(shape)
+    brightness = _uniform(n, -cfg.brightness, cfg.brightness, generator).view(shape)
+    x = ((images - mean) * contrast + mean + brightness).clamp(0, 1)
+    gamma = _uniform(n, *cfg.gamma, generator).view(shape)
+    x = x.clamp_min(1e-6) ** gamma
+    sigma = _uniform(n, *cfg.noise_std, generator).view(shape)
+    noise = torch.randn(images.shape, generator=generator)
+    return (x + sigma * noise).clamp(0, 1)
+
+
+def geometric(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    generator: torch.Generator,
+    cfg: AugmentationConfig | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply one random affine (+ optional elastic) warp to each image/label pair.
+
+    Images are resampled bilinearly, labels by nearest neighbour, with the same grid.
+
+    Args:
+        images: ``(N, 1, H, W)`` float tensor.
+        labels: ``(N, H, W)`` integer tensor.
+        generator: Source of randomness.
+        cfg: Ranges; defaults to :class:`AugmentationConfig`.
+
+    Returns:
+        The warped ``(images, labels)``.
+    """
+    cfg = cfg or AugmentationConfig()
+    n, _, h, w = images.shape
+    angle = torch.deg2rad(_uniform(n, -cfg.rotation_deg, cfg.rotation_deg, generator))
+    scale = _uniform(n, *cfg.scale, generator)
+    shift = _uniform(2 * n, -cfg.translation, cfg.translation, generator).view(n, 2) * 2
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
+    grid = F.affine_grid(theta, [n, 1, h, w], align_corners=False)
+    if cfg.elastic_prob > 0:
+        coarse = torch.randn((n, 2, cfg.elastic_grid, cfg.elastic_grid), generator=generator)
+        field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
+        apply = (torch.rand(n, generator=generator) < cfg.elastic_prob).view(n, 1, 1, 1)
+        grid = grid + cfg.elastic_alpha * field.permute(0, 2, 3, 1) * apply
+    warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="border",
+                           align_corners=False)
+    onehot = labels.unsqueeze(1).float()
+    warped_labels = F.grid_sample(onehot, grid, mode="nearest", padding_mode="zeros",
+                                  align_corners=False)
+    return warped, warped_labels.squeeze(1).round().long()
+
+
+def augment_batch(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    generator: torch.Generator,
+    cfg: AugmentationConfig | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Geometric then photometric augmentation of a training batch."""
+    images, labels = geometric(images, labels, generator, cfg)
+    return photometric(images, generator, cfg), labels

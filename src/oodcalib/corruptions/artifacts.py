@@ -1,0 +1,258 @@
+"""Seeded MRI artifacts: sample parameters, then apply a fixed TorchIO transform.
+
+As in TorchIO, randomness and application are split. :func:`sample_parameters` draws the
+parameters that TorchIO's ``Random*.get_params`` would draw, but from
+``np.random.default_rng(seed)`` instead of torch's global generator, and returns them as
+the JSON-serialisable keyword arguments of the deterministic transform (``tio.Motion``,
+``tio.Ghosting``, ``tio.Spike``, ``tio.BiasField``). :func:`apply_corruption` runs that
+transform, so any corrupted image can be replayed from its recorded parameters.
+
+Recipe (the authors' code, on the whole stack as one 3D volume): min-max normalise each
+slice to ``[0, 1]``, apply the transform, rescale the volume to ``[0, 1]`` (global
+min-max).
+
+Axis convention: a ``(Z, H, W)`` stack becomes the TorchIO tensor ``(1, H, W, Z)`` with an
+identity affine, as a NIfTI short-axis stack read by nibabel. Spatial axes 0, 1, 2 of the
+parameters (ghosting axis, spike positions, rotations and translations) are therefore
+H (rows), W (columns) and Z (slices); translations are in voxels; motion segments k-space
+along Z, as TorchIO does along its last axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torchio as tio
+
+from oodcalib.corruptions.severity import DEFAULT_SEVERITY, check_severity, severity_kwargs
+from oodcalib.datasets.case import Case
+from oodcalib.errors import DataError, lookup
+from oodcalib.seeding import derive_seed
+
+Params = dict[str, Any]
+
+
+def _range(value: float | tuple[float, float]) -> tuple[float, float]:
+    """TorchIO's range convention: ``d`` means ``(-d, d)``."""
+    if isinstance(value, (int, float)):
+        return -float(value), float(value)
+    low, high = value
+    return float(low), float(high)
+
+
+def _sample_bias_field(rng: np.random.Generator, coefficients: float, order: int) -> Params:
+    num = (order + 1) * (order + 2) * (order + 3) // 6  # monomials of degree <= order in 3D
+    return {"coefficients": rng.uniform(*_range(coefficients), size=num).tolist(), "order": order}
+
+
+def _sample_motion(
+    rng: np.random.Generator, degrees: float, translation: float, num_transforms: int
+) -> Params:
+    rotations = rng.uniform(*_range(degrees), size=(num_transforms, 3))
+    shifts = rng.uniform(*_range(translation), size=(num_transforms, 3))
+    step = 1 / (num_transforms + 1)  # evenly spaced times, perturbed by 30 % of a step
+    times = step * np.arange(1, num_transforms + 1) + rng.uniform(
+        -0.3 * step, 0.3 * step, size=num_transforms
+    )
+    return {
+        "degrees": rotations.tolist(),
+        "translation": shifts.tolist(),
+        "times": times.tolist(),
+        "image_interpolation": "linear",
+    }
+
+
+def _sample_ghosting(
+    rng: np.random.Generator,
+    num_ghosts: tuple[int, int],
+    axes: tuple[int, ...],
+    intensity: tuple[float, float],
+    restore: tuple[float, float] | None,
+) -> Params:
+    return {
+        "num_ghosts": int(rng.integers(num_ghosts[0], num_ghosts[1] + 1)),
+        "axis": int(axes[int(rng.integers(len(axes)))]),
+        "intensity": float(rng.uniform(*intensity)),
+        "restore": None if restore is None else float(rng.uniform(*restore)),
+    }
+
+
+def _sample_spike(
+    rng: np.random.Generator, num_spikes: tuple[int, int], intensity: tuple[float, float]
+) -> Params:
+    num = int(rng.integers(num_spikes[0], num_spikes[1] + 1))
+    strength = float(rng.uniform(*_range(intensity)))
+    return {"spikes_positions": rng.random((num, 3)).tolist(), "intensity": strength}
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """One registered artifact: its sampler and TorchIO's deterministic transform."""
+
+    name: str
+    sampler: Callable[..., Params]
+    transform: type[tio.Transform]
+    keys: tuple[str, ...]  # keyword arguments of ``transform`` that the sampler draws
+    array_params: tuple[str, ...] = ()  # those TorchIO needs as numpy arrays
+
+
+#: Canonical order of the artifact domains.
+CORRUPTIONS: tuple[str, ...] = ("bias_field", "motion", "ghosting", "spike")
+
+#: Registry of corruptions, looked up with :func:`oodcalib.errors.lookup`.
+REGISTRY: dict[str, Corruption] = {
+    "bias_field": Corruption(
+        "bias_field", _sample_bias_field, tio.BiasField, ("coefficients", "order")
+    ),
+    "motion": Corruption(
+        "motion",
+        _sample_motion,
+        tio.Motion,
+        ("degrees", "translation", "times", "image_interpolation"),
+        ("degrees", "translation", "times"),
+    ),
+    "ghosting": Corruption(
+        "ghosting", _sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore")
+    ),
+    "spike": Corruption(
+        "spike", _sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",)
+    ),
+}
+
+
+def get_corruption(name: str) -> Corruption:
+    """Registry entry of ``name`` (raises UnknownNameError listing the valid names)."""
+    return lookup(REGISTRY, name, "corruption")
+
+
+def sample_parameters(name: str, severity: int, seed: int) -> Params:
+    """Draw the parameters of one corruption, reproducibly.
+
+    Args:
+        name: Corruption name, one of :data:`CORRUPTIONS`.
+        severity: Level in 1..5 (see :mod:`oodcalib.corruptions.severity`).
+        seed: Seed of ``np.random.default_rng``.
+
+    Returns:
+        JSON-serialisable keyword arguments of the fixed TorchIO transform.
+
+    Example:
+        >>> p = sample_parameters("ghosting", 3, seed=0)
+        >>> sorted(p), 4 <= p["num_ghosts"] <= 10, 0.5 <= p["intensity"] <= 1
+        (['axis', 'intensity', 'num_ghosts', 'restore'], True, True)
+        >>> p == sample_parameters("ghosting", 3, seed=0)
+        True
+    """
+    corruption = get_corruption(name)
+    kwargs = severity_kwargs(corruption.name, severity)
+    return corruption.sampler(np.random.default_rng(seed), **kwargs)
+
+
+def minmax_slices(image: np.ndarray) -> np.ndarray:
+    """Min-max normalise each slice of a ``(Z, H, W)`` stack to ``[0, 1]`` (constant -> 0).
+
+    Example:
+        >>> minmax_slices(np.array([[[1.0, 3.0]], [[5.0, 5.0]]])).tolist()
+        [[[0.0, 1.0]], [[0.0, 0.0]]]
+    """
+    image = np.asarray(image, dtype=np.float64)
+    low = image.min(axis=(1, 2), keepdims=True)
+    span = image.max(axis=(1, 2), keepdims=True) - low
+    out = np.divide(image - low, span, out=np.zeros_like(image), where=span > 0)
+    return out.astype(np.float32)
+
+
+def _rescale(volume: np.ndarray) -> np.ndarray:
+    volume = volume.astype(np.float64)
+    low, span = volume.min(), np.ptp(volume)
+    if span <= 0:
+        return np.zeros(volume.shape, np.float32)
+    return np.clip((volume - low) / span, 0.0, 1.0).astype(np.float32)
+
+
+def _check_stack(image: np.ndarray, where: str) -> None:
+    if image.ndim != 3 or image.size == 0:
+        raise DataError(where, f"image must be a non-empty (Z, H, W) stack, got {image.shape}")
+    if not np.all(np.isfinite(image)):
+        raise DataError(where, "image contains NaN or infinite values")
+
+
+def apply_corruption(image: np.ndarray, name: str, params: Params) -> np.ndarray:
+    """Apply one corruption with fixed parameters to a whole ``(Z, H, W)`` stack.
+
+    Deterministic: the same image and parameters give a bit-identical result.
+
+    Args:
+        image: ``(Z, H, W)`` stack of any float range.
+        name: Corruption name, one of :data:`CORRUPTIONS`.
+        params: Parameters from :func:`sample_parameters` (or their JSON round trip).
+
+    Returns:
+        float32 ``(Z, H, W)`` corrupted stack in ``[0, 1]``.
+
+    Raises:
+        UnknownNameError: If ``name`` is not a corruption.
+        DataError: If ``image`` is not a finite 3D stack.
+        ValueError: If ``params`` does not have the keys the corruption needs.
+
+    Example:
+        >>> x = np.random.default_rng(0).random((2, 8, 8))
+        >>> y = apply_corruption(x, "spike", sample_parameters("spike", 3, seed=1))
+        >>> y.shape, y.dtype, float(y.min()), float(y.max())
+        ((2, 8, 8), dtype('float32'), 0.0, 1.0)
+    """
+    corruption = get_corruption(name)
+    image = np.asarray(image)
+    _check_stack(image, "image")
+    if set(params) != set(corruption.keys):
+        raise ValueError(
+            f"{corruption.name} parameters must have the keys {sorted(corruption.keys)}, "
+            f"got {sorted(params)}"
+        )
+    kwargs = {
+        key: np.asarray(value, dtype=np.float64) if key in corruption.array_params else value
+        for key, value in params.items()
+    }
+    tensor = torch.from_numpy(minmax_slices(image).transpose(1, 2, 0).copy())[None]
+    subject = tio.Subject(image=tio.ScalarImage(tensor=tensor, affine=np.eye(4)))
+    out = corruption.transform(**kwargs, copy=False)(subject)["image"].data
+    return _rescale(out[0].numpy().transpose(2, 0, 1))
+
+
+def corrupt_case(case: Case, name: str, severity: int = DEFAULT_SEVERITY, seed: int = 0) -> Case:
+    """Corrupt one case with parameters seeded by (seed, case id, corruption, severity).
+
+    Args:
+        case: The clean case.
+        name: Corruption name, one of :data:`CORRUPTIONS`.
+        severity: Level in 1..5.
+        seed: Base seed of the benchmark run.
+
+    Returns:
+        A new case with the corrupted image, the same label, ``domain=name`` and
+        ``meta["corruption"] = {"name", "severity", "seed", "derived_seed", "params"}``.
+
+    Example:
+        >>> c = Case("p1", np.random.default_rng(0).random((2, 8, 8)), None, "clean")
+        >>> out = corrupt_case(c, "bias_field")
+        >>> out.domain, out.meta["corruption"]["severity"], out.image.shape
+        ('bias_field', 3, (2, 8, 8))
+    """
+    corruption = get_corruption(name)
+    severity = check_severity(severity)
+    _check_stack(np.asarray(case.image), case.source or case.case_id)
+    derived = derive_seed(seed, case.case_id, corruption.name, severity)
+    params = sample_parameters(corruption.name, severity, derived)
+    image = apply_corruption(case.image, corruption.name, params)
+    record = {
+        "name": corruption.name,
+        "severity": severity,
+        "seed": seed,
+        "derived_seed": derived,
+        "params": params,
+    }
+    return case.with_arrays(image, domain=corruption.name, meta={**case.meta, "corruption": record})

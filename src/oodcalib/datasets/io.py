@@ -1,0 +1,138 @@
+"""File-reading helpers shared by the loaders: every read failure becomes a DataError.
+
+The helpers read whole volumes into memory, check the few things every loader needs
+(a 3D array, finite values, an existing directory, a label stored on the image's voxel
+grid) and raise :class:`~oodcalib.errors.DataError` naming the offending file otherwise.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zlib
+from pathlib import Path
+
+import h5py
+import nibabel as nib
+import numpy as np
+from nibabel.filebasedimages import ImageFileError
+
+from oodcalib.errors import DataError
+
+#: Exceptions that mean "this file cannot be read" (missing, truncated, corrupt, wrong type).
+READ_ERRORS = (OSError, EOFError, ValueError, KeyError, zlib.error, ImageFileError)
+
+#: Identity map of the package's own label codes (1 RV, 2 MYO, 3 LV).
+IDENTITY_LABELS: dict[int, int] = {1: 1, 2: 2, 3: 3}
+
+
+def require_dir(root: str | Path, expected: str) -> Path:
+    """Return ``root`` as a Path, or raise a DataError saying what should be there.
+
+    Args:
+        root: Directory to check.
+        expected: Description of the expected content, for the message.
+
+    Returns:
+        The directory as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> require_dir("/no/such/dir", "NIfTI files")
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.DataError: /no/such/dir: directory not found; expected NIfTI files
+    """
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise DataError(path, f"directory not found; expected {expected}")
+    return path
+
+
+def read_nifti(path: str | Path, *, label: bool = False) -> tuple[np.ndarray, nib.Nifti1Image]:
+    """Read a 3D NIfTI volume and its header.
+
+    Args:
+        path: The ``.nii`` or ``.nii.gz`` file.
+        label: Whether the file is a label map: its raw (integer) codes are returned
+            instead of float32 intensities.
+
+    Returns:
+        ``(array, image)``: the voxel array as stored (a trailing singleton 4th axis is
+        dropped) and the nibabel image, for its affine and zooms.
+
+    Raises:
+        DataError: If the file is missing, unreadable or not 3D.
+    """
+    try:
+        img = nib.load(str(path))
+        if label:
+            array = np.asanyarray(img.dataobj)
+        else:
+            array = img.get_fdata(dtype=np.float32)
+    except READ_ERRORS as err:
+        raise DataError(path, f"cannot read NIfTI file ({type(err).__name__}: {err})") from err
+    if array.ndim == 4 and array.shape[3] == 1:
+        array = array[..., 0]
+    if array.ndim != 3:
+        raise DataError(path, f"expected a 3D volume, got shape {array.shape}")
+    return array, img
+
+
+def read_hdf5(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Read whole datasets ``keys`` from an HDF5 file.
+
+    Raises:
+        DataError: If the file cannot be read or a key is missing.
+    """
+    try:
+        with h5py.File(path, "r") as f:
+            found = sorted(f)
+            data = {k: np.asarray(f[k][()]) for k in keys if k in f}
+    except READ_ERRORS as err:
+        raise DataError(path, f"cannot read HDF5 file ({type(err).__name__}: {err})") from err
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise DataError(path, f"missing HDF5 dataset(s) {missing}; found {found}")
+    return data
+
+
+def check_finite(image: np.ndarray, path: str | Path) -> None:
+    """Raise a DataError naming ``path`` if ``image`` holds NaN or infinite values.
+
+    Example:
+        >>> check_finite(np.array([0.0, np.nan]), "scan.nii.gz")
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.DataError: scan.nii.gz: image contains 1 NaN or infinite values
+    """
+    bad = ~np.isfinite(image)
+    if bad.any():
+        raise DataError(path, f"image contains {int(bad.sum())} NaN or infinite values")
+
+
+def check_label_grid(
+    image: nib.Nifti1Image, label: nib.Nifti1Image, image_path: Path, label_path: Path
+) -> None:
+    """Check that a label map is stored on its image's voxel grid.
+
+    The arrays are used as stored and the label takes the image's geometry: when only
+    the headers disagree (a different affine or orientation), a warning names the label
+    file; a different array shape cannot be repaired and is an error.
+
+    Raises:
+        DataError: If the array shapes differ.
+    """
+    image_shape, label_shape = image.shape[:3], label.shape[:3]
+    if image_shape != label_shape:
+        raise DataError(
+            label_path,
+            f"label shape {label_shape} differs from image shape {image_shape} of {image_path}",
+        )
+    if not np.allclose(image.affine, label.affine, atol=1e-3):
+        warnings.warn(
+            f"{label_path}: label header geometry (orientation "
+            f"{''.join(nib.aff2axcodes(label.affine))}) differs from that of image "
+            f"{image_path.name} ({''.join(nib.aff2axcodes(image.affine))}); the voxel arrays "
+            "have the same shape, so the label is used as stored with the image's geometry",
+            UserWarning,
+            stacklevel=3,
+        )

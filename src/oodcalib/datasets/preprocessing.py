@@ -1,0 +1,101 @@
+"""Preprocessing shared by all sources: resampling, crop/pad and intensity normalisation.
+
+The crop is always centred on the image grid, never on the label, so test cases carry no
+ground-truth information into the network input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from oodcalib.datasets.case import Case
+
+
+def robust_normalise(image: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
+    """Clip a volume to its ``[low, high]`` percentiles and scale it to ``[0, 1]``.
+
+    Args:
+        image: Any-shaped array (one volume).
+        low: Lower percentile.
+        high: Upper percentile.
+
+    Returns:
+        float32 array in ``[0, 1]`` (all zeros for a constant volume).
+
+    Example:
+        >>> x = robust_normalise(np.arange(101, dtype=float), 0, 100)
+        >>> float(x.min()), float(x.max()), float(x[50])
+        (0.0, 1.0, 0.5)
+    """
+    lo, hi = np.percentile(image, [low, high])
+    if hi <= lo:
+        return np.zeros(image.shape, np.float32)
+    return ((np.clip(image, lo, hi) - lo) / (hi - lo)).astype(np.float32)
+
+
+def crop_or_pad(array: np.ndarray, size: int, pad_value: float = 0.0) -> np.ndarray:
+    """Centre-crop or zero-pad the last two axes of ``array`` to ``size x size``.
+
+    Example:
+        >>> crop_or_pad(np.ones((2, 5, 3)), 4).shape
+        (2, 4, 4)
+        >>> crop_or_pad(np.arange(6).reshape(1, 1, 6), 2).tolist()
+        [[[2, 3], [0, 0]]]
+    """
+    out = array
+    for axis in (-2, -1):
+        n = out.shape[axis]
+        if n > size:
+            start = (n - size) // 2
+            out = np.take(out, np.arange(start, start + size), axis=axis)
+        elif n < size:
+            before = (size - n) // 2
+            widths = [(0, 0)] * out.ndim
+            widths[axis] = (before, size - n - before)
+            out = np.pad(out, widths, constant_values=pad_value)
+    return out
+
+
+def resample_inplane(
+    case: Case, target_spacing: float, *, tolerance: float = 0.05
+) -> Case:
+    """Resample a case in-plane to isotropic ``target_spacing`` mm.
+
+    Images use cubic interpolation, labels nearest neighbour. Cases without a known
+    spacing, or within ``tolerance`` (relative) of the target, are returned unchanged.
+
+    Args:
+        case: The case to resample.
+        target_spacing: Desired in-plane pixel size in mm.
+        tolerance: Relative spacing difference below which nothing is done.
+
+    Returns:
+        The resampled case with ``spacing`` updated.
+    """
+    if case.spacing is None:
+        return case
+    zoom = [s / target_spacing for s in case.spacing]
+    if all(abs(z - 1.0) <= tolerance for z in zoom):
+        return case
+    factors = (1.0, *zoom)
+    image = ndimage.zoom(case.image.astype(np.float32), factors, order=3, mode="nearest")
+    label = None
+    if case.label is not None:
+        label = ndimage.zoom(case.label, factors, order=0, mode="nearest").astype(np.uint8)
+    return case.with_arrays(
+        image.astype(np.float32), label, spacing=(target_spacing, target_spacing)
+    )
+
+
+def prepare_case(case: Case, size: int, target_spacing: float | None) -> Case:
+    """Resample (when the spacing is known) and crop/pad a case to ``size x size``.
+
+    Intensities are left raw here; :func:`robust_normalise` is applied just before the
+    network, after any corruption, so every domain passes through the same normalisation.
+    """
+    if target_spacing is not None:
+        case = resample_inplane(case, target_spacing)
+    image = crop_or_pad(case.image, size, pad_value=float(case.image.min()))
+    label = None if case.label is None else crop_or_pad(case.label, size)
+    return case.with_arrays(image.astype(np.float32), label)

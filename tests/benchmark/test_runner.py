@@ -1,0 +1,122 @@
+"""End-to-end runs of the smoke preset: outputs, tidy results, resume, config safety."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oodcalib.benchmark import evaluation, training
+from oodcalib.benchmark.runner import run_benchmark
+from oodcalib.config import build_config
+from oodcalib.errors import OodcalibError
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    config = build_config("smoke")
+    return config, run_dir, run_benchmark(config, run_dir)
+
+
+def test_run_directory_contents(smoke_run):
+    config, run_dir, results = smoke_run
+    for name in ("config.json", "environment.json", "splits.json", "results.csv", "summary.csv"):
+        assert (run_dir / name).exists(), name
+    env = json.loads((run_dir / "environment.json").read_text())
+    assert env["packages"]["torch"] and "git_revision" in env
+    splits = json.loads((run_dir / "splits.json").read_text())
+    assert len(splits["folds"]) == 3
+    for k in range(3):
+        assert (run_dir / f"fold{k}" / "checkpoint.pt").exists()
+        assert (run_dir / f"fold{k}" / "train_log.csv").exists()
+    params = list((run_dir / "corrupted").rglob("*.json"))
+    assert len(params) == 4 * config.data.max_test_cases
+
+
+def test_results_are_tidy_and_complete(smoke_run):
+    config, _, results = smoke_run
+    assert list(results.columns) == ["method", "fold", "repeat", "domain", "case", "metric",
+                                     "value"]
+    assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
+    assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}
+    assert set(results["method"]) == {"uc", "ts"}
+    n_cases = config.data.max_test_cases
+    # methods x folds x repeats x domains x cases x metrics
+    expected = 2 * 3 * config.eval.repeats * 6 * n_cases * 6
+    assert len(results) == expected
+    ece = results[results.metric.isin(["ece", "sce"])]["value"]
+    assert ece.between(0, 1).all()
+    on_disk = pd.read_csv(smoke_run[1] / "results.csv")
+    pd.testing.assert_frame_equal(on_disk, results)
+
+
+def test_ts_and_uc_share_predictions(smoke_run):
+    """Temperature scaling never changes the argmax, so Dice is identical to UC's."""
+    _, _, results = smoke_run
+    dice = results[results.metric == "dice"].pivot_table(
+        index=["fold", "repeat", "domain", "case"], columns="method", values="value")
+    np.testing.assert_allclose(dice["uc"], dice["ts"])
+
+
+def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):
+    config, run_dir, results = smoke_run
+
+    def boom(*args, **kwargs):
+        raise AssertionError("finished work was redone")
+
+    monkeypatch.setattr(training, "validation_dice", boom)
+    monkeypatch.setattr(evaluation, "get_calibrator", boom)
+    again = run_benchmark(config, run_dir)
+    pd.testing.assert_frame_equal(again, results)
+
+
+def test_interrupted_run_recomputes_only_missing_pieces(smoke_run, monkeypatch):
+    config, run_dir, results = smoke_run
+    missing = run_dir / "fold1" / "per_case" / "ts_r1.csv"
+    missing.unlink()
+    calls = []
+    real = evaluation.get_calibrator
+    monkeypatch.setattr(evaluation, "get_calibrator",
+                        lambda name, **kw: calls.append(name) or real(name, **kw))
+    again = run_benchmark(config, run_dir)
+    assert calls == ["ts"]
+    key = ["method", "fold", "repeat", "domain", "case", "metric"]
+    pd.testing.assert_frame_equal(again.sort_values(key).reset_index(drop=True),
+                                  results.sort_values(key).reset_index(drop=True))
+
+
+def test_refuses_a_different_config_in_the_same_directory(smoke_run):
+    config, run_dir, _ = smoke_run
+    other = build_config("smoke", ["train.iterations=7"])
+    with pytest.raises(OodcalibError, match="train.iterations"):
+        run_benchmark(other, run_dir)
+
+
+def test_same_seed_same_numbers(smoke_run, tmp_path):
+    config, _, results = smoke_run
+    small = build_config("smoke", ["eval.repeats=1", "eval.methods=uc"])
+    again = run_benchmark(small, tmp_path)
+    ref = results[(results.method == "uc") & (results.repeat == 0)].reset_index(drop=True)
+    key = ["fold", "domain", "case", "metric"]
+    np.testing.assert_allclose(again.sort_values(key)["value"].to_numpy(),
+                               ref.sort_values(key)["value"].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_bad_data_root_is_explained(tmp_path):
+    config = build_config("smoke", ["data.source=acdc", f"data.root={tmp_path / 'nowhere'}"])
+    with pytest.raises(OodcalibError, match="nowhere"):
+        run_benchmark(config, tmp_path / "run")
+    assert not list((tmp_path / "run").glob("fold*"))
+
+
+def test_real_data_tiny_end_to_end(shared_data, tmp_path):
+    config = build_config("smoke", [
+        "data.source=acdc", f"data.root={shared_data / 'ACDC'}",
+        f"data.lge_root={shared_data / 'MSCMR_LGE'}", "data.train_per_fold=2",
+        "data.size=128", "data.max_test_cases=2", "eval.repeats=1",
+        "eval.corruptions=motion"])
+    results = run_benchmark(config, tmp_path)
+    assert set(results["domain"]) == {"clean", "motion", "lge"}
+    assert results["case"].str.startswith("subject").sum() > 0
+    assert results[results.metric == "ece"]["value"].between(0, 1).all()

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from oodcalib.datasets.case import Case
+from oodcalib.datasets.preprocessing import crop_or_pad, prepare_case, robust_normalise
+
+
+@pytest.mark.parametrize("shape", [(3, 50, 70), (2, 64, 64), (1, 100, 20)])
+def test_crop_or_pad_size_and_centre(shape):
+    x = np.zeros(shape)
+    x[:, shape[1] // 2, shape[2] // 2] = 1
+    out = crop_or_pad(x, 64)
+    assert out.shape == (shape[0], 64, 64)
+    ys, xs = np.nonzero(out[0])
+    assert abs(ys[0] - 32) <= 1 and abs(xs[0] - 32) <= 1
+
+
+def test_crop_ignores_the_label():
+    """The crop window is a function of the image grid only (no ground-truth leakage)."""
+    rng = np.random.default_rng(0)
+    image = rng.random((2, 80, 90)).astype(np.float32)
+    a = np.zeros((2, 80, 90), np.uint8)
+    a[:, 5:10, 5:10] = 1
+    b = np.zeros_like(a)
+    b[:, 60:70, 70:80] = 3
+    ca = prepare_case(Case("a", image, a, "clean"), 48, None)
+    cb = prepare_case(Case("b", image, b, "clean"), 48, None)
+    np.testing.assert_array_equal(ca.image, cb.image)
+
+
+def test_resampling_to_target_spacing():
+    image = np.random.default_rng(0).random((2, 100, 100)).astype(np.float32)
+    label = np.zeros((2, 100, 100), np.uint8)
+    label[:, 40:60, 40:60] = 2
+    case = prepare_case(Case("c", image, label, "lge", spacing=(0.75, 0.75)), 64, 1.5)
+    assert case.spacing == (1.5, 1.5) and case.image.shape == (2, 64, 64)
+    assert set(np.unique(case.label)) == {0, 2}
+    assert abs(int((case.label[0] == 2).sum()) - 100) <= 25  # 20x20 px at half resolution
+
+
+def test_robust_normalise_range_and_outliers():
+    x = np.linspace(0, 1, 10000).reshape(100, 100)
+    x[0, 0] = 1e6
+    y = robust_normalise(x)
+    assert y.min() == 0 and y.max() == 1
+    assert y[50, 50] == pytest.approx(0.5, abs=0.01)
+    assert robust_normalise(np.ones((4, 4))).max() == 0
