@@ -72,7 +72,8 @@ def test_temperature_one_equals_uncalibrated():
 
 def test_sklearn_conventions():
     ts = get_calibrator("ts", max_iter=5, random_state=3)
-    assert ts.get_params() == {"random_state": 3, "max_iter": 5, "max_pixels": 2_000_000}
+    assert ts.get_params() == {"random_state": 3, "max_iter": 5, "max_pixels": 2_000_000,
+                               "bounds": (1e-2, 1e2)}
     with pytest.raises(NotFittedError):
         ts.predict_proba(toy_scans(1, 1.0, 0)[0], None)
     assert ts.fit(toy_scans(1, 2.0, 0), None) is ts
@@ -86,3 +87,13 @@ def test_fit_needs_labels_and_registry_lists_names():
         TemperatureScaling().fit([scan], None)
     with pytest.raises(UnknownNameError, match=", ".join(sorted(CALIBRATORS))):
         get_calibrator("platt")
+
+
+def test_useless_model_hits_the_bound_without_changing_the_argmax():
+    """Labels independent of the logits drive T up; the bound keeps the argmax intact."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 1, size=(2, 4, 32, 32)).astype(np.float16).astype(np.float32)
+    scan = ScanLogits("c", np.zeros((2, 32, 32)), z, rng.integers(0, 4, (2, 32, 32)))
+    ts = TemperatureScaling().fit([scan], None)
+    assert 10 < ts.temperature_ <= 100
+    np.testing.assert_array_equal(ts.predict_proba(scan, None).argmax(1), z.argmax(1))

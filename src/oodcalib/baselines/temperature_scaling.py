@@ -21,6 +21,9 @@ class TemperatureScaling(Calibrator):
         max_iter: L-BFGS iterations.
         max_pixels: Pixels subsampled (seeded) from the calibration scans to bound memory;
             ``None`` uses all.
+        bounds: Allowed range of ``T``. Bounding ``T`` keeps the argmax exactly unchanged
+            in float32: an unbounded fit on a useless model drives ``T`` to ~1e5, where
+            ``z / T`` rounds distinct logits into ties.
         random_state: Seed of the pixel subsample.
 
     Attributes:
@@ -32,10 +35,11 @@ class TemperatureScaling(Calibrator):
     name = "ts"
 
     def __init__(self, max_iter: int = 100, max_pixels: int | None = 2_000_000,
-                 random_state: int = 0):
+                 bounds: tuple[float, float] = (1e-2, 1e2), random_state: int = 0):
         super().__init__(random_state)
         self.max_iter = max_iter
         self.max_pixels = max_pixels
+        self.bounds = bounds
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> TemperatureScaling:
         """Fit ``temperature_`` by NLL on the calibration scans' logits."""
@@ -50,12 +54,13 @@ class TemperatureScaling(Calibrator):
         z = torch.as_tensor(logits, dtype=torch.float32)
         y = torch.as_tensor(labels, dtype=torch.long)
         log_t = torch.zeros(1, requires_grad=True)
+        lo, hi = np.log(self.bounds[0]), np.log(self.bounds[1])
         optimiser = torch.optim.LBFGS([log_t], lr=0.5, max_iter=self.max_iter,
                                       line_search_fn="strong_wolfe")
 
         def closure() -> torch.Tensor:
             optimiser.zero_grad()
-            loss = F.cross_entropy(z / log_t.exp(), y)
+            loss = F.cross_entropy(z / log_t.clamp(lo, hi).exp(), y)
             loss.backward()
             return loss
 
@@ -63,7 +68,7 @@ class TemperatureScaling(Calibrator):
             self.nll_before_ = float(F.cross_entropy(z, y))
         optimiser.step(closure)
         with torch.no_grad():
-            self.temperature_ = float(log_t.exp())
+            self.temperature_ = float(log_t.clamp(lo, hi).exp())
             self.nll_after_ = float(F.cross_entropy(z / self.temperature_, y))
         return self
 
