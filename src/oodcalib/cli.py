@@ -111,6 +111,7 @@ def corrupt(
     size: Annotated[int, typer.Option(help="In-plane crop size.")] = 192,
 ) -> None:
     """Write corrupted NIfTI volumes (and their sampled parameters) for inspection."""
+    from oodcalib.benchmark.domains import load_source_domain
     from oodcalib.corruptions import CORRUPTIONS, get_corruption, write_corrupted_nifti
     from oodcalib.datasets.preprocessing import prepare_case
     from oodcalib.errors import OodcalibError
@@ -119,10 +120,9 @@ def corrupt(
         names = list(corruption or CORRUPTIONS)
         for name in names:
             get_corruption(name)
-        config = _config("paper", data, data_root, None, [f"data.size={size}"], seed)
-        from oodcalib.benchmark.domains import _load_source_domain
-
-        loaded = _load_source_domain(config)[:cases]
+        config = _config("paper", data, data_root, None,
+                         [f"data.size={size}", f"data.phantom_cases={cases}"], seed)
+        loaded = load_source_domain(config)[:cases]
         prepared = [prepare_case(c, size, config.data.spacing) for c in loaded]
         paths = write_corrupted_nifti(prepared, names, severity, seed, out)
     except (OodcalibError, ValueError) as error:

@@ -41,7 +41,8 @@ def normalise(case: Case) -> Case:
     return case.with_arrays(robust_normalise(case.image))
 
 
-def _load_source_domain(config: Config) -> list[Case]:
+def load_source_domain(config: Config) -> list[Case]:
+    """Raw cases of the training domain named by ``config.data.source``."""
     d = config.data
     if d.source == "phantom":
         return load_phantom(d.phantom_cases, seed=config.seed, size=d.size, spacing=d.spacing)
@@ -57,7 +58,8 @@ def _load_source_domain(config: Config) -> list[Case]:
     raise AssertionError("unreachable")
 
 
-def _load_lge(config: Config) -> list[Case]:
+def load_lge(config: Config) -> list[Case]:
+    """Raw cases of the cross-sequence domain: MS-CMRSeg LGE, or the LGE phantom."""
     d = config.data
     if d.lge_root:
         return load_mscmr_lge(d.lge_root)
@@ -76,7 +78,7 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     cached under ``run_dir/corrupted``.
     """
     d = config.data
-    prepared = [prepare_case(c, d.size, d.spacing) for c in _load_source_domain(config)]
+    prepared = [prepare_case(c, d.size, d.spacing) for c in load_source_domain(config)]
     source = {c.case_id: c for c in prepared}
     split_path = run_dir / "splits.json"
     if split_path.exists():
@@ -99,7 +101,7 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
             for case in tqdm(domains[CLEAN], desc=f"corrupt {name}", leave=False)
         ]
     if config.eval.cross_sequence:
-        lge = [prepare_case(c, d.size, d.spacing) for c in _load_lge(config)]
+        lge = [prepare_case(c, d.size, d.spacing) for c in load_lge(config)]
         domains[LGE] = lge[: d.max_test_cases]
     normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
     return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)
