@@ -2,8 +2,9 @@
 
 Each case is drawn from its own generator seeded by ``(seed, contrast, index)``, so cases
 are reproducible bit for bit and independent of how many are generated. The anatomy
-(:mod:`oodcalib.datasets.phantom_anatomy`) is drawn in mm; the acquisition adds
-partial-volume blur, tissue texture, a smooth coil-sensitivity field and Rician noise.
+(sampled in :mod:`oodcalib.datasets.phantom_anatomy`, drawn on the pixel grid in
+:mod:`oodcalib.datasets.phantom_render`) is in mm; the acquisition adds partial-volume
+blur, tissue texture, a smooth coil-sensitivity field and Rician noise.
 
 Two contrasts share the anatomy generator:
 
@@ -19,7 +20,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from oodcalib.datasets.case import Case
-from oodcalib.datasets.phantom_anatomy import TISSUES, render_anatomy, sample_anatomy
+from oodcalib.datasets.phantom_anatomy import sample_anatomy
+from oodcalib.datasets.phantom_render import TISSUES, render_anatomy
 from oodcalib.datasets.validation import validate_case
 from oodcalib.seeding import derive_seed
 
