@@ -130,6 +130,60 @@ def corrupt(
     typer.echo(f"wrote {len(paths)} files under {out}")
 
 
+@app.command()
+def ablate(
+    run_dir: Path,
+    num_aug: Annotated[list[int] | None, typer.Option(
+        "--num-aug", help="Test-time passes N_A to compare (repeat the option, or list them "
+        "after one --num-aug).")] = None,
+    components: Annotated[bool, typer.Option(
+        "--components", help="Switch Proposed's susceptibility / shape-prior inputs off.")]
+    = False,
+) -> None:
+    """Ablate a finished run (paper Table 2), reusing its models, fits and cached passes."""
+    from oodcalib.benchmark.ablation import run_ablation
+    from oodcalib.errors import OodcalibError
+
+    if not num_aug and not components:
+        _fail(ValueError("choose --num-aug N [N ...] and/or --components"))
+    try:
+        kinds = [("num_aug", num_aug)] if num_aug else []
+        kinds += [("components", None)] if components else []
+        for kind, values in kinds:
+            run_ablation(run_dir, kind, values)
+            table = run_dir / "ablation" / kind / "table.md"
+            typer.echo(table.read_text())
+            typer.echo(f"wrote {table} and {table.with_suffix('.csv')}")
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+
+
+@app.command()
+def figures(
+    run_dir: Path,
+    case: Annotated[str, typer.Option(help="Test case id (see results.csv).")],
+    domain: Annotated[str, typer.Option(help="clean, bias_field, motion, ghosting, spike, lge.")],
+    fold: Annotated[int, typer.Option(help="Fold whose models are used.")] = 0,
+    repeat: Annotated[int, typer.Option(help="Calibrator repeat.")] = 0,
+    method: Annotated[list[str] | None, typer.Option(help="Method(s); all if unset.")] = None,
+    slice_index: Annotated[int | None, typer.Option(
+        "--slice", help="Slice of the entropy/error figure (default: largest heart).")] = None,
+) -> None:
+    """Reliability diagrams, confidence histograms and entropy-vs-error maps of one case."""
+    from oodcalib.benchmark.case_view import case_probabilities
+    from oodcalib.benchmark.figures import case_figures
+    from oodcalib.errors import OodcalibError
+
+    try:
+        scan, probs = case_probabilities(run_dir, case, domain, fold, repeat, method)
+        paths = case_figures(probs, scan.image, scan.label, run_dir / "figures",
+                             f"{domain}_{case}_fold{fold}_r{repeat}", slice_index)
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+    for path in paths:
+        typer.echo(f"wrote {path}")
+
+
 @app.command(name="list")
 def list_names() -> None:
     """List presets, data sources, methods, corruptions and losses."""
@@ -143,6 +197,36 @@ def list_names() -> None:
                          ("methods", CALIBRATORS), ("corruptions", CORRUPTIONS),
                          ("losses", LOSSES)]:
         typer.echo(f"{title}: {', '.join(names)}")
+
+
+@app.command()
+def leaderboard(
+    run_dir: Path,
+    reference: Annotated[str, typer.Option(help="Method the others are tested against.")]
+    = "lts",
+    metric: Annotated[list[str] | None, typer.Option(
+        help="Metric(s): repeat the option or comma-separate; ece, sce, dice if unset.")]
+    = None,
+    test: Annotated[str, typer.Option(help="Paired test: wilcoxon or ttest.")] = "wilcoxon",
+    holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")]
+    = False,
+    out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")]
+    = None,
+) -> None:
+    """Test every method against a reference; write the leaderboard CSV and Markdown."""
+    from oodcalib.benchmark.leaderboard import output_paths, write_leaderboard
+    from oodcalib.errors import OodcalibError
+
+    metrics = [m.strip() for value in metric or ["ece,sce,dice"] for m in value.split(",")
+               if m.strip()]
+    try:
+        csv_path, md_path = write_leaderboard(run_dir, reference, metrics, test,
+                                              "holm" if holm else None, out)
+    except OodcalibError as error:
+        _fail(error)
+    typer.echo(md_path.read_text(encoding="utf-8"))
+    for path in output_paths(csv_path):
+        typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -65,7 +65,9 @@ class TrainConfig:
 class EvalConfig:
     """Test domains, calibrators and metrics."""
 
-    methods: list[str] = field(default_factory=lambda: ["uc", "ts"])
+    methods: list[str] = field(
+        default_factory=lambda: ["uc", "ts", "lts", "alea", "proposed"]
+    )
     corruptions: list[str] = field(
         default_factory=lambda: ["bias_field", "motion", "ghosting", "spike"]
     )
@@ -74,6 +76,23 @@ class EvalConfig:
     repeats: int = 3
     n_bins: int = 10
     roi_size: int = 10
+    num_aug: int = 180  #: augmented passes N_A at test time (Alea., Proposed)
+    ablation_num_aug: list[int] = field(default_factory=lambda: [15, 45, 90, 180])
+
+
+@dataclass
+class CalibConfig:
+    """Hyperparameters of the learned calibrators (LTS, Proposed); ``None``: their default.
+
+    Each calibrator receives the ones its ``__init__`` accepts.
+    """
+
+    iterations: int = 2000
+    batch_size: int = 8
+    lr: float | None = None  #: None: LTS 1e-4, Proposed 1e-3 (the reference's)
+    crop: int | None = None  #: random training crops (None: whole slices)
+    width: int = 16
+    train_copies: int = 6  #: fresh augmented copies per slice and iteration (Proposed)
 
 
 @dataclass
@@ -88,6 +107,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    calib: CalibConfig = field(default_factory=CalibConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the whole config."""
@@ -130,6 +150,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train.batch_size": 4,
         "train.val_every": 3,
         "eval.repeats": 2,
+        "eval.num_aug": 2,
+        "eval.ablation_num_aug": [1, 2],
+        "calib.iterations": 2,
+        "calib.batch_size": 2,
+        "calib.crop": 32,
+        "calib.width": 4,
+        "calib.train_copies": 2,
     },
     "quick": {
         "data.size": 160,
@@ -138,6 +165,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train.iterations": 1500,
         "train.batch_size": 8,
         "train.val_every": 150,
+        "eval.num_aug": 10,
+        "eval.ablation_num_aug": [2, 5, 10],
+        "calib.iterations": 150,
+        "calib.batch_size": 4,
+        "calib.lr": 1e-3,
+        "calib.crop": 96,
+        "calib.width": 8,
+        "calib.train_copies": 4,
     },
     "paper": {},
 }

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from oodcalib.baselines import SusceptibilityShapePrior
 from oodcalib.benchmark import evaluation, training
 from oodcalib.benchmark.runner import run_benchmark
 from oodcalib.config import build_config
@@ -40,10 +41,10 @@ def test_results_are_tidy_and_complete(smoke_run):
                                      "value"]
     assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
     assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}
-    assert set(results["method"]) == {"uc", "ts"}
+    assert set(results["method"]) == {"uc", "ts", "lts", "alea", "proposed"}
     n_cases = config.data.max_test_cases
     # methods x folds x repeats x domains x cases x metrics
-    expected = 2 * 3 * config.eval.repeats * 6 * n_cases * 6
+    expected = 5 * 3 * config.eval.repeats * 6 * n_cases * 6
     assert len(results) == expected
     ece = results[results.metric.isin(["ece", "sce"])]["value"]
     assert ece.between(0, 1).all()
@@ -51,12 +52,30 @@ def test_results_are_tidy_and_complete(smoke_run):
     pd.testing.assert_frame_equal(on_disk, results)
 
 
-def test_ts_and_uc_share_predictions(smoke_run):
-    """Temperature scaling never changes the argmax, so Dice is identical to UC's."""
+def test_temperature_methods_share_predictions(smoke_run):
+    """TS, LTS and Proposed never change the argmax, so their Dice is identical to UC's."""
     _, _, results = smoke_run
     dice = results[results.metric == "dice"].pivot_table(
         index=["fold", "repeat", "domain", "case"], columns="method", values="value")
-    np.testing.assert_allclose(dice["uc"], dice["ts"])
+    for method in ("ts", "lts", "proposed"):
+        np.testing.assert_allclose(dice["uc"], dice[method], err_msg=method)
+
+
+def test_augmented_passes_are_computed_once_and_shared(smoke_run):
+    """Alea., Proposed and every repeat reuse one set of N_A passes per scan."""
+    config, run_dir, _ = smoke_run
+    for k in range(3):
+        fold = run_dir / f"fold{k}"
+        counts = json.loads((fold / "forward_passes.json").read_text())
+        slices = sum(np.load(f, mmap_mode="r").shape[0] for f in (fold / "logits").rglob("*.npy"))
+        assert counts["logits"] == slices
+        assert counts["passes"] == config.eval.num_aug * slices
+        per_fit = config.calib.iterations * config.calib.batch_size
+        assert counts["fit:lts"] == config.eval.repeats * per_fit
+        # shape prior: one pass per slice; calibration net: 1 + train_copies
+        assert counts["fit:proposed"] == config.eval.repeats * per_fit * (
+            2 + config.calib.train_copies)
+        assert len(list((fold / "calibrators").glob("*.pt"))) == 5 * config.eval.repeats
 
 
 def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):
@@ -66,21 +85,31 @@ def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):
         raise AssertionError("finished work was redone")
 
     monkeypatch.setattr(training, "validation_dice", boom)
-    monkeypatch.setattr(evaluation, "get_calibrator", boom)
+    monkeypatch.setattr(evaluation.Fold, "evaluate", boom)
     again = run_benchmark(config, run_dir)
     pd.testing.assert_frame_equal(again, results)
 
 
 def test_interrupted_run_recomputes_only_missing_pieces(smoke_run, monkeypatch):
     config, run_dir, results = smoke_run
-    missing = run_dir / "fold1" / "per_case" / "ts_r1.csv"
-    missing.unlink()
+    (run_dir / "fold1" / "per_case" / "ts_r1.csv").unlink()
+    (run_dir / "fold1" / "calibrators" / "ts_r1.pt").unlink()
+    (run_dir / "fold2" / "per_case" / "proposed_r0.csv").unlink()  # its fit is kept
     calls = []
-    real = evaluation.get_calibrator
-    monkeypatch.setattr(evaluation, "get_calibrator",
-                        lambda name, **kw: calls.append(name) or real(name, **kw))
+    real = evaluation.Fold.evaluate
+    monkeypatch.setattr(evaluation.Fold, "evaluate", lambda self, cal, label, repeat, d:
+                        calls.append((self.index, label, repeat)) or real(self, cal, label,
+                                                                          repeat, d))
+    fits = []
+    real_fit = SusceptibilityShapePrior.fit
+    monkeypatch.setattr(SusceptibilityShapePrior, "fit",
+                        lambda self, *a: fits.append(1) or real_fit(self, *a))
+    before = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
     again = run_benchmark(config, run_dir)
-    assert calls == ["ts"]
+    assert calls == [(1, "ts", 1), (2, "proposed", 0)]
+    assert fits == []  # the saved Proposed fit was reloaded, not refitted
+    after = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
+    assert after == before  # its passes came from the cache
     key = ["method", "fold", "repeat", "domain", "case", "metric"]
     pd.testing.assert_frame_equal(again.sort_values(key).reset_index(drop=True),
                                   results.sort_values(key).reset_index(drop=True))

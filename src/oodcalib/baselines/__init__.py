@@ -1,12 +1,16 @@
 """Every calibrator of the benchmark, behind one interface (:class:`Calibrator`).
 
 Methods are looked up by name in :data:`CALIBRATORS`; add your own with
-``CALIBRATORS["mine"] = MyCalibrator`` (a :class:`Calibrator` subclass).
+``CALIBRATORS["mine"] = MyCalibrator`` (a :class:`Calibrator` subclass), or name it on the
+command line as ``package.module:ClassName``.
 """
 
 from __future__ import annotations
 
+from oodcalib.baselines.aleatoric import Aleatoric
 from oodcalib.baselines.base import Calibrator, NotFittedError, ScanLogits, softmax
+from oodcalib.baselines.local_temperature_scaling import LocalTemperatureScaling
+from oodcalib.baselines.susceptibility_shape_prior import SusceptibilityShapePrior
 from oodcalib.baselines.temperature_scaling import TemperatureScaling
 from oodcalib.baselines.uncalibrated import Uncalibrated
 from oodcalib.errors import lookup
@@ -15,10 +19,14 @@ from oodcalib.errors import lookup
 CALIBRATORS: dict[str, type[Calibrator]] = {
     "uc": Uncalibrated,
     "ts": TemperatureScaling,
+    "lts": LocalTemperatureScaling,
+    "alea": Aleatoric,
+    "proposed": SusceptibilityShapePrior,
 }
 
-#: Display names used in tables.
-DISPLAY_NAMES: dict[str, str] = {"uc": "UC", "ts": "TS"}
+#: Display names used in tables (the paper's).
+DISPLAY_NAMES: dict[str, str] = {"uc": "UC", "ts": "TS", "lts": "LTS", "alea": "Alea.",
+                                 "proposed": "Proposed"}
 
 
 def get_calibrator(name: str, **hyperparameters) -> Calibrator:
@@ -34,9 +42,12 @@ def get_calibrator(name: str, **hyperparameters) -> Calibrator:
 __all__ = [
     "CALIBRATORS",
     "DISPLAY_NAMES",
+    "Aleatoric",
     "Calibrator",
+    "LocalTemperatureScaling",
     "NotFittedError",
     "ScanLogits",
+    "SusceptibilityShapePrior",
     "TemperatureScaling",
     "Uncalibrated",
     "get_calibrator",

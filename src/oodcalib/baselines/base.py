@@ -10,7 +10,7 @@ probabilities.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,12 +28,17 @@ class ScanLogits:
         image: ``(Z, H, W)`` normalised network input.
         logits: ``(Z, C, H, W)`` logits of the frozen segmentation network.
         label: ``(Z, H, W)`` labels; present for calibration scans only.
+        passes: Optional source of cached augmented passes: ``passes(n)`` returns the
+            mean and spread of the softmax over the first ``n`` passes (see
+            :mod:`~oodcalib.baselines.susceptibility`). The benchmark sets it so that
+            every method reuses the same passes.
     """
 
     case_id: str
     image: np.ndarray
     logits: np.ndarray
     label: np.ndarray | None = None
+    passes: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class NotFittedError(OodcalibError, RuntimeError):
@@ -61,6 +66,15 @@ class Calibrator(ABC):
     @abstractmethod
     def predict_proba(self, scan: ScanLogits, model: torch.nn.Module) -> np.ndarray:
         """Return ``(Z, C, H, W)`` calibrated probabilities of one scan."""
+
+    def set_params(self, **params) -> Calibrator:
+        """Change hyperparameters (e.g. the test-time ``num_aug`` of a fitted model)."""
+        for key, value in params.items():
+            if key not in self.get_params():
+                raise OodcalibError(f"{type(self).__name__} has no hyperparameter {key!r}; "
+                                    f"valid: {', '.join(self.get_params())}")
+            setattr(self, key, value)
+        return self
 
     def get_params(self) -> dict:
         """Hyperparameters given to ``__init__`` (for provenance)."""

@@ -1,0 +1,123 @@
+"""Proposed: the paper's susceptibility + shape-prior calibrator.
+
+Three pieces, trained one after the other on the calibration patients:
+
+1. **Susceptibility** (no training): mean and spread of the softmax over ``N_A``
+   photometrically augmented passes through the frozen segmentation net
+   (:mod:`~oodcalib.baselines.susceptibility`); ``train_copies`` fresh copies per slice and
+   iteration during training.
+2. **Shape prior** ``s``: a denoising autoencoder, a small U-Net with dropout in its encoder,
+   trained by cross-entropy from the logits ``z`` to the ground truth, then frozen. Its
+   input to the calibration net is the residual ``softmax(s(z)) - softmax(z)``.
+3. **Calibration net** ``g`` (:class:`~oodcalib.baselines.networks.CalibrationNet`):
+   branches for image, logits, mean, spread and residual; a positive temperature per
+   pixel, shared by all classes; trained by NLL of ``softmax(z / T)``.
+
+``susceptibility=False`` or ``shape_prior=False`` drop the corresponding branches (the
+component ablation, paper Table 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from oodcalib.baselines.base import ScanLogits
+from oodcalib.baselines.calibration_sampler import CalibrationBatch, CalibrationSampler
+from oodcalib.baselines.learned_temperature import LearnedTemperature, train_network
+from oodcalib.baselines.networks import CalibrationNet
+from oodcalib.baselines.susceptibility import susceptibility
+from oodcalib.benchmark.unet import UNet
+
+
+class SusceptibilityShapePrior(LearnedTemperature):
+    """The paper's calibrator; see the module docstring.
+
+    Args:
+        num_aug: Augmented passes ``N_A`` at test time (180 in the paper).
+        train_copies: Fresh augmented copies per slice and training iteration (6).
+        susceptibility: Use the mean and spread maps.
+        shape_prior: Use the shape-prior residual.
+        shape_width: Base width of the shape-prior U-Net (8).
+        shape_dropout: Encoder dropout of the shape prior (0.5).
+        tta_seed: Seed of the test-time passes when no cache is attached to the scan.
+        iterations, batch_size, lr, crop, width, augment, random_state: As in
+            :class:`~oodcalib.baselines.learned_temperature.LearnedTemperature`; both
+            ``s`` and ``g`` train for ``iterations`` steps.
+
+    Attributes:
+        shape_prior_: The frozen shape-prior U-Net (if ``shape_prior``).
+        shape_loss_curve_: Its training cross-entropy per step.
+        net_, loss_curve_, nll_before_, nll_after_: As in the base class.
+    """
+
+    name = "proposed"
+
+    def __init__(self, num_aug: int = 180, train_copies: int = 6, susceptibility: bool = True,
+                 shape_prior: bool = True, shape_width: int = 8, shape_dropout: float = 0.5,
+                 tta_seed: int = 0, iterations: int = 2000, batch_size: int = 8,
+                 lr: float = 1e-3, crop: int | None = None, width: int = 16,
+                 augment: bool = True, random_state: int = 0):
+        super().__init__(iterations, batch_size, lr, crop, width, augment, random_state)
+        self.num_aug, self.train_copies = num_aug, train_copies
+        self.susceptibility, self.shape_prior = susceptibility, shape_prior
+        self.shape_width, self.shape_dropout, self.tta_seed = shape_width, shape_dropout, tta_seed
+
+    @property
+    def copies_needed(self) -> int:  # type: ignore[override]
+        """Copies the training batches need (none without the susceptibility branch)."""
+        return self.train_copies if self.susceptibility else 0
+
+    def _prepare(self, scans: Sequence[ScanLogits], model: torch.nn.Module,
+                 generator: torch.Generator) -> None:
+        if not self.shape_prior:
+            return
+        classes = scans[0].logits.shape[1]
+        self.shape_prior_ = UNet(classes, classes, width=self.shape_width, depth=3,
+                                 dropout=self.shape_dropout)
+        sampler = CalibrationSampler(scans, model, self.batch_size, generator, self.crop,
+                                     0, self.augment)
+        self.shape_loss_curve_ = train_network(
+            self.shape_prior_, sampler, self.iterations, self.lr,
+            lambda b: F.cross_entropy(self.shape_prior_(b.logits), b.label))
+        self.shape_prior_.eval().requires_grad_(False)
+
+    def _branches(self, classes: int) -> dict[str, int]:
+        branches = {"image": 1, "logits": classes}
+        if self.susceptibility:
+            branches |= {"mean": classes, "spread": classes}
+        if self.shape_prior:
+            branches["residual"] = classes
+        return branches
+
+    def _build(self, num_classes: int) -> torch.nn.Module:
+        return CalibrationNet(self._branches(num_classes), self.width)
+
+    def _temperature(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.net_(inputs)
+
+    def _residual(self, logits: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return torch.softmax(self.shape_prior_(logits), 1) - torch.softmax(logits, 1)
+
+    def _batch_inputs(self, batch: CalibrationBatch) -> dict[str, torch.Tensor]:
+        inputs = {"image": batch.image, "logits": batch.logits}
+        if self.susceptibility:
+            inputs |= {"mean": batch.mean, "spread": batch.spread}
+        if self.shape_prior:
+            inputs["residual"] = self._residual(batch.logits)
+        return inputs
+
+    def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
+                     logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        inputs = {"image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
+                  "logits": logits}
+        if self.susceptibility:
+            mean, spread = susceptibility(scan, model, self.num_aug, self.tta_seed)
+            inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
+        if self.shape_prior:
+            inputs["residual"] = torch.cat([self._residual(logits[i : i + 8])
+                                            for i in range(0, logits.shape[0], 8)])
+        return inputs

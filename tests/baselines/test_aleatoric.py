@@ -1,0 +1,68 @@
+"""Alea.: the mean softmax over test-time passes; nothing fitted, no dependence on the repeat."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oodcalib.baselines import Aleatoric, NotFittedError, get_calibrator
+from oodcalib.baselines.susceptibility import susceptibility
+from oodcalib.errors import OodcalibError
+from oodcalib.seeding import derive_seed
+from tests.baselines.test_calibration_sampler import Scaled, tiny_unet, toy_model_scans
+from tests.baselines.test_susceptibility import Exploding, RecordingPasses, passes_by_hand
+
+
+@pytest.fixture(scope="module")
+def setup():
+    model = Scaled(tiny_unet(), 12.0)
+    return model, toy_model_scans(tiny_unet(), 4.0, 2, seed=3)
+
+
+def test_predict_before_fit_raises(setup):
+    model, scans = setup
+    with pytest.raises(NotFittedError, match="Aleatoric is not fitted"):
+        Aleatoric(num_aug=2).predict_proba(scans[0], model)
+
+
+@pytest.mark.parametrize("num_aug", [1, 4])
+@pytest.mark.parametrize("tta_seed", [0, 7])
+def test_prediction_is_the_mean_over_passes(setup, num_aug, tta_seed):
+    model, scans = setup
+    alea = get_calibrator("alea", num_aug=num_aug, tta_seed=tta_seed).fit(scans[:1], model)
+    assert alea.n_calibration_scans_ == 1
+    scan = scans[1]
+    p = alea.predict_proba(scan, model)
+    np.testing.assert_array_equal(p, susceptibility(scan, model, num_aug, tta_seed)[0])
+    by_hand = passes_by_hand(model, scan.image, num_aug, derive_seed(tta_seed, scan.case_id))
+    np.testing.assert_allclose(p, by_hand.mean(0), atol=2e-5)
+    assert p.shape == scan.logits.shape
+    np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+
+
+def test_identical_across_random_states_but_not_tta_seeds(setup):
+    model, scans = setup
+    a, b, c = (Aleatoric(num_aug=3, tta_seed=t, random_state=r).fit(scans, model)
+               for t, r in [(0, 0), (0, 9), (1, 0)])
+    np.testing.assert_array_equal(a.predict_proba(scans[0], model),
+                                  b.predict_proba(scans[0], model))
+    assert not np.allclose(a.predict_proba(scans[0], model), c.predict_proba(scans[0], model))
+
+
+def test_uses_the_cached_passes_and_follows_set_params(setup):
+    _, scans = setup
+    scan = scans[0]
+    scan = type(scan)(scan.case_id, scan.image, scan.logits, passes=RecordingPasses(
+        scan.logits.shape))
+    alea = Aleatoric(num_aug=180).fit([], None)
+    assert (alea.predict_proba(scan, Exploding()) == 180).all()
+    assert alea.set_params(num_aug=15) is alea and alea.num_aug == 15
+    assert (alea.predict_proba(scan, Exploding()) == 15).all()
+    assert scan.passes.calls == [180, 15]
+
+
+def test_unknown_hyperparameter_lists_the_valid_ones():
+    with pytest.raises(OodcalibError, match="no hyperparameter 'n_aug'; valid: ") as info:
+        Aleatoric().set_params(n_aug=3)
+    for name in ("num_aug", "tta_seed", "random_state"):
+        assert name in str(info.value)

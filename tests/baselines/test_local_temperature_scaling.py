@@ -1,0 +1,144 @@
+"""LTS: identity when untrained, argmax-preserving, and it undoes a toy's overconfidence."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from oodcalib.baselines import (
+    LocalTemperatureScaling,
+    NotFittedError,
+    TemperatureScaling,
+    Uncalibrated,
+    get_calibrator,
+    softmax,
+)
+from oodcalib.baselines.networks import MAX_TEMPERATURE
+from oodcalib.errors import OodcalibError
+from tests.baselines.test_calibration_sampler import (
+    TRUE_GAIN,
+    Scaled,
+    held_out_nll,
+    tiny_unet,
+    toy_model_scans,
+)
+
+OVERCONFIDENCE = 4.0
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """``(model, calibration scans, held-out scans)``: logits 4x too confident."""
+    base = tiny_unet()
+    model = Scaled(base, OVERCONFIDENCE * TRUE_GAIN)
+    return (model, toy_model_scans(base, OVERCONFIDENCE, 3, seed=0),
+            toy_model_scans(base, OVERCONFIDENCE, 2, seed=1))
+
+
+def fit_lts(toy, **kwargs) -> LocalTemperatureScaling:
+    # lr 1e-2 instead of the reference 1e-4 so that 40 steps suffice.
+    params = dict(iterations=40, batch_size=4, lr=1e-2, width=4) | kwargs
+    return LocalTemperatureScaling(**params).fit(toy[1], toy[0])
+
+
+def test_untrained_lts_and_ts_at_one_equal_uncalibrated(toy):
+    model, scans, held = toy
+    lts = fit_lts(toy, iterations=0)
+    ts = TemperatureScaling()
+    ts.temperature_ = 1.0
+    uc = Uncalibrated().fit([], None)
+    for scan in held:
+        expected = uc.predict_proba(scan, model)
+        assert (lts.temperature_map(scan, model) == 1).all()
+        np.testing.assert_array_equal(lts.predict_proba(scan, model), expected)
+        np.testing.assert_array_equal(ts.predict_proba(scan, model), expected)
+    assert lts.nll_after_ == pytest.approx(lts.nll_before_, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("crop", [None, 8])
+def test_fitted_lts_keeps_the_argmax_and_gives_probabilities(toy, seed, crop):
+    model, _, held = toy
+    lts = fit_lts(toy, iterations=20, crop=crop, random_state=seed)
+    assert len(lts.loss_curve_) == 20
+    for scan in held:
+        p, t = lts.predict_proba(scan, model), lts.temperature_map(scan, model)
+        assert p.shape == scan.logits.shape and t.shape == (len(scan.image), 1, 16, 16)
+        assert np.isfinite(t).all() and t.min() > 0 and t.max() <= MAX_TEMPERATURE
+        assert not (t == 1).all()
+        np.testing.assert_array_equal(p.argmax(1), scan.logits.argmax(1))
+        np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("augment", [False, True])
+@pytest.mark.parametrize("seed", range(2))
+def test_fitting_undoes_overconfidence(toy, augment, seed):
+    """Held-out NLL falls well below UC's, to near the oracle ``softmax(z / 4)``.
+
+    With ``augment=True`` the labels are warped, not redrawn, and the photometric change
+    alters the logits but not the labels, so the fit is slightly less tight (T above 4).
+    """
+    model, _, held = toy
+    lts = fit_lts(toy, augment=augment, random_state=seed)
+    uc = held_out_nll(Uncalibrated(), held, model)
+    oracle = TemperatureScaling()
+    oracle.temperature_ = OVERCONFIDENCE
+    best = held_out_nll(oracle, held, model)
+    assert best < uc - 0.3  # the toy is really miscalibrated
+    assert held_out_nll(lts, held, model) < best + 0.1
+    assert lts.nll_after_ < lts.nll_before_ - 0.3
+    assert 2.5 < float(np.median(lts.temperature_map(held[0], model))) < 8
+
+
+def test_fitting_is_reproducible_and_seeded(toy):
+    model, _, held = toy
+    maps = [fit_lts(toy, iterations=10, random_state=s).temperature_map(held[0], model)
+            for s in (3, 3, 4)]
+    np.testing.assert_array_equal(maps[0], maps[1])
+    assert not np.array_equal(maps[0], maps[2])
+
+
+def test_pickle_round_trip_predicts_the_same(toy):
+    model, _, held = toy
+    lts = fit_lts(toy, iterations=10)
+    buffer = io.BytesIO()
+    torch.save(lts, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    np.testing.assert_array_equal(loaded.predict_proba(held[0], model),
+                                  lts.predict_proba(held[0], model))
+    assert loaded.get_params() == lts.get_params()
+
+
+def test_sklearn_conventions(toy):
+    model, scans, held = toy
+    lts = get_calibrator("lts", iterations=2, width=2)
+    assert lts.get_params() == {"random_state": 0, "iterations": 2, "batch_size": 8,
+                                "lr": 1e-4, "crop": None, "width": 2, "augment": True}
+    with pytest.raises(NotFittedError):
+        lts.predict_proba(held[0], model)
+    assert lts.set_params(batch_size=2) is lts and lts.batch_size == 2
+    with pytest.raises(OodcalibError, match="no hyperparameter 'num_aug'") as info:
+        lts.set_params(num_aug=3)
+    assert all(name in str(info.value) for name in lts.get_params())
+    assert lts.fit(scans, model) is lts
+    assert set(lts.fitted_state()) == {"nll_before_", "nll_after_"}
+    unlabelled = type(scans[0])(scans[0].case_id, scans[0].image, scans[0].logits)
+    with pytest.raises(OodcalibError, match="without labels"):
+        LocalTemperatureScaling(iterations=1).fit([unlabelled], model)
+
+
+def test_calibration_nll_is_the_nll_of_the_predictions(toy):
+    """``nll_before_``/``nll_after_`` against a hand NLL of UC / LTS on the calibration set."""
+    model, scans, _ = toy
+    lts = fit_lts(toy, iterations=5)
+
+    class Identity:
+        def predict_proba(self, scan, model):
+            return softmax(scan.logits)
+
+    assert lts.nll_before_ == pytest.approx(held_out_nll(Identity(), scans, model), rel=1e-5)
+    assert lts.nll_after_ == pytest.approx(held_out_nll(lts, scans, model), rel=1e-5)
