@@ -27,10 +27,12 @@ def test_run_smoke_prints_the_table_and_summary_command(smoke):
 
 def test_leaderboard_ablate_and_figures_on_a_run(smoke):
     out, _ = smoke
-    board = runner.invoke(app, ["leaderboard", str(out), "--out", str(out / "board.csv")])
+    board = runner.invoke(app, ["leaderboard", str(out), "--metric", "ece", "sce", "--out",
+                                   str(out / "board.csv")])
     assert board.exit_code == 0, board.output
     assert "ECE Proposed" in board.output and (out / "board.csv").exists()
-    ablate = runner.invoke(app, ["ablate", str(out), "--num-aug", "1", "--num-aug", "2"])
+    assert "SCE UC" in board.output and "Dice" not in board.output
+    ablate = runner.invoke(app, ["ablate", str(out), "--num-aug", "1", "2"])
     assert ablate.exit_code == 0, ablate.output
     assert "| Proposed | 1 |" in ablate.output
     assert (out / "ablation" / "num_aug" / "table.csv").exists()

@@ -15,6 +15,9 @@ DataOpt = Annotated[str, typer.Option("--data", help="Training data: phantom, ac
 RootOpt = Annotated[Path | None, typer.Option("--data-root", help="ACDC folder (--data acdc).")]
 LgeOpt = Annotated[Path | None, typer.Option("--lge-root", help="MS-CMRSeg LGE folder.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value.")]
+#: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
+#: hands them over as extra positional arguments after RUN_DIR.
+MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
 
 
 def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | None,
@@ -139,10 +142,16 @@ def ablate(
     components: Annotated[bool, typer.Option(
         "--components", help="Switch Proposed's susceptibility / shape-prior inputs off.")]
     = False,
+    more: MoreOpt = None,
 ) -> None:
     """Ablate a finished run (paper Table 2), reusing its models, fits and cached passes."""
     from oodcalib.benchmark.ablation import run_ablation
     from oodcalib.errors import OodcalibError
+
+    if more:
+        if not num_aug or not all(v.isdigit() for v in more):
+            _fail(ValueError(f"unexpected arguments {more}; N_A values follow --num-aug"))
+        num_aug = [*num_aug, *map(int, more)]
 
     if not num_aug and not components:
         _fail(ValueError("choose --num-aug N [N ...] and/or --components"))
@@ -212,10 +221,16 @@ def leaderboard(
     = False,
     out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")]
     = None,
+    more: MoreOpt = None,
 ) -> None:
     """Test every method against a reference; write the leaderboard CSV and Markdown."""
     from oodcalib.benchmark.leaderboard import output_paths, write_leaderboard
     from oodcalib.errors import OodcalibError
+
+    if more:
+        if not metric:
+            _fail(ValueError(f"unexpected arguments {more}; metric names follow --metric"))
+        metric = [*metric, *more]
 
     metrics = [m.strip() for value in metric or ["ece,sce,dice"] for m in value.split(",")
                if m.strip()]
