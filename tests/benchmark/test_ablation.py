@@ -51,6 +51,7 @@ def test_num_aug_reuses_fits_and_passes(run):
     assert {"artifact avg", "clean", "lge"} <= set(table.columns)
     md = (run_dir / "ablation" / "num_aug" / "table.md").read_text()
     assert "| Proposed | 1 |" in md and "| Alea. | 2 |" in md
+    assert md.index("| Alea. | 1 |") < md.index("| Alea. | 2 |")
 
 
 def test_a_larger_num_aug_runs_only_the_missing_passes(run):

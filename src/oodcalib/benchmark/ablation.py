@@ -114,7 +114,10 @@ def ablation_table(results: pd.DataFrame) -> pd.DataFrame:
     wide["artifact avg"] = wide[artifacts].mean(axis=1, skipna=False)
     table = wide.groupby(level=["method", "setting", "metric"], sort=False).mean()
     table.columns.name = None
-    return table.reset_index()
+    table = table.reset_index()
+    order = table["setting"].map(lambda v: (0, int(v), "") if str(v).isdigit() else (1, 0, v))
+    return table.assign(_order=order).sort_values(["method", "_order"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
 
 
 def ablation_markdown(table: pd.DataFrame, kind: str) -> str:
