@@ -21,6 +21,9 @@ def test_run_smoke_prints_the_table_and_summary_command(smoke):
                   "spike", "lge"):
         assert token in result.output
     assert (out / "results.csv").exists()
+    assert "| ECE Proposed |" in result.output  # the leaderboard, marked against LTS
+    assert any(mark in result.output for mark in "†‡∗")
+    assert (out / "leaderboard.csv").exists()
     again = runner.invoke(app, ["summary", str(out)])
     assert again.exit_code == 0 and "ECE %" in again.output
 

@@ -78,6 +78,12 @@ def run(
     typer.echo(format_summary(summary_table(results)))
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} "
                f"({time.perf_counter() - start:.0f} s)")
+    if "lts" in set(results["method"]) and results["method"].nunique() > 1:
+        from oodcalib.benchmark.leaderboard import write_leaderboard
+
+        _, md_path = write_leaderboard(run_dir)
+        typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
+        typer.echo(f"leaderboard (significance against LTS): {md_path.with_suffix('.csv')}")
 
 
 def _dask_client(address: str | None):
