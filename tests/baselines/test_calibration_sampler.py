@@ -78,6 +78,42 @@ def held_out_nll(calibrator, scans: list[ScanLogits], model: nn.Module) -> float
     return float(np.mean(losses))
 
 
+def check_temperature_calibration(calibrator, scans: list[ScanLogits], model: nn.Module,
+                                  t_min: float) -> list[np.ndarray]:
+    """Shared properties of a fitted per-pixel temperature calibrator; returns its maps.
+
+    Probabilities of the logits' shape summing to 1 with the logits' argmax, and finite
+    temperatures in ``[t_min, MAX_TEMPERATURE]`` that are strictly positive.
+    """
+    from oodcalib.baselines.networks import MAX_TEMPERATURE
+
+    maps = []
+    for scan in scans:
+        p, t = calibrator.predict_proba(scan, model), calibrator.temperature_map(scan, model)
+        h, w = scan.image.shape[1:]
+        assert p.shape == scan.logits.shape and t.shape == (len(scan.image), 1, h, w)
+        assert np.isfinite(t).all() and t.min() > 0 and t.min() >= t_min
+        assert t.max() <= MAX_TEMPERATURE
+        np.testing.assert_array_equal(p.argmax(1), scan.logits.argmax(1))
+        np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+        maps.append(t)
+    return maps
+
+
+def check_undoes_overconfidence(calibrator, scans: list[ScanLogits], model: nn.Module,
+                                overconfidence: float) -> None:
+    """Held-out NLL near the oracle ``softmax(z / overconfidence)``, far below UC's."""
+    from oodcalib.baselines import TemperatureScaling, Uncalibrated
+
+    oracle = TemperatureScaling()
+    oracle.temperature_ = overconfidence
+    best = held_out_nll(oracle, scans, model)
+    assert best < held_out_nll(Uncalibrated(), scans, model) - 0.3  # really miscalibrated
+    assert held_out_nll(calibrator, scans, model) < best + 0.1
+    assert calibrator.nll_after_ < calibrator.nll_before_ - 0.3
+    assert 2.5 < float(np.median(calibrator.temperature_map(scans[0], model))) < 8
+
+
 def blob_scans(size: int = 32, slices: int = 4) -> list[ScanLogits]:
     """Scans whose foreground is one 3x3 blob per slice (slice 0 has none)."""
     rng = np.random.default_rng(0)

@@ -16,11 +16,12 @@ from oodcalib.baselines import (
     get_calibrator,
     softmax,
 )
-from oodcalib.baselines.networks import MAX_TEMPERATURE
 from oodcalib.errors import OodcalibError
 from tests.baselines.test_calibration_sampler import (
     TRUE_GAIN,
     Scaled,
+    check_temperature_calibration,
+    check_undoes_overconfidence,
     held_out_nll,
     tiny_unet,
     toy_model_scans,
@@ -64,13 +65,8 @@ def test_fitted_lts_keeps_the_argmax_and_gives_probabilities(toy, seed, crop):
     model, _, held = toy
     lts = fit_lts(toy, iterations=20, crop=crop, random_state=seed)
     assert len(lts.loss_curve_) == 20
-    for scan in held:
-        p, t = lts.predict_proba(scan, model), lts.temperature_map(scan, model)
-        assert p.shape == scan.logits.shape and t.shape == (len(scan.image), 1, 16, 16)
-        assert np.isfinite(t).all() and t.min() > 0 and t.max() <= MAX_TEMPERATURE
+    for t in check_temperature_calibration(lts, held, model, t_min=0.0):
         assert not (t == 1).all()
-        np.testing.assert_array_equal(p.argmax(1), scan.logits.argmax(1))
-        np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
 
 
 @pytest.mark.parametrize("augment", [False, True])
@@ -83,14 +79,7 @@ def test_fitting_undoes_overconfidence(toy, augment, seed):
     """
     model, _, held = toy
     lts = fit_lts(toy, augment=augment, random_state=seed)
-    uc = held_out_nll(Uncalibrated(), held, model)
-    oracle = TemperatureScaling()
-    oracle.temperature_ = OVERCONFIDENCE
-    best = held_out_nll(oracle, held, model)
-    assert best < uc - 0.3  # the toy is really miscalibrated
-    assert held_out_nll(lts, held, model) < best + 0.1
-    assert lts.nll_after_ < lts.nll_before_ - 0.3
-    assert 2.5 < float(np.median(lts.temperature_map(held[0], model))) < 8
+    check_undoes_overconfidence(lts, held, model, OVERCONFIDENCE)
 
 
 def test_fitting_is_reproducible_and_seeded(toy):
