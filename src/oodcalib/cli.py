@@ -15,14 +15,18 @@ DataOpt = Annotated[str, typer.Option("--data", help="Training data: phantom, ac
 RootOpt = Annotated[Path | None, typer.Option("--data-root", help="ACDC folder (--data acdc).")]
 LgeOpt = Annotated[Path | None, typer.Option("--lge-root", help="MS-CMRSeg LGE folder.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value.")]
+PluginOpt = Annotated[list[str] | None, typer.Option(
+    "--plugin", help="Python file or module that adds calibrators, losses, metrics, "
+    "corruptions or data sources to the registries (repeatable).")]
 #: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
 #: hands them over as extra positional arguments after RUN_DIR.
 MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
 
 
 def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | None,
-            overrides: list[str] | None, seed: int | None):
+            overrides: list[str] | None, seed: int | None, plugins: list[str] | None = None):
     from oodcalib.config import build_config
+    from oodcalib.plugins import load_plugins
 
     extra = [f"data.source={data}"]
     if data_root is not None:
@@ -36,7 +40,22 @@ def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | Non
         value = getattr(config.data, key)
         if value is not None:
             setattr(config.data, key, str(value))
+    config.plugins = [*config.plugins, *(plugins or [])]
+    load_plugins(config.plugins)
     return config
+
+
+def _names(run_dir: Path) -> dict:
+    """Display names and orders for reporting: the registries, the run's domains."""
+    from oodcalib.benchmark.protocol.names import domain_names, method_names
+    from oodcalib.config import Config
+    from oodcalib.plugins import load_plugins
+
+    config = None
+    if (Path(run_dir) / "config.json").is_file():
+        config = Config.load(Path(run_dir) / "config.json")
+        load_plugins(config.plugins)
+    return {"names": method_names(), "domains": domain_names(config)}
 
 
 def _fail(error: Exception) -> None:
@@ -56,14 +75,16 @@ def run(
     jobs: Annotated[int, typer.Option(help="Folds run in parallel.")] = 1,
     backend: Annotated[str, typer.Option(help="joblib backend: loky or dask.")] = "loky",
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
-    from oodcalib.benchmark.runner import run_benchmark
-    from oodcalib.benchmark.summary import format_summary, summary_table
+    from oodcalib.atomic import write_csv
+    from oodcalib.benchmark.protocol.runner import run_benchmark
+    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.errors import OodcalibError
 
     try:
-        config = _config(preset, data, data_root, lge_root, set_, seed)
+        config = _config(preset, data, data_root, lge_root, set_, seed, plugin)
         config.n_jobs, config.backend = jobs, backend
         run_dir = out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}"
         client = _dask_client(scheduler) if backend == "dask" else None
@@ -75,13 +96,16 @@ def run(
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
             client.close()
-    typer.echo(format_summary(summary_table(results)))
+    names = _names(run_dir)
+    table = summary_table(results, **names)
+    write_csv(run_dir / "summary.csv", table)
+    typer.echo(format_summary(table))
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} "
                f"({time.perf_counter() - start:.0f} s)")
     if "lts" in set(results["method"]) and results["method"].nunique() > 1:
-        from oodcalib.benchmark.leaderboard import write_leaderboard
+        from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
 
-        _, md_path = write_leaderboard(run_dir)
+        _, md_path = write_leaderboard(run_dir, **names)
         typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
         typer.echo(f"leaderboard (significance against LTS): {md_path.with_suffix('.csv')}")
 
@@ -97,12 +121,13 @@ def _dask_client(address: str | None):
 @app.command()
 def summary(run_dir: Path) -> None:
     """Print the summary table of a finished (or partial) run directory."""
-    from oodcalib.benchmark.runner import collect_results
-    from oodcalib.benchmark.summary import format_summary, summary_table
+    from oodcalib.benchmark.protocol.runner import collect_results
+    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.errors import OodcalibError
 
     try:
-        typer.echo(format_summary(summary_table(collect_results(run_dir))))
+        names = _names(run_dir)
+        typer.echo(format_summary(summary_table(collect_results(run_dir), **names)))
     except OodcalibError as error:
         _fail(error)
 
@@ -118,20 +143,21 @@ def corrupt(
     seed: Annotated[int, typer.Option(help="Seed of the corruptions.")] = 0,
     cases: Annotated[int, typer.Option(help="Number of cases to write.")] = 3,
     size: Annotated[int, typer.Option(help="In-plane crop size.")] = 192,
+    plugin: PluginOpt = None,
 ) -> None:
     """Write corrupted NIfTI volumes (and their sampled parameters) for inspection."""
-    from oodcalib.benchmark.domains import load_source_domain
     from oodcalib.corruptions import CORRUPTIONS, get_corruption, write_corrupted_nifti
+    from oodcalib.datasets import load_source
     from oodcalib.datasets.preprocessing import prepare_case
     from oodcalib.errors import OodcalibError
 
     try:
+        config = _config("paper", data, data_root, None,
+                         [f"data.size={size}", f"data.phantom_cases={cases}"], seed, plugin)
         names = list(corruption or CORRUPTIONS)
         for name in names:
             get_corruption(name)
-        config = _config("paper", data, data_root, None,
-                         [f"data.size={size}", f"data.phantom_cases={cases}"], seed)
-        loaded = load_source_domain(config)[:cases]
+        loaded = load_source(config)[:cases]
         prepared = [prepare_case(c, size, config.data.spacing) for c in loaded]
         paths = write_corrupted_nifti(prepared, names, severity, seed, out)
     except (OodcalibError, ValueError) as error:
@@ -151,7 +177,9 @@ def ablate(
     more: MoreOpt = None,
 ) -> None:
     """Ablate a finished run (paper Table 2), reusing its models, fits and cached passes."""
-    from oodcalib.benchmark.ablation import run_ablation
+    from oodcalib.benchmark.protocol.ablation import run_ablation
+    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
     from oodcalib.errors import OodcalibError
 
     if more:
@@ -165,10 +193,11 @@ def ablate(
         kinds = [("num_aug", num_aug)] if num_aug else []
         kinds += [("components", None)] if components else []
         for kind, values in kinds:
-            run_ablation(run_dir, kind, values)
-            table = run_dir / "ablation" / kind / "table.md"
-            typer.echo(table.read_text())
-            typer.echo(f"wrote {table} and {table.with_suffix('.csv')}")
+            results = run_ablation(run_dir, kind, values)
+            csv_path, md_path = write_ablation_tables(results, ablation_dir(run_dir, kind),
+                                                      kind, _names(run_dir)["names"])
+            typer.echo(md_path.read_text())
+            typer.echo(f"wrote {md_path} and {csv_path}")
     except (OodcalibError, ValueError) as error:
         _fail(error)
 
@@ -185,14 +214,15 @@ def figures(
         "--slice", help="Slice of the entropy/error figure (default: largest heart).")] = None,
 ) -> None:
     """Reliability diagrams, confidence histograms and entropy-vs-error maps of one case."""
-    from oodcalib.benchmark.case_view import case_probabilities
-    from oodcalib.benchmark.figures import case_figures
+    from oodcalib.benchmark.protocol.case_view import case_probabilities
+    from oodcalib.benchmark.reporting.figures import case_figures
     from oodcalib.errors import OodcalibError
 
     try:
         scan, probs = case_probabilities(run_dir, case, domain, fold, repeat, method)
         paths = case_figures(probs, scan.image, scan.label, run_dir / "figures",
-                             f"{domain}_{case}_fold{fold}_r{repeat}", slice_index)
+                             f"{domain}_{case}_fold{fold}_r{repeat}", slice_index,
+                             names=_names(run_dir)["names"])
     except (OodcalibError, ValueError) as error:
         _fail(error)
     for path in paths:
@@ -200,17 +230,24 @@ def figures(
 
 
 @app.command(name="list")
-def list_names() -> None:
-    """List presets, data sources, methods, corruptions and losses."""
+def list_names(plugin: PluginOpt = None) -> None:
+    """List presets, data sources, methods, corruptions, losses and metrics."""
     from oodcalib.baselines import CALIBRATORS
-    from oodcalib.benchmark.losses import LOSSES
+    from oodcalib.benchmark.metrics import METRICS
+    from oodcalib.benchmark.segmentation.losses import LOSSES
     from oodcalib.config import PRESETS
     from oodcalib.corruptions import CORRUPTIONS
     from oodcalib.datasets import SOURCES
+    from oodcalib.errors import OodcalibError
+    from oodcalib.plugins import load_plugins
 
+    try:
+        load_plugins(plugin or [])
+    except OodcalibError as error:
+        _fail(error)
     for title, names in [("presets", PRESETS), ("data sources", SOURCES),
                          ("methods", CALIBRATORS), ("corruptions", CORRUPTIONS),
-                         ("losses", LOSSES)]:
+                         ("losses", LOSSES), ("metrics", METRICS)]:
         typer.echo(f"{title}: {', '.join(names)}")
 
 
@@ -220,7 +257,8 @@ def leaderboard(
     reference: Annotated[str, typer.Option(help="Method the others are tested against.")]
     = "lts",
     metric: Annotated[list[str] | None, typer.Option(
-        help="Metric(s): repeat the option or comma-separate; ece, sce, dice if unset.")]
+        help="Metric(s): repeat the option or comma-separate; the headline metrics "
+        "(ece, sce, dice) if unset.")]
     = None,
     test: Annotated[str, typer.Option(help="Paired test: wilcoxon or ttest.")] = "wilcoxon",
     holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")]
@@ -230,7 +268,7 @@ def leaderboard(
     more: MoreOpt = None,
 ) -> None:
     """Test every method against a reference; write the leaderboard CSV and Markdown."""
-    from oodcalib.benchmark.leaderboard import output_paths, write_leaderboard
+    from oodcalib.benchmark.reporting.leaderboard import output_paths, write_leaderboard
     from oodcalib.errors import OodcalibError
 
     if more:
@@ -238,11 +276,11 @@ def leaderboard(
             _fail(ValueError(f"unexpected arguments {more}; metric names follow --metric"))
         metric = [*metric, *more]
 
-    metrics = [m.strip() for value in metric or ["ece,sce,dice"] for m in value.split(",")
-               if m.strip()]
+    metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
-        csv_path, md_path = write_leaderboard(run_dir, reference, metrics, test,
-                                              "holm" if holm else None, out)
+        csv_path, md_path = write_leaderboard(run_dir, reference, metrics or None, test,
+                                              "holm" if holm else None, out,
+                                              **_names(run_dir))
     except OodcalibError as error:
         _fail(error)
     typer.echo(md_path.read_text(encoding="utf-8"))

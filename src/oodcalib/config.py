@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oodcalib.atomic import write_json
 from oodcalib.errors import OodcalibError, lookup
 
 
@@ -53,6 +54,8 @@ class TrainConfig:
     """Segmentation network training."""
 
     loss: str = "dice_ce"
+    #: Hyperparameters of the loss factory (``--set train.loss_params.alpha=0.1``).
+    loss_params: dict[str, Any] = field(default_factory=dict)
     iterations: int = 20000
     batch_size: int = 16
     lr: float = 1e-3
@@ -81,21 +84,6 @@ class EvalConfig:
 
 
 @dataclass
-class CalibConfig:
-    """Hyperparameters of the learned calibrators (LTS, Proposed); ``None``: their default.
-
-    Each calibrator receives the ones its ``__init__`` accepts.
-    """
-
-    iterations: int = 2000
-    batch_size: int = 8
-    lr: float | None = None  #: None: LTS 1e-4, Proposed 1e-3 (the reference's)
-    crop: int | None = None  #: random training crops (None: whole slices)
-    width: int = 16
-    train_copies: int = 6  #: fresh augmented copies per slice and iteration (Proposed)
-
-
-@dataclass
 class Config:
     """Everything a run depends on."""
 
@@ -107,7 +95,11 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    calib: CalibConfig = field(default_factory=CalibConfig)
+    #: Hyperparameters per calibrator, ``{method: {name: value}}``
+    #: (``--set calib.lts.lr=1e-4``); the calibrator's own defaults fill the rest.
+    calib: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Plugin files or modules imported before the run (they fill the registries).
+    plugins: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the whole config."""
@@ -115,14 +107,14 @@ class Config:
 
     def save(self, path: Path) -> None:
         """Write the resolved config as JSON."""
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Config:
         """Rebuild a config from :meth:`to_dict` output."""
         config = cls()
         for key, value in raw.items():
-            if isinstance(value, dict):
+            if isinstance(value, dict) and dataclasses.is_dataclass(getattr(config, key, None)):
                 for sub, sub_value in value.items():
                     set_value(config, f"{key}.{sub}", sub_value)
             else:
@@ -133,6 +125,11 @@ class Config:
     def load(cls, path: Path) -> Config:
         """Read a ``config.json`` written by :meth:`save`."""
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _calib(methods: tuple[str, ...], **values: Any) -> dict[str, Any]:
+    """The same calibrator hyperparameters for several methods, as dotted overrides."""
+    return {f"calib.{m}.{k}": v for m in methods for k, v in values.items()}
 
 
 #: Presets are overrides of the defaults (which are the paper's protocol).
@@ -152,11 +149,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "eval.repeats": 2,
         "eval.num_aug": 2,
         "eval.ablation_num_aug": [1, 2],
-        "calib.iterations": 2,
-        "calib.batch_size": 2,
-        "calib.crop": 32,
-        "calib.width": 4,
-        "calib.train_copies": 2,
+        **_calib(("lts", "proposed"), iterations=2, batch_size=2, crop=32, width=4),
+        "calib.proposed.train_copies": 2,
     },
     "quick": {
         "data.size": 160,
@@ -167,12 +161,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train.val_every": 150,
         "eval.num_aug": 10,
         "eval.ablation_num_aug": [2, 5, 10],
-        "calib.iterations": 150,
-        "calib.batch_size": 4,
-        "calib.lr": 1e-3,
-        "calib.crop": 96,
-        "calib.width": 8,
-        "calib.train_copies": 4,
+        **_calib(("lts", "proposed"), iterations=150, batch_size=4, lr=1e-3, crop=96,
+                 width=8),
+        "calib.proposed.train_copies": 4,
     },
     "paper": {},
 }
@@ -181,21 +172,54 @@ PRESETS: dict[str, dict[str, Any]] = {
 def set_value(config: Config, dotted: str, value: Any) -> None:
     """Set ``section.key`` (or a top-level key) on ``config``, coercing the type.
 
+    A key under a dict-valued field (``calib``, ``train.loss_params``, ``data.label_map``)
+    sets an entry of that dict: ``calib.lts.lr`` sets ``config.calib["lts"]["lr"]``.
+    Which names such entries may take is checked where they are used (the calibrator or
+    loss lists its valid hyperparameters).
+
     Raises:
         OodcalibError: If the key does not exist; the message lists the valid keys.
+
+    Example:
+        >>> c = Config()
+        >>> set_value(c, "calib.lts.lr", "1e-4")
+        >>> set_value(c, "train.loss_params.alpha", "0.1")
+        >>> c.calib, c.train.loss_params
+        ({'lts': {'lr': 0.0001}}, {'alpha': 0.1})
     """
     target: Any = config
-    *path, name = dotted.split(".")
-    for part in path:
-        target = getattr(target, part, None)
-        if target is None or not dataclasses.is_dataclass(target):
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if not dataclasses.is_dataclass(target):
             raise OodcalibError(f"unknown config section {part!r} in {dotted!r}")
-    names = [f.name for f in dataclasses.fields(target)]
-    if name not in names:
-        raise OodcalibError(
-            f"unknown config key {dotted!r}; valid keys here are: {', '.join(names)}"
-        )
-    current = getattr(target, name)
+        names = [f.name for f in dataclasses.fields(target)]
+        if part not in names:
+            where = "here " if depth else ""
+            raise OodcalibError(
+                f"unknown config key {dotted!r}; valid keys {where}are: {', '.join(names)}"
+            )
+        current = getattr(target, part)
+        if isinstance(current, dict) and depth < len(parts) - 1:
+            _set_entry(current, parts[depth + 1 :], value, dotted)
+            return
+        if depth == len(parts) - 1:
+            setattr(target, part, _coerce(current, value))
+            return
+        target = current
+
+
+def _set_entry(mapping: dict, keys: list[str], value: Any, dotted: str) -> None:
+    """Set ``mapping[k0][k1]...`` to the parsed ``value``, creating inner dicts."""
+    for key in keys[:-1]:
+        inner = mapping.setdefault(key, {})
+        if not isinstance(inner, dict):
+            raise OodcalibError(f"config key {dotted!r}: {key!r} holds a value, not a section")
+        mapping = inner
+    mapping[keys[-1]] = _parse(value) if isinstance(value, str) else value
+
+
+def _coerce(current: Any, value: Any) -> Any:
+    """Parse a string override and match the container type of the current value."""
     if isinstance(value, str) and not isinstance(current, str):
         value = _parse(value)
     if isinstance(current, list) and not isinstance(value, list):
@@ -204,7 +228,7 @@ def set_value(config: Config, dotted: str, value: Any) -> None:
         value = tuple(value)
     if isinstance(current, float) and isinstance(value, int):
         value = float(value)
-    setattr(target, name, value)
+    return value
 
 
 def _parse(text: str) -> Any:

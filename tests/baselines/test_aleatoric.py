@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from oodcalib.baselines import Aleatoric, NotFittedError, get_calibrator
-from oodcalib.baselines.susceptibility import susceptibility
+from oodcalib.baselines.common.augmented_passes import AugmentedPasses, susceptibility
 from oodcalib.errors import OodcalibError
 from oodcalib.seeding import derive_seed
-from tests.baselines.test_calibration_sampler import Scaled, tiny_unet, toy_model_scans
-from tests.baselines.test_susceptibility import Exploding, RecordingPasses, passes_by_hand
+from tests.baselines.common.test_augmented_passes import Exploding, RecordingPasses, passes_by_hand
+from tests.baselines.common.test_calibration_sampler import Scaled, tiny_unet, toy_model_scans
 
 
 @pytest.fixture(scope="module")
@@ -26,27 +28,28 @@ def test_predict_before_fit_raises(setup):
 
 
 @pytest.mark.parametrize("num_aug", [1, 4])
-@pytest.mark.parametrize("tta_seed", [0, 7])
-def test_prediction_is_the_mean_over_passes(setup, num_aug, tta_seed):
+@pytest.mark.parametrize("seed", [0, 7])
+def test_prediction_is_the_mean_over_passes(setup, num_aug, seed):
     model, scans = setup
-    alea = get_calibrator("alea", num_aug=num_aug, tta_seed=tta_seed).fit(scans[:1], model)
+    alea = get_calibrator("alea", num_aug=num_aug).fit(scans[:1], model)
     assert alea.n_calibration_scans_ == 1
-    scan = scans[1]
+    scan = replace(scans[1], passes=AugmentedPasses(model, seed))
     p = alea.predict_proba(scan, model)
-    np.testing.assert_array_equal(p, susceptibility(scan, model, num_aug, tta_seed)[0])
-    by_hand = passes_by_hand(model, scan.image, num_aug, derive_seed(tta_seed, scan.case_id))
+    np.testing.assert_array_equal(p, susceptibility(scan, model, num_aug)[0])
+    scan_seed = derive_seed(seed, "passes", scan.domain, scan.case_id)
+    by_hand = passes_by_hand(model, scan.image, num_aug, scan_seed)
     np.testing.assert_allclose(p, by_hand.mean(0), atol=2e-5)
     assert p.shape == scan.logits.shape
     np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
 
 
-def test_identical_across_random_states_but_not_tta_seeds(setup):
+def test_identical_across_random_states_but_not_pass_seeds(setup):
     model, scans = setup
-    a, b, c = (Aleatoric(num_aug=3, tta_seed=t, random_state=r).fit(scans, model)
-               for t, r in [(0, 0), (0, 9), (1, 0)])
+    a, b = (Aleatoric(num_aug=3, random_state=r).fit(scans, model) for r in (0, 9))
     np.testing.assert_array_equal(a.predict_proba(scans[0], model),
                                   b.predict_proba(scans[0], model))
-    assert not np.allclose(a.predict_proba(scans[0], model), c.predict_proba(scans[0], model))
+    reseeded = replace(scans[0], passes=AugmentedPasses(model, seed=1))
+    assert not np.allclose(a.predict_proba(scans[0], model), a.predict_proba(reseeded, model))
 
 
 def test_uses_the_cached_passes_and_follows_set_params(setup):
@@ -64,5 +67,5 @@ def test_uses_the_cached_passes_and_follows_set_params(setup):
 def test_unknown_hyperparameter_lists_the_valid_ones():
     with pytest.raises(OodcalibError, match="no hyperparameter 'n_aug'; valid: ") as info:
         Aleatoric().set_params(n_aug=3)
-    for name in ("num_aug", "tta_seed", "random_state"):
+    for name in ("num_aug", "random_state"):
         assert name in str(info.value)

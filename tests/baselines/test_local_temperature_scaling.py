@@ -17,7 +17,7 @@ from oodcalib.baselines import (
     softmax,
 )
 from oodcalib.errors import OodcalibError
-from tests.baselines.test_calibration_sampler import (
+from tests.baselines.common.test_calibration_sampler import (
     TRUE_GAIN,
     Scaled,
     check_temperature_calibration,

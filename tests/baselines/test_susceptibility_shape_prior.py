@@ -14,9 +14,10 @@ from oodcalib.baselines import (
     SusceptibilityShapePrior,
     get_calibrator,
 )
-from oodcalib.baselines.networks import CalibrationNet
+from oodcalib.baselines.common.networks import CalibrationNet
 from oodcalib.errors import OodcalibError
-from tests.baselines.test_calibration_sampler import (
+from tests.baselines.common.test_augmented_passes import Exploding, RecordingPasses
+from tests.baselines.common.test_calibration_sampler import (
     TRUE_GAIN,
     Scaled,
     check_temperature_calibration,
@@ -24,7 +25,6 @@ from tests.baselines.test_calibration_sampler import (
     tiny_unet,
     toy_model_scans,
 )
-from tests.baselines.test_susceptibility import Exploding, RecordingPasses
 
 OVERCONFIDENCE = 4.0
 SMALL = dict(num_aug=3, train_copies=2, shape_width=2, width=2, batch_size=4, lr=1e-2)
@@ -51,7 +51,7 @@ def fitted(toy) -> SusceptibilityShapePrior:
 def with_passes(scan: ScanLogits) -> ScanLogits:
     """A copy of ``scan`` whose pass cache records what it is asked for."""
     return ScanLogits(scan.case_id, scan.image, scan.logits, scan.label,
-                      RecordingPasses(scan.logits.shape))
+                      passes=RecordingPasses(scan.logits.shape))
 
 
 def test_fitted_keeps_the_argmax_and_gives_probabilities(toy, fitted):

@@ -1,6 +1,9 @@
-"""Every calibrator of the benchmark, behind one interface (:class:`Calibrator`).
+"""Every calibrator of the benchmark (its entrants), behind one interface (:class:`Calibrator`).
 
-Methods are looked up by name in :data:`CALIBRATORS`; add your own with
+One file per entrant; the parts several share (temperature networks, the augmented
+training sampler, the test-time passes, the learned-temperature training loop) are in
+:mod:`oodcalib.baselines.common`. Methods are looked up by name in :data:`CALIBRATORS`,
+whose order is the order of the rows in tables. Add your own from a plugin file with
 ``CALIBRATORS["mine"] = MyCalibrator`` (a :class:`Calibrator` subclass), or name it on the
 command line as ``package.module:ClassName``.
 """
@@ -15,18 +18,14 @@ from oodcalib.baselines.temperature_scaling import TemperatureScaling
 from oodcalib.baselines.uncalibrated import Uncalibrated
 from oodcalib.errors import lookup
 
-#: Registry: method name -> calibrator class.
+#: Registry: method name -> calibrator class, in table order (the paper's Table 1).
 CALIBRATORS: dict[str, type[Calibrator]] = {
     "uc": Uncalibrated,
+    "alea": Aleatoric,
     "ts": TemperatureScaling,
     "lts": LocalTemperatureScaling,
-    "alea": Aleatoric,
     "proposed": SusceptibilityShapePrior,
 }
-
-#: Display names used in tables (the paper's).
-DISPLAY_NAMES: dict[str, str] = {"uc": "UC", "ts": "TS", "lts": "LTS", "alea": "Alea.",
-                                 "proposed": "Proposed"}
 
 
 def get_calibrator(name: str, **hyperparameters) -> Calibrator:
@@ -39,9 +38,18 @@ def get_calibrator(name: str, **hyperparameters) -> Calibrator:
     return lookup(CALIBRATORS, name, "method")(**hyperparameters)
 
 
+def display_names() -> dict[str, str]:
+    """``{method: display name}`` of every registered calibrator, in table order.
+
+    Example:
+        >>> display_names()["alea"]
+        'Alea.'
+    """
+    return {name: cls.display_name or name for name, cls in CALIBRATORS.items()}
+
+
 __all__ = [
     "CALIBRATORS",
-    "DISPLAY_NAMES",
     "Aleatoric",
     "Calibrator",
     "LocalTemperatureScaling",
@@ -50,6 +58,7 @@ __all__ = [
     "SusceptibilityShapePrior",
     "TemperatureScaling",
     "Uncalibrated",
+    "display_names",
     "get_calibrator",
     "softmax",
 ]

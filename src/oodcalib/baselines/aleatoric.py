@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from oodcalib.baselines.base import Calibrator, ScanLogits
-from oodcalib.baselines.susceptibility import susceptibility
+from oodcalib.baselines.common.augmented_passes import susceptibility
 
 
 class Aleatoric(Calibrator):
@@ -21,7 +21,6 @@ class Aleatoric(Calibrator):
 
     Args:
         num_aug: Number of augmented passes ``N_A``.
-        tta_seed: Seed of the passes when no cache is attached to the scan.
         random_state: Unused (no randomness in fitting); kept for the common interface.
 
     Attributes:
@@ -29,10 +28,12 @@ class Aleatoric(Calibrator):
     """
 
     name = "alea"
+    display_name = "Alea."
+    test_time_passes = True
 
-    def __init__(self, num_aug: int = 180, tta_seed: int = 0, random_state: int = 0):
+    def __init__(self, num_aug: int = 180, random_state: int = 0):
         super().__init__(random_state)
-        self.num_aug, self.tta_seed = num_aug, tta_seed
+        self.num_aug = num_aug
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> Aleatoric:
         """Nothing to learn."""
@@ -42,5 +43,5 @@ class Aleatoric(Calibrator):
     def predict_proba(self, scan: ScanLogits, model: torch.nn.Module) -> np.ndarray:
         """Mean softmax over the augmented passes."""
         self._check_fitted("n_calibration_scans_")
-        mean, _ = susceptibility(scan, model, self.num_aug, self.tta_seed)
+        mean, _ = susceptibility(scan, model, self.num_aug)
         return mean

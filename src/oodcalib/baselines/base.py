@@ -9,14 +9,19 @@ probabilities.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from oodcalib.errors import OodcalibError
+
+if TYPE_CHECKING:
+    from oodcalib.baselines.common.augmented_passes import AugmentedPasses
 
 
 @dataclass
@@ -28,17 +33,19 @@ class ScanLogits:
         image: ``(Z, H, W)`` normalised network input.
         logits: ``(Z, C, H, W)`` logits of the frozen segmentation network.
         label: ``(Z, H, W)`` labels; present for calibration scans only.
-        passes: Optional source of cached augmented passes: ``passes(n)`` returns the
-            mean and spread of the softmax over the first ``n`` passes (see
-            :mod:`~oodcalib.baselines.susceptibility`). The benchmark sets it so that
-            every method reuses the same passes.
+        domain: The domain the scan belongs to (``val``, ``clean``, ``motion``, ...).
+        passes: Source of augmented passes
+            (:class:`~oodcalib.baselines.common.augmented_passes.AugmentedPasses`). The
+            benchmark attaches its cache so that every method reuses the same passes;
+            None computes them on demand.
     """
 
     case_id: str
     image: np.ndarray
     logits: np.ndarray
     label: np.ndarray | None = None
-    passes: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
+    domain: str = ""
+    passes: AugmentedPasses | None = None
 
 
 class NotFittedError(OodcalibError, RuntimeError):
@@ -55,6 +62,11 @@ class Calibrator(ABC):
 
     #: Registry name; set by subclasses.
     name: str = ""
+    #: Name in tables and figures.
+    display_name: str = ""
+    #: Whether the method reads augmented passes at test time; the benchmark then hands
+    #: it the run's ``eval.num_aug`` as its ``num_aug`` hyperparameter.
+    test_time_passes: bool = False
 
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
@@ -66,6 +78,19 @@ class Calibrator(ABC):
     @abstractmethod
     def predict_proba(self, scan: ScanLogits, model: torch.nn.Module) -> np.ndarray:
         """Return ``(Z, C, H, W)`` calibrated probabilities of one scan."""
+
+    @classmethod
+    def hyperparameter_names(cls) -> list[str]:
+        """Names of the hyperparameters ``__init__`` accepts (``random_state`` aside).
+
+        Example:
+            >>> from oodcalib.baselines import TemperatureScaling
+            >>> TemperatureScaling.hyperparameter_names()
+            ['max_iter', 'max_pixels', 'bounds']
+        """
+        parameters = inspect.signature(cls.__init__).parameters
+        return [name for name, p in parameters.items() if name not in ("self", "random_state")
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
     def set_params(self, **params) -> Calibrator:
         """Change hyperparameters (e.g. the test-time ``num_aug`` of a fitted model)."""

@@ -5,23 +5,24 @@ from __future__ import annotations
 import torch
 
 from oodcalib.baselines.base import ScanLogits
-from oodcalib.baselines.calibration_sampler import CalibrationBatch
-from oodcalib.baselines.learned_temperature import LearnedTemperature
-from oodcalib.baselines.networks import LTSNet
+from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
+from oodcalib.baselines.common.learned_temperature import LearnedTemperature
+from oodcalib.baselines.common.networks import LTSNet
 
 
 class LocalTemperatureScaling(LearnedTemperature):
     """Local temperature scaling: a per-pixel temperature map from a small CNN.
 
-    The CNN (:class:`~oodcalib.baselines.networks.LTSNet`) reads the logits and the
+    The CNN (:class:`~oodcalib.baselines.common.networks.LTSNet`) reads the logits and the
     image and outputs a temperature map ``T(x) > 0`` shared by all classes; it is trained
     by NLL on augmented calibration slices. ``lr`` defaults to the reference's 1e-4.
 
-    See :class:`~oodcalib.baselines.learned_temperature.LearnedTemperature` for the
+    See :class:`~oodcalib.baselines.common.learned_temperature.LearnedTemperature` for the
     arguments and fitted attributes.
     """
 
     name = "lts"
+    display_name = "LTS"
 
     def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-4,
                  crop: int | None = None, width: int = 16, augment: bool = True,

@@ -4,12 +4,12 @@ Three pieces, trained one after the other on the calibration patients:
 
 1. **Susceptibility** (no training): mean and spread of the softmax over ``N_A``
    photometrically augmented passes through the frozen segmentation net
-   (:mod:`~oodcalib.baselines.susceptibility`); ``train_copies`` fresh copies per slice and
+   (:mod:`~oodcalib.baselines.common.augmented_passes`); ``train_copies`` fresh copies per slice and
    iteration during training.
 2. **Shape prior** ``s``: a denoising autoencoder, a small U-Net with dropout in its encoder,
    trained by cross-entropy from the logits ``z`` to the ground truth, then frozen. Its
    input to the calibration net is the residual ``softmax(s(z)) - softmax(z)``.
-3. **Calibration net** ``g`` (:class:`~oodcalib.baselines.networks.CalibrationNet`):
+3. **Calibration net** ``g`` (:class:`~oodcalib.baselines.common.networks.CalibrationNet`):
    branches for image, logits, mean, spread and residual; a positive temperature per
    pixel, shared by all classes; trained by NLL of ``softmax(z / T)``.
 
@@ -25,11 +25,11 @@ import torch
 import torch.nn.functional as F
 
 from oodcalib.baselines.base import ScanLogits
-from oodcalib.baselines.calibration_sampler import CalibrationBatch, CalibrationSampler
-from oodcalib.baselines.learned_temperature import LearnedTemperature, train_network
-from oodcalib.baselines.networks import CalibrationNet
-from oodcalib.baselines.susceptibility import susceptibility
-from oodcalib.benchmark.unet import UNet
+from oodcalib.baselines.common.augmented_passes import susceptibility
+from oodcalib.baselines.common.calibration_sampler import CalibrationBatch, CalibrationSampler
+from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
+from oodcalib.baselines.common.networks import CalibrationNet
+from oodcalib.benchmark.segmentation.unet import UNet
 
 
 class SusceptibilityShapePrior(LearnedTemperature):
@@ -42,9 +42,8 @@ class SusceptibilityShapePrior(LearnedTemperature):
         shape_prior: Use the shape-prior residual.
         shape_width: Base width of the shape-prior U-Net (8).
         shape_dropout: Encoder dropout of the shape prior (0.5).
-        tta_seed: Seed of the test-time passes when no cache is attached to the scan.
         iterations, batch_size, lr, crop, width, augment, random_state: As in
-            :class:`~oodcalib.baselines.learned_temperature.LearnedTemperature`; both
+            :class:`~oodcalib.baselines.common.learned_temperature.LearnedTemperature`; both
             ``s`` and ``g`` train for ``iterations`` steps.
 
     Attributes:
@@ -54,16 +53,18 @@ class SusceptibilityShapePrior(LearnedTemperature):
     """
 
     name = "proposed"
+    display_name = "Proposed"
+    test_time_passes = True
 
     def __init__(self, num_aug: int = 180, train_copies: int = 6, susceptibility: bool = True,
                  shape_prior: bool = True, shape_width: int = 8, shape_dropout: float = 0.5,
-                 tta_seed: int = 0, iterations: int = 2000, batch_size: int = 8,
+                 iterations: int = 2000, batch_size: int = 8,
                  lr: float = 1e-3, crop: int | None = None, width: int = 16,
                  augment: bool = True, random_state: int = 0):
         super().__init__(iterations, batch_size, lr, crop, width, augment, random_state)
         self.num_aug, self.train_copies = num_aug, train_copies
         self.susceptibility, self.shape_prior = susceptibility, shape_prior
-        self.shape_width, self.shape_dropout, self.tta_seed = shape_width, shape_dropout, tta_seed
+        self.shape_width, self.shape_dropout = shape_width, shape_dropout
 
     @property
     def copies_needed(self) -> int:  # type: ignore[override]
@@ -115,7 +116,7 @@ class SusceptibilityShapePrior(LearnedTemperature):
         inputs = {"image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
                   "logits": logits}
         if self.susceptibility:
-            mean, spread = susceptibility(scan, model, self.num_aug, self.tta_seed)
+            mean, spread = susceptibility(scan, model, self.num_aug)
             inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
         if self.shape_prior:
             inputs["residual"] = torch.cat([self._residual(logits[i : i + 8])

@@ -33,6 +33,7 @@ class TemperatureScaling(Calibrator):
     """
 
     name = "ts"
+    display_name = "TS"
 
     def __init__(self, max_iter: int = 100, max_pixels: int | None = 2_000_000,
                  bounds: tuple[float, float] = (1e-2, 1e2), random_state: int = 0):

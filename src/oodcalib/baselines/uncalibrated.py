@@ -20,6 +20,7 @@ class Uncalibrated(Calibrator):
     """
 
     name = "uc"
+    display_name = "UC"
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> Uncalibrated:
         """Nothing to learn."""

@@ -1,8 +1,11 @@
-"""The benchmark protocol: U-Net training, inference, metrics, runner and summaries.
+"""The benchmark, in four layers that import only downward.
 
-Modules: :mod:`~oodcalib.benchmark.unet`, :mod:`~oodcalib.benchmark.losses`,
-:mod:`~oodcalib.benchmark.augmentation`, :mod:`~oodcalib.benchmark.training`,
-:mod:`~oodcalib.benchmark.inference`, :mod:`~oodcalib.benchmark.metrics`,
-:mod:`~oodcalib.benchmark.domains`, :mod:`~oodcalib.benchmark.evaluation`,
-:mod:`~oodcalib.benchmark.runner`, :mod:`~oodcalib.benchmark.summary`.
+- :mod:`~oodcalib.benchmark.metrics`: per-scan metrics and their registry ``METRICS``;
+- :mod:`~oodcalib.benchmark.segmentation`: the network under test (U-Net, ``LOSSES``,
+  augmentation, training, inference);
+- :mod:`~oodcalib.benchmark.protocol`: run data, folds, caches, runner, ablation;
+- :mod:`~oodcalib.benchmark.reporting`: summary, statistics, leaderboard, figures
+  (torch-free).
+
+This package imports nothing by itself, so each layer loads only what it needs.
 """

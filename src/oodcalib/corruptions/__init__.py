@@ -16,7 +16,6 @@ Example:
 
 from oodcalib.corruptions.artifacts import (
     CORRUPTIONS,
-    REGISTRY,
     Corruption,
     apply_corruption,
     corrupt_case,
@@ -37,7 +36,6 @@ from oodcalib.corruptions.severity import (
 __all__ = [
     "CORRUPTIONS",
     "DEFAULT_SEVERITY",
-    "REGISTRY",
     "SEVERITIES",
     "SEVERITY_TABLE",
     "Corruption",

@@ -21,14 +21,14 @@ along Z, as TorchIO does along its last axis.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 import torchio as tio
 
-from oodcalib.corruptions.severity import DEFAULT_SEVERITY, check_severity, severity_kwargs
+from oodcalib.corruptions.severity import DEFAULT_SEVERITY, SEVERITY_TABLE, check_severity
 from oodcalib.datasets.case import Case
 from oodcalib.errors import DataError, lookup
 from oodcalib.seeding import derive_seed
@@ -91,22 +91,33 @@ def _sample_spike(
 
 @dataclass(frozen=True)
 class Corruption:
-    """One registered artifact: its sampler and TorchIO's deterministic transform."""
+    """One registered artifact: its sampler, TorchIO's deterministic transform, its levels.
+
+    Attributes:
+        name: Registry name, also the name of its test domain.
+        sampler: ``sampler(rng, **ranges) -> params``: draws the transform's arguments.
+        transform: TorchIO's deterministic transform class, called with ``params``.
+        keys: Keyword arguments of ``transform`` that the sampler draws.
+        array_params: Those TorchIO needs as numpy arrays.
+        severities: Level (1..5) -> keyword ranges handed to ``sampler``.
+        display_name: Column header in tables.
+    """
 
     name: str
     sampler: Callable[..., Params]
     transform: type[tio.Transform]
-    keys: tuple[str, ...]  # keyword arguments of ``transform`` that the sampler draws
-    array_params: tuple[str, ...] = ()  # those TorchIO needs as numpy arrays
+    keys: tuple[str, ...]
+    array_params: tuple[str, ...] = ()
+    severities: dict[int, dict[str, Any]] = field(default_factory=dict)
+    display_name: str = ""
 
 
-#: Canonical order of the artifact domains.
-CORRUPTIONS: tuple[str, ...] = ("bias_field", "motion", "ghosting", "spike")
-
-#: Registry of corruptions, looked up with :func:`oodcalib.errors.lookup`.
-REGISTRY: dict[str, Corruption] = {
+#: Registry of corruptions (in the order of the artifact domains in tables), looked up
+#: with :func:`oodcalib.errors.lookup`.
+CORRUPTIONS: dict[str, Corruption] = {
     "bias_field": Corruption(
-        "bias_field", _sample_bias_field, tio.BiasField, ("coefficients", "order")
+        "bias_field", _sample_bias_field, tio.BiasField, ("coefficients", "order"),
+        severities=SEVERITY_TABLE["bias_field"], display_name="Bias",
     ),
     "motion": Corruption(
         "motion",
@@ -114,19 +125,23 @@ REGISTRY: dict[str, Corruption] = {
         tio.Motion,
         ("degrees", "translation", "times", "image_interpolation"),
         ("degrees", "translation", "times"),
+        severities=SEVERITY_TABLE["motion"],
+        display_name="Motion",
     ),
     "ghosting": Corruption(
-        "ghosting", _sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore")
+        "ghosting", _sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore"),
+        severities=SEVERITY_TABLE["ghosting"], display_name="Ghost",
     ),
     "spike": Corruption(
-        "spike", _sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",)
+        "spike", _sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",),
+        severities=SEVERITY_TABLE["spike"], display_name="Spike",
     ),
 }
 
 
 def get_corruption(name: str) -> Corruption:
     """Registry entry of ``name`` (raises UnknownNameError listing the valid names)."""
-    return lookup(REGISTRY, name, "corruption")
+    return lookup(CORRUPTIONS, name, "corruption")
 
 
 def sample_parameters(name: str, severity: int, seed: int) -> Params:
@@ -148,7 +163,7 @@ def sample_parameters(name: str, severity: int, seed: int) -> Params:
         True
     """
     corruption = get_corruption(name)
-    kwargs = severity_kwargs(corruption.name, severity)
+    kwargs = dict(corruption.severities[check_severity(severity)])
     return corruption.sampler(np.random.default_rng(seed), **kwargs)
 
 

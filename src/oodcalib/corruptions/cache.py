@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from oodcalib.atomic import atomic_write
 from oodcalib.corruptions.artifacts import corrupt_case, get_corruption
 from oodcalib.corruptions.severity import check_severity
 from oodcalib.datasets.case import Case
@@ -42,18 +40,6 @@ def image_checksum(image: np.ndarray) -> str:
     digest = hashlib.blake2b(f"{array.dtype.str}{array.shape}".encode(), digest_size=16)
     digest.update(array.tobytes())
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, write: Callable[[object], None]) -> None:
-    """Write ``path`` through a temporary file in the same folder, then rename it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class CorruptionCache:
@@ -136,7 +122,7 @@ class CorruptionCache:
         arrays = {"image": out.image, "input_checksum": np.array(checksum)}
         if out.label is not None:
             arrays["label"] = out.label
-        _write_atomic(npz_path, lambda handle: np.savez(handle, **arrays))
+        atomic_write(npz_path, lambda handle: np.savez(handle, **arrays))
         record = {
             "format_version": FORMAT_VERSION,
             "case_id": out.case_id,
@@ -145,4 +131,4 @@ class CorruptionCache:
             "corruption": out.meta["corruption"],
         }
         text = json.dumps(record, indent=1).encode()
-        _write_atomic(json_path, lambda handle: handle.write(text))
+        atomic_write(json_path, lambda handle: handle.write(text))

@@ -22,6 +22,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from oodcalib.atomic import write_text
 from oodcalib.corruptions.artifacts import corrupt_case, get_corruption, minmax_slices
 from oodcalib.corruptions.cache import CorruptionCache
 from oodcalib.corruptions.severity import check_severity
@@ -106,6 +107,6 @@ def write_corrupted_nifti(
             records.append({"case_id": case.case_id, **corrupted.meta["corruption"]})
     summary = {"severity": severity, "seed": seed, "corruptions": canonical, "cases": records}
     params_path = out_dir / "parameters.json"
-    params_path.write_text(json.dumps(summary, indent=1))
+    write_text(params_path, json.dumps(summary, indent=1))
     written.append(params_path)
     return written

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from oodcalib.errors import lookup
-
 #: The reference recipe of the paper.
 DEFAULT_SEVERITY = 3
 
@@ -104,5 +102,6 @@ def severity_kwargs(name: str, severity: int = DEFAULT_SEVERITY) -> dict[str, An
         >>> severity_kwargs("motion")
         {'degrees': 30, 'translation': 10, 'num_transforms': 2}
     """
-    table = lookup(SEVERITY_TABLE, name, "corruption")
-    return dict(table[check_severity(severity)])
+    from oodcalib.corruptions.artifacts import get_corruption
+
+    return dict(get_corruption(name).severities[check_severity(severity)])

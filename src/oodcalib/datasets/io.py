@@ -136,3 +136,31 @@ def check_label_grid(
             UserWarning,
             stacklevel=3,
         )
+
+
+def read_image_and_label(
+    image_path: Path, label_path: Path | None = None
+) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
+    """Read a NIfTI image and its raw label map, the checks every loader needs done.
+
+    The label must be stored on the image's voxel grid (:func:`check_label_grid`) and the
+    image must be finite (:func:`check_finite`). Label codes are returned raw; the
+    loader remaps them (:func:`~oodcalib.datasets.validation.remap_labels`).
+
+    Args:
+        image_path: The image file.
+        label_path: Its label file, or None for an unlabelled scan.
+
+    Returns:
+        ``(image, raw_label or None, image_nii)``, arrays as stored.
+
+    Raises:
+        DataError: Naming the file that is missing, unreadable, not 3D or inconsistent.
+    """
+    image, image_nii = read_nifti(image_path)
+    raw_label = None
+    if label_path is not None:
+        raw_label, label_nii = read_nifti(label_path, label=True)
+        check_label_grid(image_nii, label_nii, Path(image_path), Path(label_path))
+    check_finite(image, image_path)
+    return image, raw_label, image_nii

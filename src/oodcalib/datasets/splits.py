@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oodcalib.atomic import write_json
 from oodcalib.errors import OodcalibError
 
 
@@ -81,9 +82,7 @@ def make_splits(
 
 def write_splits(splits: dict, path: Path) -> None:
     """Write splits JSON (atomically)."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(splits, indent=2) + "\n")
-    tmp.replace(path)
+    write_json(path, splits)
 
 
 def read_splits(path: Path) -> dict:

@@ -1,0 +1,161 @@
+"""Test-time passes: softmax statistics over photometrically augmented passes (susceptibility).
+
+Pass ``i`` of a scan augments every slice with
+:func:`~oodcalib.benchmark.segmentation.augmentation.photometric` (the training
+augmentation, never a test corruption) under a generator seeded by ``derive_seed(seed, i)``
+(see :class:`AugmentedPasses` for the seed of a scan). Passes are therefore replayable one
+by one, and the first ``n`` passes of a longer run are the ``n`` passes of a shorter one
+(up to float round-off of differently sized batches): statistics for ``N_A = 15`` extend
+to ``N_A = 180`` without redoing the first 15.
+
+The mean over passes is the test-time-augmentation (aleatoric) prediction; the mean and
+the spread (population standard deviation, ``ddof = 0``) are the paper's susceptibility
+maps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from oodcalib.benchmark.segmentation.augmentation import AugmentationConfig, photometric
+from oodcalib.errors import OodcalibError
+from oodcalib.seeding import derive_seed
+
+#: Ranges of the test-time augmentation: the photometric part of the training augmentation.
+TTA_AUGMENTATION = AugmentationConfig()
+
+
+@dataclass
+class PassStatistics:
+    """Running sums of softmax probabilities over the first ``count`` passes.
+
+    Attributes:
+        count: Number of passes summed.
+        total: ``(Z, C, H, W)`` sum of the softmax of each pass.
+        total_sq: ``(Z, C, H, W)`` sum of its square.
+    """
+
+    count: int
+    total: np.ndarray
+    total_sq: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean softmax over passes (float32)."""
+        return (self.total / max(self.count, 1)).astype(np.float32)
+
+    @property
+    def spread(self) -> np.ndarray:
+        """Standard deviation of the softmax over passes (float32, ``ddof = 0``)."""
+        n = max(self.count, 1)
+        variance = np.maximum(self.total_sq / n - (self.total / n) ** 2, 0.0)
+        return np.sqrt(variance).astype(np.float32)
+
+    @classmethod
+    def empty(cls, shape: tuple[int, ...]) -> PassStatistics:
+        """No passes yet."""
+        return cls(0, np.zeros(shape, np.float64), np.zeros(shape, np.float64))
+
+
+@torch.no_grad()
+def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarray,
+                  stop: int, seed: int, batch_size: int = 32,
+                  augmentation: AugmentationConfig = TTA_AUGMENTATION) -> PassStatistics:
+    """Add passes ``stats.count, ..., stop - 1`` of ``image`` to ``stats``.
+
+    Args:
+        stats: Statistics of the passes done so far (not modified).
+        model: The frozen segmentation network.
+        image: ``(Z, H, W)`` normalised stack.
+        stop: Number of passes wanted in total.
+        seed: Seed of this scan's passes (pass ``i`` uses ``derive_seed(seed, i)``).
+        batch_size: Slices per forward call.
+        augmentation: Photometric ranges.
+
+    Returns:
+        New statistics over ``stop`` passes.
+
+    Example:
+        >>> from oodcalib.benchmark.segmentation.unet import UNet
+        >>> net = UNet(width=2, depth=2).eval()
+        >>> image = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
+        >>> s4 = extend_passes(PassStatistics.empty((2, 4, 8, 8)), net, image, 4, seed=1)
+        >>> s2 = extend_passes(PassStatistics.empty((2, 4, 8, 8)), net, image, 2, seed=1)
+        >>> bool(np.allclose(extend_passes(s2, net, image, 4, seed=1).total, s4.total))
+        True
+    """
+    was_training = model.training
+    model.eval()
+    x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32).unsqueeze(1)
+    z = x.shape[0]
+    total, total_sq = stats.total.copy(), stats.total_sq.copy()
+    per_chunk = max(1, batch_size // z)
+    for first in range(stats.count, stop, per_chunk):
+        indices = range(first, min(first + per_chunk, stop))
+        batch = torch.cat([
+            photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)), augmentation)
+            for i in indices
+        ])
+        probs = torch.cat([torch.softmax(model(batch[j : j + batch_size]), dim=1)
+                           for j in range(0, batch.shape[0], batch_size)])
+        probs = probs.double().view(len(indices), z, *probs.shape[1:])
+        total += probs.sum(0).numpy()
+        total_sq += (probs**2).sum(0).numpy()
+    model.train(was_training)
+    return PassStatistics(max(stop, stats.count), total, total_sq)
+
+
+class AugmentedPasses:
+    """Source of the augmented passes of a frozen segmentation net, one seeding scheme.
+
+    Pass ``i`` of the scan ``case_id`` of ``domain`` is seeded by
+    ``derive_seed(derive_seed(seed, "passes", domain, case_id), i)``: it depends on
+    neither the method, nor the repeat, nor the number of passes requested, so Alea.,
+    Proposed, their repeats and every ``N_A`` share the same passes. This class computes
+    them in memory; the benchmark uses its disk-cached subclass
+    (:class:`~oodcalib.benchmark.protocol.pass_cache.PassCache`), with the same seeds.
+
+    Args:
+        model: The frozen segmentation net.
+        seed: Base seed of every pass.
+    """
+
+    def __init__(self, model: torch.nn.Module, seed: int = 0):
+        self.model, self.seed = model, seed
+
+    def scan_seed(self, domain: str, case_id: str) -> int:
+        """Seed of the passes of one scan."""
+        return derive_seed(self.seed, "passes", domain, case_id)
+
+    def statistics(self, domain: str, case_id: str, image: np.ndarray,
+                   num_aug: int) -> PassStatistics:
+        """Statistics over the first ``num_aug`` passes of ``image``."""
+        shape = (image.shape[0], output_classes(self.model), *image.shape[1:])
+        return extend_passes(PassStatistics.empty(shape), self.model, image, num_aug,
+                             self.scan_seed(domain, case_id))
+
+
+def output_classes(model: torch.nn.Module) -> int:
+    """Number of classes a segmentation net outputs (its ``head`` channels; 4 if unknown)."""
+    head = getattr(model, "head", None)
+    return int(head.out_channels) if head is not None else 4
+
+
+def susceptibility(scan, model: torch.nn.Module, num_aug: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of the softmax over ``num_aug`` augmented passes of ``scan``.
+
+    The passes come from ``scan.passes`` (a :class:`AugmentedPasses`; the benchmark attaches
+    its cache so that every method reuses the same passes), or from a fresh
+    ``AugmentedPasses(model)`` when the scan has none.
+
+    Returns:
+        ``(mean, spread)``, each ``(Z, C, H, W)`` float32.
+    """
+    if num_aug < 1:
+        raise OodcalibError(f"num_aug must be >= 1, got {num_aug}")
+    source = scan.passes if scan.passes is not None else AugmentedPasses(model)
+    stats = source.statistics(scan.domain, scan.case_id, scan.image, num_aug)
+    return stats.mean, stats.spread

@@ -1,0 +1,138 @@
+"""Shared machinery of calibrators that learn a per-pixel temperature map (LTS, Proposed).
+
+A subclass builds its net in ``_build``, says which inputs the net reads from a training
+batch (``_batch_inputs``) and from a whole test scan (``_scan_inputs``). This base class
+runs the NLL training loop on augmented calibration batches and applies the map:
+``softmax(z / T(x))`` with one positive ``T`` per pixel shared by all classes, so the
+argmax never changes.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from oodcalib.baselines.base import Calibrator, ScanLogits, require_labels
+from oodcalib.baselines.common.calibration_sampler import (
+    CalibrationBatch,
+    CalibrationSampler,
+    step_schedule,
+)
+
+
+class LearnedTemperature(Calibrator):
+    """Base class; see the module docstring.
+
+    Args:
+        iterations: Optimiser steps.
+        batch_size: Calibration slices per step.
+        lr: Adam learning rate (divided by 10 after 3/4 of the iterations).
+        crop: Side of random training crops; ``None`` trains on whole slices.
+        width: Channels of the net.
+        augment: Train on augmented calibration slices (the training augmentation).
+        random_state: Seed of initialisation, batches and augmentation.
+
+    Attributes:
+        net_: The trained temperature net.
+        loss_curve_: Training NLL per step.
+        nll_before_: Calibration NLL of the uncalibrated logits.
+        nll_after_: Calibration NLL after calibration.
+    """
+
+    #: Channels the net needs from the susceptibility maps (0: none).
+    copies_needed = 0
+
+    def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-3,
+                 crop: int | None = None, width: int = 16, augment: bool = True,
+                 random_state: int = 0):
+        super().__init__(random_state)
+        self.iterations, self.batch_size, self.lr = iterations, batch_size, lr
+        self.crop, self.width, self.augment = crop, width, augment
+
+    @abstractmethod
+    def _build(self, num_classes: int) -> torch.nn.Module:
+        """A fresh temperature net."""
+
+    @abstractmethod
+    def _batch_inputs(self, batch: CalibrationBatch) -> dict[str, torch.Tensor]:
+        """The net's inputs for a training batch."""
+
+    @abstractmethod
+    def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
+                     logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The net's inputs for a whole scan (``logits`` is ``(Z, C, H, W)``)."""
+
+    def _temperature(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.net_(**inputs)
+
+    def _prepare(self, scans: Sequence[ScanLogits], model: torch.nn.Module,
+                 generator: torch.Generator) -> None:
+        """Hook run before the temperature net is trained (e.g. to fit a shape prior)."""
+
+    def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module) -> LearnedTemperature:
+        """Train the temperature net by NLL on augmented calibration batches."""
+        require_labels(scans)
+        generator = torch.Generator().manual_seed(self.random_state)
+        with torch.random.fork_rng():  # seeded initialisation, caller's RNG left untouched
+            torch.manual_seed(self.random_state)
+            self._prepare(scans, model, generator)
+            self.net_ = self._build(scans[0].logits.shape[1])
+            sampler = CalibrationSampler(scans, model, self.batch_size, generator, self.crop,
+                                         self.copies_needed, self.augment)
+            self.loss_curve_ = train_network(
+                self.net_, sampler, self.iterations, self.lr,
+                lambda b: F.cross_entropy(b.logits / self._temperature(self._batch_inputs(b)),
+                                          b.label))
+        self.net_.eval()
+        self.nll_before_, self.nll_after_ = self._calibration_nll(scans, model)
+        return self
+
+    @torch.no_grad()
+    def temperature_map(self, scan: ScanLogits, model: torch.nn.Module,
+                        batch_size: int = 8) -> np.ndarray:
+        """``(Z, 1, H, W)`` temperatures of one scan."""
+        self._check_fitted("net_")
+        logits = torch.as_tensor(scan.logits, dtype=torch.float32)
+        inputs = self._scan_inputs(scan, model, logits)
+        maps = [self._temperature({k: v[i : i + batch_size] for k, v in inputs.items()})
+                for i in range(0, logits.shape[0], batch_size)]
+        return torch.cat(maps).numpy()
+
+    def predict_proba(self, scan: ScanLogits, model: torch.nn.Module) -> np.ndarray:
+        """``softmax(z / T(x))``."""
+        t = self.temperature_map(scan, model)
+        z = torch.as_tensor(scan.logits, dtype=torch.float32)
+        return torch.softmax(z / torch.as_tensor(t), 1).numpy()
+
+    def _calibration_nll(self, scans: Sequence[ScanLogits], model: torch.nn.Module
+                         ) -> tuple[float, float]:
+        before, after = [], []
+        for scan in scans:
+            z = torch.as_tensor(scan.logits, dtype=torch.float32)
+            y = torch.as_tensor(scan.label.astype(np.int64))
+            before.append(float(F.cross_entropy(z, y)))
+            probs = torch.as_tensor(self.predict_proba(scan, model))
+            after.append(float(F.nll_loss(probs.clamp_min(1e-12).log(), y)))
+        return float(np.mean(before)), float(np.mean(after))
+
+
+def train_network(net: torch.nn.Module, sampler: CalibrationSampler, iterations: int,
+                  lr: float, loss_fn) -> list[float]:
+    """Adam + step schedule on ``loss_fn(batch)`` for ``iterations`` sampled batches."""
+    net.train()
+    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
+    schedule = step_schedule(optimiser, iterations)
+    losses = []
+    for _ in tqdm(range(iterations), desc=f"fit {type(net).__name__}", leave=False):
+        loss = loss_fn(sampler.sample())
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+    return losses

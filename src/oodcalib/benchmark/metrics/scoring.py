@@ -1,0 +1,75 @@
+"""One scan under evaluation: what several metrics share is computed once, on demand.
+
+A :class:`ScanScorer` holds the probabilities and labels of one scan and caches the
+pieces that metrics read: the ROI, the top-label and class-wise bin statistics (one pass
+over the pixels for both), and the per-class Dice. A metric is a function of the scorer
+(see :mod:`~oodcalib.benchmark.metrics.registry`), so ECE and SCE never bin twice.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from oodcalib.benchmark.metrics.bin_stats import BinStats, as_numpy
+from oodcalib.benchmark.metrics.binning import accumulate
+from oodcalib.benchmark.metrics.calibration import roi_mask
+from oodcalib.benchmark.metrics.overlap import dice_per_class
+
+#: Foreground class names, in label order (1 RV, 2 MYO, 3 LV).
+FOREGROUND_NAMES = ("rv", "myo", "lv")
+
+
+class ScanScorer:
+    """Probabilities and labels of one cardiac scan, with cached shared statistics.
+
+    Args:
+        probs: Probabilities ``(4, Z, H, W)`` (background, RV, MYO, LV), numpy or torch.
+        labels: Integer labels ``(Z, H, W)``; the ROI is derived from them.
+        n_bins: Number of calibration bins.
+        roi_size: Side of the ROI dilation square.
+
+    Example:
+        >>> labels = np.zeros((1, 8, 8), np.uint8)
+        >>> labels[0, 3:5, 3:5] = 3
+        >>> scorer = ScanScorer(np.eye(4)[labels].transpose(3, 0, 1, 2), labels)
+        >>> int(scorer.roi.sum()), scorer.top_bins.ece(), scorer.dice.tolist()
+        (64, 0.0, [nan, nan, 1.0])
+    """
+
+    def __init__(self, probs: Any, labels: Any, n_bins: int = 10, roi_size: int = 10):
+        self.probs, self.labels = as_numpy(probs), as_numpy(labels)
+        if self.probs.ndim != 4 or self.probs.shape[0] != 1 + len(FOREGROUND_NAMES):
+            raise ValueError(f"probs must have shape (4, Z, H, W), got {self.probs.shape}")
+        self.n_bins, self.roi_size = n_bins, roi_size
+
+    @cached_property
+    def roi(self) -> np.ndarray:
+        """The foreground dilated by a ``roi_size`` square, slice by slice."""
+        return roi_mask(self.labels, self.roi_size)
+
+    @cached_property
+    def _bins(self) -> tuple[BinStats, BinStats]:
+        top, classwise = accumulate(self.probs, self.labels, self.roi, self.n_bins)
+        return top, classwise
+
+    @property
+    def top_bins(self) -> BinStats:
+        """Top-label bin statistics inside the ROI."""
+        return self._bins[0]
+
+    @property
+    def classwise_bins(self) -> BinStats:
+        """Class-wise bin statistics inside the ROI."""
+        return self._bins[1]
+
+    @cached_property
+    def dice(self) -> np.ndarray:
+        """Whole-scan Dice of each foreground class (NaN: absent from both)."""
+        return dice_per_class(self.probs, self.labels, num_classes=self.probs.shape[0])
+
+    def mean_dice(self) -> float:
+        """Mean Dice over the foreground classes present (NaN if none)."""
+        return float(np.nanmean(self.dice)) if np.isfinite(self.dice).any() else float("nan")

@@ -1,0 +1,104 @@
+"""Ablations of a finished run (paper Table 2), reusing its models, fits and cached passes.
+
+- ``num_aug``: the fitted Alea. and Proposed calibrators of every fold and repeat are
+  re-evaluated with ``N_A`` test-time passes; the passes come from the fold's pass cache,
+  so only counts above the largest cached one cost new forward passes.
+- ``components``: Proposed with the susceptibility and/or shape-prior inputs switched
+  off. ``both`` is the run's own Proposed fit; the others are fitted with the same seeds.
+
+Outputs go to ``run_dir/ablation/{kind}/``: per-case CSVs per fold (``per_case/``) and
+the tidy ``results.csv`` (with a ``setting`` column).
+:func:`oodcalib.benchmark.reporting.ablation_table.write_ablation_tables` makes
+``table.csv`` / ``table.md`` from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from oodcalib.atomic import write_csv
+from oodcalib.baselines import CALIBRATORS
+from oodcalib.benchmark.protocol.fold import Fold
+from oodcalib.benchmark.protocol.layout import CALIBRATION, ablation_dir, calibrator_path
+from oodcalib.benchmark.protocol.run_data import load_run_data
+from oodcalib.config import Config
+from oodcalib.errors import OodcalibError
+from oodcalib.plugins import load_plugins
+
+#: Component switches of the Proposed calibrator, as in paper Table 2.
+COMPONENTS: dict[str, dict[str, bool]] = {
+    "neither": {"susceptibility": False, "shape_prior": False},
+    "susceptibility": {"susceptibility": True, "shape_prior": False},
+    "shape": {"susceptibility": False, "shape_prior": True},
+    "both": {"susceptibility": True, "shape_prior": True},
+}
+
+
+def _settings(kind: str, values: list[int] | None, config: Config) -> list[tuple[str, str, dict]]:
+    """(method, setting, params) triples of an ablation."""
+    if kind == "num_aug":
+        counts = values or config.eval.ablation_num_aug
+        if any(n < 1 for n in counts):
+            raise OodcalibError(f"--num-aug values must be >= 1, got {counts}")
+        methods = [m for m, cls in CALIBRATORS.items()
+                   if cls.test_time_passes and m in config.eval.methods]
+        return [(m, str(n), {"num_aug": n}) for m in methods for n in counts]
+    if kind == "components":
+        return [("proposed", name, switches) for name, switches in COMPONENTS.items()]
+    raise OodcalibError(f"unknown ablation {kind!r}; valid: num_aug, components")
+
+
+def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> pd.DataFrame:
+    """Run (or resume) an ablation of ``run_dir`` and write its tables.
+
+    Args:
+        run_dir: A run directory made by ``oodcalib run``.
+        kind: ``"num_aug"`` or ``"components"``.
+        values: ``N_A`` values (``num_aug`` only); default: the config's
+            ``eval.ablation_num_aug``.
+
+    Returns:
+        The tidy results with a ``setting`` column (also in ``ablation/<kind>/results.csv``).
+    """
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        raise OodcalibError(f"{config_path}: missing; is {run_dir} a run directory?")
+    config = Config.load(config_path)
+    load_plugins(config.plugins)
+    settings = _settings(kind, values, config)
+    out = ablation_dir(run_dir, kind)
+    data = load_run_data(config, run_dir)
+    frames = []
+    for fold_spec in data.splits["folds"]:
+        fold = Fold.open(config, run_dir, fold_spec["fold"])
+        val = [fold.store.get(CALIBRATION, c) for c in data.cases(fold_spec["val"])]
+        try:
+            for method, setting, params in settings:
+                for repeat in range(config.eval.repeats):
+                    name = f"{method}_{setting}_r{repeat}.csv"
+                    path = out / "per_case" / f"fold{fold.index}" / name
+                    if not path.exists():
+                        calibrator = _calibrator(fold, kind, method, setting, params, repeat, val)
+                        frame = fold.evaluate(calibrator, method, repeat, data.test_domains)
+                        write_csv(path, frame.assign(setting=setting))
+                    frames.append(pd.read_csv(path, dtype={"setting": str}))
+        finally:
+            fold.save_counts()
+    results = pd.concat(frames, ignore_index=True)
+    write_csv(out / "results.csv", results)
+    return results
+
+
+def _calibrator(fold: Fold, kind: str, method: str, setting: str, params: dict, repeat: int,
+                val: list):
+    """The fitted calibrator of one ablation cell (refits only component variants)."""
+    if kind == "num_aug":
+        path = calibrator_path(fold.directory, method, repeat)
+        if not path.exists():
+            raise OodcalibError(f"{path}: missing; finish `oodcalib run` on this directory first")
+        return fold.calibrator(method, repeat, val).set_params(**params)
+    label = method if setting == "both" else f"{method}-{setting}"
+    return fold.calibrator(method, repeat, val, label=label, **params)

@@ -1,0 +1,56 @@
+"""One test case of a finished run, as every fitted calibrator sees it (for figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from oodcalib.benchmark.protocol.fold import Fold
+from oodcalib.benchmark.protocol.layout import calibrator_path, file_label
+from oodcalib.benchmark.protocol.run_data import load_run_data
+from oodcalib.config import Config
+from oodcalib.datasets import Case
+from oodcalib.errors import OodcalibError, lookup
+from oodcalib.plugins import load_plugins
+
+
+def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
+                       repeat: int = 0, methods: list[str] | None = None
+                       ) -> tuple[Case, dict[str, np.ndarray]]:
+    """Calibrated probabilities of one test case under every fitted method of a run.
+
+    Args:
+        run_dir: A run directory made by ``oodcalib run``.
+        case_id: Test case id (see ``results.csv``).
+        domain: Test domain (``clean``, an artifact, or ``lge``).
+        fold: Which fold's segmentation net and calibrators to use.
+        repeat: Which calibrator repeat.
+        methods: Methods to include (default: the run's methods).
+
+    Returns:
+        The case and ``{method: (Z, C, H, W) probabilities}``.
+    """
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        raise OodcalibError(f"{config_path}: missing; is {run_dir} a run directory?")
+    config = Config.load(config_path)
+    load_plugins(config.plugins)
+    data = load_run_data(config, run_dir)
+    cases = {c.case_id: c for c in lookup(data.test_domains, domain, "domain")}
+    case = lookup(cases, case_id, f"case of domain {domain!r}")
+    folds = [f["fold"] for f in data.splits["folds"]]
+    if fold not in folds:
+        raise OodcalibError(f"unknown fold {fold}; valid folds are: {folds}")
+    ctx = Fold.open(config, run_dir, fold)
+    probs = {}
+    for method in methods or config.eval.methods:
+        path = calibrator_path(ctx.directory, file_label(method), repeat)
+        if not path.exists():
+            raise OodcalibError(f"{path}: missing; the run has not fitted {method} repeat "
+                                f"{repeat} of fold {fold}")
+        calibrator = ctx.calibrator(method, repeat, [])
+        probs[method] = calibrator.predict_proba(ctx.store.get(domain, case), ctx.model)
+    ctx.save_counts()
+    return case, probs

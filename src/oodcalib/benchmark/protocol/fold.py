@@ -1,0 +1,134 @@
+"""One fold of the benchmark: train the segmenter, fit every calibrator, score every scan.
+
+A fold is the unit of the job grid. Its outputs live in ``run_dir/fold{k}/`` (see
+:mod:`~oodcalib.benchmark.protocol.layout`): the segmentation net, its logits and
+augmented passes (shared by all methods), each fitted calibrator, the per-case results
+and the forward-pass counts. Finished pieces are skipped on a rerun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from oodcalib.atomic import save_torch, write_csv, write_json
+from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
+from oodcalib.benchmark.metrics import scan_metrics
+from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
+from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
+from oodcalib.benchmark.protocol.layout import (
+    CALIBRATION,
+    RESULT_COLUMNS,
+    calibrator_path,
+    checkpoint_path,
+    file_label,
+    fold_dir,
+    per_case_path,
+)
+from oodcalib.benchmark.protocol.logit_store import LogitStore
+from oodcalib.benchmark.protocol.pass_cache import PassCache
+from oodcalib.benchmark.segmentation.inference import load_model
+from oodcalib.benchmark.segmentation.training import train_segmenter
+from oodcalib.config import Config
+from oodcalib.datasets import Case
+from oodcalib.errors import OodcalibError, lookup
+from oodcalib.plugins import load_plugins
+from oodcalib.seeding import derive_seed
+
+#: Columns of the tidy per-case results (one row per observation).
+
+
+
+@dataclass
+class Fold:
+    """A trained fold, ready for calibration: its model, caches and pass counter."""
+
+    config: Config
+    directory: Path
+    index: int
+    model: torch.nn.Module
+    store: LogitStore
+    counter: ForwardCounter
+
+    @classmethod
+    def open(cls, config: Config, run_dir: Path, fold: int) -> Fold:
+        """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained)."""
+        directory = fold_dir(run_dir, fold)
+        checkpoint = checkpoint_path(directory)
+        if not checkpoint.exists():
+            raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
+                                "first to train the segmentation nets")
+        model = load_model(checkpoint)
+        counter = ForwardCounter(model)
+        snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
+        passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
+        store = LogitStore(directory / "logits", model, passes, counter)
+        return cls(config, directory, fold, model, store, counter)
+
+    def calibrator(self, method: str, repeat: int, scans: list[ScanLogits],
+                   label: str | None = None, **params) -> Calibrator:
+        """Fit (or load the saved fit of) ``method`` for ``repeat``; ``params`` override."""
+        label = label or file_label(method)
+        path = calibrator_path(self.directory, label, repeat)
+        if path.exists():
+            return torch.load(path, weights_only=False)
+        cls = lookup(CALIBRATORS, method, "method")
+        seed = derive_seed(self.config.seed, "calibrator", self.index, method, repeat)
+        calibrator = cls(random_state=seed, **(calibrator_params(self.config, method) | params))
+        with self.counter.stage(f"fit:{label}"):
+            calibrator.fit(scans, self.model)
+        save_torch(path, calibrator)
+        return calibrator
+
+    def evaluate(self, calibrator: Calibrator, label: str, repeat: int,
+                 domains: dict[str, list[Case]]) -> pd.DataFrame:
+        """Score ``calibrator`` on every scan of ``domains``: one row per registered metric."""
+        rows = []
+        jobs = [(d, c) for d, cases in domains.items() for c in cases]
+        for domain, case in tqdm(jobs, desc=f"fold {self.index} {label} r{repeat}", leave=False):
+            probs = calibrator.predict_proba(self.store.get(domain, case), self.model)
+            if not np.isfinite(probs).all():
+                raise OodcalibError(f"{label}: non-finite probabilities on {domain}/{case.case_id}")
+            scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
+                                  n_bins=self.config.eval.n_bins,
+                                  roi_size=self.config.eval.roi_size)
+            rows += [(label, self.index, repeat, domain, case.case_id, k, v)
+                     for k, v in scores.items()]
+        return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+    def save_counts(self) -> dict[str, int]:
+        """Add this session's forward passes to ``forward_passes.json``."""
+        return self.counter.save(self.directory / "forward_passes.json")
+
+
+def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: list[Case],
+             test_domains: dict[str, list[Case]]) -> list[Path]:
+    """Train, calibrate and evaluate one fold; return its per-case CSV files."""
+    load_plugins(config.plugins)  # a worker process starts with bare registries
+    out = fold_dir(run_dir, fold)
+    train_segmenter(train, val, config, out, derive_seed(config.seed, "train", fold),
+                    desc=f"fold {fold} train")
+    ctx = Fold.open(config, run_dir, fold)
+    val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
+    written = []
+    try:
+        for method in config.eval.methods:
+            label = file_label(method)
+            for repeat in range(config.eval.repeats):
+                path = per_case_path(out, label, repeat)
+                written.append(path)
+                if path.exists():
+                    continue
+                calibrator = ctx.calibrator(method, repeat, val_scans)
+                write_csv(path, ctx.evaluate(calibrator, method, repeat, test_domains))
+                state = {"method": method, "params": calibrator.get_params(),
+                         "fitted": calibrator.fitted_state()}
+                write_json(path.with_suffix(".json"), state, default=str)
+    finally:
+        ctx.save_counts()
+    return written

@@ -1,0 +1,59 @@
+"""Counting the slices a segmentation network processes, per named stage."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from oodcalib.atomic import write_json
+
+
+class ForwardCounter:
+    """Count the slices a segmentation network processes, per named stage.
+
+    A forward hook adds the batch size of every call to the current stage, so the count
+    covers every caller (logits, cached augmented passes, calibrator fitting) without
+    their cooperation.
+
+    Example:
+        >>> import numpy as np
+        >>> from oodcalib.benchmark.segmentation.inference import predict_logits
+        >>> from oodcalib.benchmark.segmentation.unet import UNet
+        >>> net = UNet(width=2, depth=2)
+        >>> counter = ForwardCounter(net)
+        >>> with counter.stage("logits"):
+        ...     _ = predict_logits(net, np.zeros((3, 8, 8), np.float32))
+        >>> dict(counter.counts)
+        {'logits': 3}
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        self.counts: Counter[str] = Counter()
+        self._stage = "other"
+        self._handle = model.register_forward_hook(self._hook)
+
+    def _hook(self, module: torch.nn.Module, args: tuple, output: torch.Tensor) -> None:
+        self.counts[self._stage] += int(args[0].shape[0])
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Attribute the passes made inside the ``with`` block to ``name``."""
+        previous, self._stage = self._stage, name
+        try:
+            yield
+        finally:
+            self._stage = previous
+
+    def save(self, path: Path) -> dict[str, int]:
+        """Add the counts to those already in ``path`` (JSON), reset, and return the total."""
+        path = Path(path)
+        total = Counter(json.loads(path.read_text())) if path.exists() else Counter()
+        total.update(self.counts)
+        self.counts.clear()
+        write_json(path, dict(sorted(total.items())))
+        return dict(total)

@@ -1,0 +1,46 @@
+"""Segmentation logits per (domain, case) of one fold, computed once and cached on disk."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from oodcalib.atomic import atomic_write
+from oodcalib.baselines import ScanLogits
+from oodcalib.baselines.common.augmented_passes import AugmentedPasses
+from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
+from oodcalib.benchmark.segmentation.inference import predict_logits
+from oodcalib.datasets import Case
+
+
+class LogitStore:
+    """Logits of one fold's segmentation net, as float16 ``<root>/<domain>/<case>.npy``.
+
+    The scans it returns carry ``passes``, so every calibrator reuses the same
+    (cached) augmented passes.
+
+    Args:
+        root: Cache directory (``fold{k}/logits``).
+        model: The fold's frozen segmentation net.
+        passes: Source of augmented passes attached to every scan.
+        counter: Counts new forward passes under the stage ``logits``.
+    """
+
+    def __init__(self, root: Path, model: torch.nn.Module, passes: AugmentedPasses | None = None,
+                 counter: ForwardCounter | None = None):
+        self.root, self.model, self.passes, self.counter = Path(root), model, passes, counter
+
+    def get(self, domain: str, case: Case) -> ScanLogits:
+        """Logits of ``case`` in ``domain``, computed on first use."""
+        path = self.root / domain / f"{case.case_id}.npy"
+        if path.exists():
+            logits = np.load(path).astype(np.float32)
+        else:
+            with self.counter.stage("logits") if self.counter else nullcontext():
+                logits = predict_logits(self.model, case.image).astype(np.float16)
+            atomic_write(path, lambda f: np.save(f, logits))
+            logits = logits.astype(np.float32)
+        return ScanLogits(case.case_id, case.image, logits, case.label, domain, self.passes)

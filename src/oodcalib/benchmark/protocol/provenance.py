@@ -1,0 +1,49 @@
+"""What a run was made with: package versions, git revision, command line."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from oodcalib.atomic import write_json
+
+PACKAGES = ("oodcalib", "torch", "torchio", "numpy", "scipy", "pandas", "nibabel",
+            "scikit-image", "h5py", "joblib")
+
+
+def git_revision(path: Path | None = None) -> str | None:
+    """The git commit of the source tree (with ``-dirty`` if modified), or None."""
+    cwd = path or Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty.strip() else "")
+
+
+def environment() -> dict:
+    """Versions of the packages that shape the results, plus platform and git revision."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_revision": git_revision(),
+        "argv": sys.argv,
+    }
+
+
+def write_environment(path: Path) -> None:
+    """Write :func:`environment` as JSON."""
+    write_json(path, environment())

@@ -1,0 +1,96 @@
+"""Assembling the data of a run: the source domain split into folds and the test domains.
+
+Test domains are ``clean`` (the test patients), one domain per corruption of the test
+patients, and ``lge`` (cross-sequence). Every domain goes through the same final step,
+:func:`~oodcalib.datasets.preprocessing.robust_normalise`, just before the network.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from oodcalib.benchmark.protocol.layout import CLEAN, LGE
+from oodcalib.config import Config
+from oodcalib.corruptions import CorruptionCache
+from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
+from oodcalib.datasets.splits import make_splits, read_splits, write_splits
+from oodcalib.errors import OodcalibError
+
+
+@dataclass
+class RunData:
+    """Normalised cases of one run: source cases by id and test domains."""
+
+    source: dict[str, Case]
+    splits: dict
+    test_domains: dict[str, list[Case]]
+
+    def cases(self, ids: list[str]) -> list[Case]:
+        """Source cases in the given order."""
+        return [self.source[i] for i in ids]
+
+
+def normalise(case: Case) -> Case:
+    """The network input: the case with its image robustly scaled to ``[0, 1]``."""
+    return case.with_arrays(robust_normalise(case.image))
+
+
+def load_lge(config: Config) -> list[Case]:
+    """Raw cases of the cross-sequence domain: MS-CMRSeg LGE, or the LGE phantom."""
+    d = config.data
+    if d.lge_root:
+        return load_mscmr_lge(d.lge_root)
+    if d.source != "phantom":
+        warnings.warn("no --lge-root given: the cross-sequence domain uses the LGE phantom",
+                      stacklevel=2)
+    return load_phantom(d.lge_phantom_cases, seed=config.seed, contrast="lge", size=d.size,
+                        spacing=d.spacing)
+
+
+def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
+    """The run's splits: read from ``splits.json``, or made once and written there."""
+    d = config.data
+    split_path = run_dir / "splits.json"
+    if split_path.exists():
+        splits = read_splits(split_path)
+        missing = sorted({i for f in splits["folds"] for i in f["train"] + f["val"]}
+                         .union(splits["pools"]["test"]) - set(case_ids))
+        if missing:
+            raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
+        return splits
+    splits = make_splits(case_ids, seed=config.seed, n_folds=d.n_folds,
+                         train_per_fold=d.train_per_fold, val_per_fold=d.val_per_fold,
+                         fractions=tuple(d.split_fractions))
+    write_splits(splits, split_path)
+    return splits
+
+
+def load_run_data(config: Config, run_dir: Path) -> RunData:
+    """Load, prepare, split and corrupt everything a run needs.
+
+    The splits are read from ``run_dir/splits.json`` when present (so every job and every
+    rerun uses the same patients) and written there otherwise. Corrupted test cases are
+    cached under ``run_dir/corrupted``.
+    """
+    d = config.data
+    prepared = [prepare_case(c, d.size, d.spacing) for c in load_source(config)]
+    source = {c.case_id: c for c in prepared}
+    splits = load_splits(config, run_dir, list(source))
+    test_ids = splits["pools"]["test"][: d.max_test_cases]
+    domains = {CLEAN: [source[i] for i in test_ids]}
+    cache = CorruptionCache(run_dir / "corrupted")
+    for name in config.eval.corruptions:
+        domains[name] = [
+            cache.get(case, name, config.eval.severity, config.seed)
+            for case in tqdm(domains[CLEAN], desc=f"corrupt {name}", leave=False)
+        ]
+    if config.eval.cross_sequence:
+        lge = [prepare_case(c, d.size, d.spacing) for c in load_lge(config)]
+        domains[LGE] = lge[: d.max_test_cases]
+    normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
+    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)

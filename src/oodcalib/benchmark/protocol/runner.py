@@ -1,0 +1,108 @@
+"""The benchmark runner: every stage for every fold, resumable, in one run directory.
+
+Folds are independent jobs run with joblib, so ``n_jobs``/``backend`` spread them over
+processes or, with ``backend="dask"``, over a dask cluster. The runner writes the tidy
+``results.csv``; tables and figures are made from it by :mod:`oodcalib.benchmark.reporting`.
+See :mod:`~oodcalib.benchmark.protocol.layout` for the run directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from joblib import Parallel, delayed, parallel_config
+
+from oodcalib.atomic import write_csv
+from oodcalib.benchmark.protocol.fold import run_fold
+from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters
+from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS
+from oodcalib.benchmark.protocol.provenance import write_environment
+from oodcalib.benchmark.protocol.run_data import load_run_data
+from oodcalib.config import Config
+from oodcalib.errors import OodcalibError, lookup
+from oodcalib.plugins import load_plugins
+
+
+def check_names(config: Config) -> None:
+    """Fail fast, before any work, on names no registry holds (the error lists valid ones).
+
+    Plugins are imported first, so the names they register are known.
+    """
+    from oodcalib.baselines import CALIBRATORS
+    from oodcalib.benchmark.segmentation.losses import LOSSES
+    from oodcalib.corruptions import CORRUPTIONS
+    from oodcalib.datasets import SOURCES
+
+    load_plugins(config.plugins)
+    lookup(LOSSES, config.train.loss, "loss")
+    lookup(SOURCES, config.data.source, "data source")
+    for method in config.eval.methods:
+        lookup(CALIBRATORS, method, "method")
+    for name in config.eval.corruptions:
+        lookup(CORRUPTIONS, name, "corruption")
+    check_hyperparameters(config)
+
+
+def check_config(config: Config, run_dir: Path) -> None:
+    """Write ``config.json``, or refuse to resume a directory made with another config."""
+    path = run_dir / "config.json"
+    new = json.loads(json.dumps(config.to_dict()))
+    if path.exists():
+        old = json.loads(path.read_text())
+        ignore = {"n_jobs", "backend"}
+        diff = sorted(_flat(old).items() ^ _flat(new).items())
+        keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore})
+        if keys:
+            raise OodcalibError(
+                f"{path}: this run directory was made with a different configuration "
+                f"(differs in {', '.join(keys)}); use another --out or the same settings"
+            )
+    config.save(path)
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "label_map":
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = json.dumps(v, sort_keys=True)
+    return out
+
+
+def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
+    """Run (or resume) the whole benchmark and return the tidy per-case results.
+
+    Args:
+        config: The resolved configuration.
+        run_dir: Output directory; created if needed. Finished stages are skipped.
+
+    Returns:
+        The tidy results (also written to ``run_dir/results.csv``).
+    """
+    check_names(config)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    check_config(config, run_dir)
+    write_environment(run_dir / "environment.json")
+    data = load_run_data(config, run_dir)
+    jobs = [
+        delayed(run_fold)(config, run_dir, fold["fold"], data.cases(fold["train"]),
+                          data.cases(fold["val"]), data.test_domains)
+        for fold in data.splits["folds"]
+    ]
+    with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
+        files = [p for paths in Parallel()(jobs) for p in paths]
+    return collect_results(run_dir, files)
+
+
+def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
+    """Concatenate per-case CSVs into ``results.csv`` (one row per observation)."""
+    files = files if files is not None else sorted(Path(run_dir).glob("fold*/per_case/*.csv"))
+    if not files:
+        raise OodcalibError(f"{run_dir}: no per-case results found")
+    results = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)[RESULT_COLUMNS]
+    write_csv(Path(run_dir) / "results.csv", results)
+    return results

@@ -1,0 +1,70 @@
+"""Tables of an ablation (paper Table 2) from its tidy results.
+
+:func:`oodcalib.benchmark.protocol.ablation.run_ablation` scores the settings; this
+module aggregates them per (method, setting) and writes ``table.csv`` and ``table.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from oodcalib.atomic import write_csv, write_text
+from oodcalib.benchmark.metrics import headline_metrics
+from oodcalib.benchmark.protocol.layout import CLEAN, LGE
+from oodcalib.benchmark.reporting.names import (
+    ARTIFACT_AVG,
+    display_name,
+    metric_label,
+    with_artifact_avg,
+)
+
+
+def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
+                   ) -> pd.DataFrame:
+    """Mean of each metric per (method, setting) and domain, with ``artifact avg``.
+
+    The artifact average is taken per matched unit (fold, repeat, scan), then averaged
+    (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`). Numeric settings
+    sort numerically.
+    """
+    frame = results[results["metric"].isin(list(metrics or headline_metrics()))]
+    frame = with_artifact_avg(frame.astype({"setting": str}))
+    table = frame.pivot_table(index=["method", "setting", "metric"], columns="domain",
+                              values="value", sort=False)
+    table.columns.name = None
+    table = table.reset_index()
+    order = table["setting"].map(lambda v: (0, int(v), "") if str(v).isdigit() else (1, 0, v))
+    return table.assign(_order=order).sort_values(["method", "_order"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
+
+
+def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] | None = None,
+                      metrics: Sequence[str] = ("ece", "sce")) -> str:
+    """Table-2 layout: one row per setting, values in %.
+
+    Columns: the artifact average of each of ``metrics``, then clean and LGE of the first.
+    """
+    title = "N_A" if kind == "num_aug" else "components"
+    columns = [(ARTIFACT_AVG, m) for m in metrics] + [(CLEAN, metrics[0]), (LGE, metrics[0])]
+    header = " | ".join(f"{'artifact avg' if d == ARTIFACT_AVG else 'LGE' if d == LGE else d} "
+                        f"{metric_label(m)}" for d, m in columns)
+    lines = [f"| method | {title} | {header} |", "|---" * (len(columns) + 2) + "|"]
+    wide = table.pivot_table(index=["method", "setting"], columns="metric",
+                             values=[d for d in (ARTIFACT_AVG, CLEAN, LGE) if d in table],
+                             sort=False)
+    for (method, setting), row in wide.iterrows():
+        shown = " | ".join(f"{row.get(c, float('nan')) * 100:.2f}" for c in columns)
+        lines.append(f"| {display_name(method, names)} | {setting} | {shown} |")
+    return "\n".join(lines)
+
+
+def write_ablation_tables(results: pd.DataFrame, out: Path, kind: str,
+                          names: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+    """Write ``out/table.csv`` and ``out/table.md``; return their paths."""
+    table = ablation_table(results)
+    csv_path = write_csv(Path(out) / "table.csv", table)
+    md_path = write_text(Path(out) / "table.md", ablation_markdown(table, kind, names) + "\n")
+    return csv_path, md_path

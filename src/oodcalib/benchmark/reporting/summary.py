@@ -1,0 +1,80 @@
+"""Summary tables from the tidy per-case results: one row per (metric, method)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from oodcalib.atomic import write_csv
+from oodcalib.benchmark.metrics import METRICS, headline_metrics
+from oodcalib.benchmark.reporting.names import (
+    ARTIFACT_AVG,
+    ordered,
+    ordered_domains,
+    with_artifact_avg,
+)
+
+
+def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
+                  names: Mapping[str, str] | None = None,
+                  domains: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Aggregate per (metric, method) x domain, with an ``artifact avg`` column.
+
+    Per-scan values are aggregated over folds, repeats and scans with the metric's
+    ``aggregate`` (the mean for every built-in metric). ``artifact avg`` aggregates the
+    per-unit artifact means (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`).
+
+    Args:
+        results: Tidy results (columns of ``results.csv``).
+        metrics: Metrics to show, in order (default: the registry's headline metrics).
+        names: ``{method: display name}`` giving the row order.
+        domains: ``{domain: header}`` giving the column order.
+
+    Example:
+        >>> df = pd.DataFrame({"method": "uc", "fold": 0, "repeat": 0,
+        ...     "domain": ["clean", "motion", "spike"], "case": "a", "metric": "ece",
+        ...     "value": [0.1, 0.2, 0.4]})
+        >>> row = summary_table(df, ("ece",)).round(3).to_dict("records")[0]
+        >>> row["clean"], row["motion"], row["spike"], row["artifact avg"]
+        (0.1, 0.2, 0.4, 0.3)
+    """
+    metrics = list(metrics or headline_metrics())
+    subset = with_artifact_avg(results[results["metric"].isin(metrics)])
+    parts = []
+    for metric, block in subset.groupby("metric", sort=False):
+        how = METRICS[metric].aggregate if metric in METRICS else "mean"
+        parts.append(block.pivot_table(index=["metric", "method"], columns="domain",
+                                       values="value", aggfunc=how))
+    table = pd.concat(parts)
+    table = table[ordered_domains(list(table.columns), domains)]
+    table.columns.name = None
+    table = table.reset_index()
+    present = set(table["metric"])
+    table["metric"] = pd.Categorical(table["metric"], [m for m in metrics if m in present],
+                                     ordered=True)
+    table["method"] = pd.Categorical(
+        table["method"], ordered(list(results["method"]), names), ordered=True)
+    table = table.sort_values(["metric", "method"]).reset_index(drop=True)
+    table["metric"] = table["metric"].astype(str)
+    table["method"] = table["method"].astype(str)
+    return table
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """Render a :func:`summary_table` in percent as fixed-width text."""
+    shown = table.copy()
+    numeric = [c for c in shown.columns if c not in ("metric", "method")]
+    shown[numeric] = shown[numeric] * 100
+    shown["metric"] = shown["metric"].str.upper() + " %"
+    shown["method"] = shown["method"].str.upper()
+    return shown.to_string(index=False, float_format=lambda v: f"{v:6.2f}")
+
+
+def write_summary(run_dir: Path, results: pd.DataFrame, **names: Mapping[str, str]) -> Path:
+    """Write ``run_dir/summary.csv`` (see :func:`summary_table`) and return its path."""
+    return write_csv(Path(run_dir) / "summary.csv", summary_table(results, **names))
+
+
+__all__ = ["ARTIFACT_AVG", "format_summary", "summary_table", "write_summary"]

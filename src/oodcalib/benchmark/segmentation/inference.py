@@ -1,0 +1,40 @@
+"""Running a frozen segmentation network over a stack of slices, and reloading it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from oodcalib.benchmark.segmentation.unet import UNet
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, image: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    """Slice-wise logits of a ``(Z, H, W)`` normalised stack.
+
+    Args:
+        model: A network mapping ``(N, 1, H, W)`` to ``(N, C, H, W)``.
+        image: The normalised stack.
+        batch_size: Slices per forward pass.
+
+    Returns:
+        ``(Z, C, H, W)`` float32 logits.
+
+    Example:
+        >>> predict_logits(UNet(width=2, depth=2).eval(), np.zeros((3, 8, 8), np.float32)).shape
+        (3, 4, 8, 8)
+    """
+    was_training = model.training
+    model.eval()
+    x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32).unsqueeze(1)
+    out = [model(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    model.train(was_training)
+    return torch.cat(out).numpy()
+
+
+def load_model(path, map_location: str = "cpu") -> UNet:
+    """Rebuild a :class:`UNet` from a checkpoint written by the training stage."""
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    model = UNet(**state["architecture"])
+    model.load_state_dict(state["model"])
+    return model.eval()

@@ -1,0 +1,137 @@
+"""Training the 2D segmentation U-Net: seeded, resumable, best checkpoint by val Dice."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from oodcalib.atomic import save_torch
+from oodcalib.benchmark.metrics import dice_score
+from oodcalib.benchmark.segmentation.augmentation import augment_batch
+from oodcalib.benchmark.segmentation.inference import predict_logits
+from oodcalib.benchmark.segmentation.losses import get_loss
+from oodcalib.benchmark.segmentation.unet import UNet
+from oodcalib.config import Config
+from oodcalib.datasets.case import NUM_CLASSES, Case
+
+BEST = "checkpoint.pt"
+LAST = "last.pt"
+
+
+def stack_slices(cases: list[Case]) -> tuple[torch.Tensor, torch.Tensor]:
+    """All slices of ``cases`` as ``(N, 1, H, W)`` images and ``(N, H, W)`` labels."""
+    images = np.concatenate([c.image for c in cases])[:, None]
+    labels = np.concatenate([c.label for c in cases])
+    return torch.from_numpy(images.astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
+
+
+def validation_dice(model: torch.nn.Module, cases: list[Case]) -> float:
+    """Mean over validation scans of the per-scan mean foreground Dice."""
+    scores = [dice_score(np.moveaxis(predict_logits(model, c.image), 1, 0), c.label)
+              for c in cases]
+    return float(np.nanmean(scores))
+
+
+def train_segmenter(
+    train_cases: list[Case],
+    val_cases: list[Case],
+    config: Config,
+    out_dir: Path,
+    seed: int,
+    *,
+    desc: str = "train",
+) -> Path:
+    """Train a U-Net on normalised cases and return the path of its best checkpoint.
+
+    The checkpoint with the highest validation Dice is kept as ``checkpoint.pt``; the
+    latest state (with optimiser and RNG) as ``last.pt``, from which an interrupted run
+    resumes. A finished training (``checkpoint.pt`` with ``done``) is not redone.
+
+    Args:
+        train_cases: Normalised training cases (image in ``[0, 1]``, label present).
+        val_cases: Normalised validation cases.
+        config: Run configuration (``model`` and ``train`` sections are used).
+        out_dir: Where checkpoints and ``train_log.csv`` go.
+        seed: Seed of initialisation, batch order and augmentation.
+        desc: Label of the progress bar.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    best_path, last_path = out_dir / BEST, out_dir / LAST
+    if best_path.exists() and torch.load(best_path, weights_only=False).get("done"):
+        return best_path
+    tc = config.train
+    if tc.num_threads:
+        torch.set_num_threads(tc.num_threads)
+    architecture = {"in_channels": 1, "num_classes": NUM_CLASSES, "width": config.model.width,
+                    "depth": config.model.depth, "dropout": config.model.dropout}
+    torch.manual_seed(seed)
+    model = UNet(**architecture)
+    optimiser = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=tc.iterations)
+    generator = torch.Generator().manual_seed(seed)
+    loss_fn = get_loss(tc.loss, **tc.loss_params)
+    images, labels = stack_slices(train_cases)
+    start, best = 0, -1.0
+    if last_path.exists():
+        state = torch.load(last_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        start, best = state["iteration"], state["best"]
+    log_path = out_dir / "train_log.csv"
+    bar = tqdm(range(start, tc.iterations), desc=desc, initial=start, total=tc.iterations,
+               leave=False, dynamic_ncols=True)
+    running = []
+    model.train()
+    for it in bar:
+        index = torch.randint(0, images.shape[0], (tc.batch_size,), generator=generator)
+        x, y = images[index], labels[index]
+        if tc.augment:
+            x, y = augment_batch(x, y, generator)
+        loss = loss_fn(model(x), y)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        scheduler.step()
+        running.append(loss.item())
+        if (it + 1) % tc.val_every == 0 or it + 1 == tc.iterations:
+            dice = validation_dice(model, val_cases)
+            model.train()
+            improved = dice > best
+            best = max(best, dice)
+            if improved:
+                _save(best_path, model, architecture, iteration=it + 1, val_dice=dice)
+            _append_log(log_path, it + 1, float(np.mean(running)), dice)
+            running = []
+            bar.set_postfix(loss=f"{loss.item():.3f}", val_dice=f"{dice:.3f}", best=f"{best:.3f}")
+            _save(last_path, model, architecture, iteration=it + 1, best=best,
+                  optimiser=optimiser.state_dict(), scheduler=scheduler.state_dict(),
+                  generator=generator.get_state())
+    bar.close()
+    state = torch.load(best_path, weights_only=False)
+    state["done"] = True
+    _atomic_save(state, best_path)
+    last_path.unlink(missing_ok=True)
+    return best_path
+
+
+def _save(path: Path, model: torch.nn.Module, architecture: dict, **extra) -> None:
+    _atomic_save({"model": model.state_dict(), "architecture": architecture, **extra}, path)
+
+
+def _atomic_save(obj: dict, path: Path) -> None:
+    save_torch(path, obj)
+
+
+def _append_log(path: Path, iteration: int, loss: float, dice: float) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(["iteration", "train_loss", "val_dice"])
+        writer.writerow([iteration, f"{loss:.6f}", f"{dice:.6f}"])

@@ -1,0 +1,163 @@
+"""Any NIfTI set of cardiac short-axis scans, given by glob patterns and a label map.
+
+Images and labels are paired by case id: the part of each path matched by the wildcards
+of its pattern (``imgs/*_img.nii.gz`` gives ``p7`` for ``imgs/p7_img.nii.gz``). The
+arrays are used as stored, with the slice axis moved first; no reorientation is done,
+so a user's set should be stored in one orientation (see :mod:`.mscmr_lge` for the
+package's convention).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from oodcalib.config import Config
+from oodcalib.datasets.case import NUM_CLASSES, Case
+from oodcalib.datasets.io import (
+    IDENTITY_LABELS,
+    read_image_and_label,
+)
+from oodcalib.datasets.validation import remap_labels, validate_case
+from oodcalib.errors import DataError, OodcalibError
+
+_WILDCARD = re.compile(r"(\*\*/|\*\*|\*|\?|\[!?\]?[^\]]*\])")
+
+
+def load_nifti(
+    images: str,
+    labels: str | None = None,
+    *,
+    label_map: dict[int, int] | None = None,
+    domain: str = "custom",
+    slice_axis: int = 2,
+) -> list[Case]:
+    """Load a user's NIfTI scans (and label maps) as raw cases.
+
+    Args:
+        images: Glob pattern of the image files, e.g. ``"data/imgs/*_img.nii.gz"``.
+        labels: Glob pattern of the label files, e.g. ``"data/labs/*_lab.nii.gz"``, or
+            None for unlabelled scans.
+        label_map: Raw label code -> class (1 RV, 2 MYO, 3 LV, or 0 to drop a
+            structure), e.g. ``{1: 3, 2: 2, 3: 1}`` for a set with LV=1 and RV=3;
+            None keeps codes 1/2/3 as they are. Unlisted codes other than 0 are errors.
+        domain: Domain name given to the cases.
+        slice_axis: Array axis holding the short-axis slices; it is moved to the front.
+
+    Returns:
+        Validated cases sorted by case id, with spacing ``(row, col)`` from the header
+        zooms of the two in-plane axes.
+
+    Raises:
+        ValueError: If ``slice_axis`` or ``label_map`` is invalid.
+        DataError: If a pattern matches nothing, files do not pair up or a file is bad.
+    """
+    if slice_axis not in range(-3, 3):
+        raise ValueError(f"slice_axis must be 0, 1 or 2 (or negative), got {slice_axis}")
+    slice_axis %= 3
+    mapping = IDENTITY_LABELS if label_map is None else {int(k): v for k, v in label_map.items()}
+    bad = {k: v for k, v in mapping.items() if v not in range(NUM_CLASSES)}
+    if bad:
+        raise ValueError(f"label_map targets must be 0..3 (1 RV, 2 MYO, 3 LV), got {bad}")
+    image_files = match_pattern(images)
+    label_files = match_pattern(labels) if labels is not None else None
+    if label_files is not None:
+        _check_pairs(image_files, label_files)
+    cases = []
+    for case_id, image_path in sorted(image_files.items()):
+        label_path = None if label_files is None else label_files[case_id]
+        cases.append(_load_case(case_id, image_path, label_path, mapping, domain, slice_axis))
+    return cases
+
+
+def match_pattern(pattern: str) -> dict[str, Path]:
+    """Glob ``pattern`` and key the files by the text its wildcards matched.
+
+    Several wildcards (and the folders matched by ``**``) give ids joined by ``_``; a
+    pattern without wildcards gives the file name without its ``.nii[.gz]`` extension.
+
+    Raises:
+        DataError: If nothing matches or two files get the same id.
+    """
+    pattern = os.path.expanduser(pattern)
+    files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+    if not files:
+        raise DataError(pattern, "no file matches this glob pattern")
+    regex = re.compile(
+        "".join(
+            _wildcard_regex(p) if i % 2 else re.escape(p)
+            for i, p in enumerate(_WILDCARD.split(pattern))
+        )
+        + r"\Z"
+    )
+    found: dict[str, list[str]] = {}
+    for path in files:
+        match = regex.match(path)
+        parts = [g for g in match.groups() if g] if match else []
+        case_id = "_".join(parts).replace("/", "_") or re.sub(r"\.nii(\.gz)?$", "", Path(path).name)
+        found.setdefault(case_id, []).append(path)
+    clashes = {k: v for k, v in found.items() if len(v) > 1}
+    if clashes:
+        raise DataError(pattern, f"several files get the same case id: {clashes}")
+    return {k: Path(v[0]) for k, v in found.items()}
+
+
+def _wildcard_regex(token: str) -> str:
+    if token == "**/":
+        return "(?:(.*)/)?"
+    if token == "**":
+        return "(.*)"
+    if token == "*":
+        return "([^/]*)"
+    if token == "?":
+        return "([^/])"
+    return "([" + ("^" + token[2:-1] if token.startswith("[!") else token[1:-1]) + "])"
+
+
+def _check_pairs(images: dict[str, Path], labels: dict[str, Path]) -> None:
+    for own, other, what in ((images, labels, "label"), (labels, images, "image")):
+        unmatched = sorted(str(p) for k, p in own.items() if k not in other)
+        if unmatched:
+            shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
+            raise DataError(
+                shown, f"{len(unmatched)} file(s) with no matching {what} file (same case id)"
+            )
+
+
+def _load_case(
+    case_id: str,
+    image_path: Path,
+    label_path: Path | None,
+    mapping: dict[int, int],
+    domain: str,
+    slice_axis: int,
+) -> Case:
+    image, raw_label, image_nii = read_image_and_label(image_path, label_path)
+    label = None
+    if raw_label is not None:
+        label = np.ascontiguousarray(
+            np.moveaxis(remap_labels(raw_label, mapping, str(label_path)), slice_axis, 0)
+        )
+    zooms = image_nii.header.get_zooms()
+    rows, cols = (a for a in range(3) if a != slice_axis)
+    case = Case(
+        case_id=case_id,
+        image=np.ascontiguousarray(np.moveaxis(image, slice_axis, 0), dtype=np.float32),
+        label=label,
+        domain=domain,
+        spacing=(float(zooms[rows]), float(zooms[cols])),
+        source=str(image_path) if label_path is None else f"{image_path} (label {label_path.name})",
+    )
+    return validate_case(case, require_label=label_path is not None)
+
+
+def from_config(config: Config) -> list[Case]:
+    """NIfTI cases from ``data.nifti_images`` / ``data.nifti_labels`` and ``data.label_map``."""
+    d = config.data
+    if not d.nifti_images:
+        raise OodcalibError("data source 'nifti' needs --set data.nifti_images=GLOB")
+    return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean")

@@ -1,0 +1,153 @@
+"""End-to-end runs of the smoke preset: outputs, tidy results, resume, config safety."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oodcalib.baselines import SusceptibilityShapePrior
+from oodcalib.benchmark.protocol import fold as evaluation
+from oodcalib.benchmark.protocol.runner import run_benchmark
+from oodcalib.benchmark.segmentation import training
+from oodcalib.config import build_config
+from oodcalib.errors import OodcalibError
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    config = build_config("smoke")
+    return config, run_dir, run_benchmark(config, run_dir)
+
+
+def test_run_directory_contents(smoke_run):
+    config, run_dir, results = smoke_run
+    for name in ("config.json", "environment.json", "splits.json", "results.csv"):
+        assert (run_dir / name).exists(), name
+    env = json.loads((run_dir / "environment.json").read_text())
+    assert env["packages"]["torch"] and "git_revision" in env
+    splits = json.loads((run_dir / "splits.json").read_text())
+    assert len(splits["folds"]) == 3
+    for k in range(3):
+        assert (run_dir / f"fold{k}" / "checkpoint.pt").exists()
+        assert (run_dir / f"fold{k}" / "train_log.csv").exists()
+    params = list((run_dir / "corrupted").rglob("*.json"))
+    assert len(params) == 4 * config.data.max_test_cases
+
+
+def test_results_are_tidy_and_complete(smoke_run):
+    config, _, results = smoke_run
+    assert list(results.columns) == ["method", "fold", "repeat", "domain", "case", "metric",
+                                     "value"]
+    assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
+    assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}
+    assert set(results["method"]) == {"uc", "ts", "lts", "alea", "proposed"}
+    n_cases = config.data.max_test_cases
+    # methods x folds x repeats x domains x cases x metrics
+    expected = 5 * 3 * config.eval.repeats * 6 * n_cases * 6
+    assert len(results) == expected
+    ece = results[results.metric.isin(["ece", "sce"])]["value"]
+    assert ece.between(0, 1).all()
+    on_disk = pd.read_csv(smoke_run[1] / "results.csv")
+    pd.testing.assert_frame_equal(on_disk, results)
+
+
+def test_temperature_methods_share_predictions(smoke_run):
+    """TS, LTS and Proposed never change the argmax, so their Dice is identical to UC's."""
+    _, _, results = smoke_run
+    dice = results[results.metric == "dice"].pivot_table(
+        index=["fold", "repeat", "domain", "case"], columns="method", values="value")
+    for method in ("ts", "lts", "proposed"):
+        np.testing.assert_allclose(dice["uc"], dice[method], err_msg=method)
+
+
+def test_augmented_passes_are_computed_once_and_shared(smoke_run):
+    """Alea., Proposed and every repeat reuse one set of N_A passes per scan."""
+    config, run_dir, _ = smoke_run
+    for k in range(3):
+        fold = run_dir / f"fold{k}"
+        counts = json.loads((fold / "forward_passes.json").read_text())
+        slices = sum(np.load(f, mmap_mode="r").shape[0] for f in (fold / "logits").rglob("*.npy"))
+        assert counts["logits"] == slices
+        assert counts["passes"] == config.eval.num_aug * slices
+        lts, proposed = config.calib["lts"], config.calib["proposed"]
+        assert counts["fit:lts"] == config.eval.repeats * lts["iterations"] * lts["batch_size"]
+        # shape prior: one pass per slice; calibration net: 1 + train_copies
+        per_fit = proposed["iterations"] * proposed["batch_size"]
+        assert counts["fit:proposed"] == config.eval.repeats * per_fit * (
+            2 + proposed["train_copies"])
+        assert len(list((fold / "calibrators").glob("*.pt"))) == 5 * config.eval.repeats
+
+
+def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):
+    config, run_dir, results = smoke_run
+
+    def boom(*args, **kwargs):
+        raise AssertionError("finished work was redone")
+
+    monkeypatch.setattr(training, "validation_dice", boom)
+    monkeypatch.setattr(evaluation.Fold, "evaluate", boom)
+    again = run_benchmark(config, run_dir)
+    pd.testing.assert_frame_equal(again, results)
+
+
+def test_interrupted_run_recomputes_only_missing_pieces(smoke_run, monkeypatch):
+    config, run_dir, results = smoke_run
+    (run_dir / "fold1" / "per_case" / "ts_r1.csv").unlink()
+    (run_dir / "fold1" / "calibrators" / "ts_r1.pt").unlink()
+    (run_dir / "fold2" / "per_case" / "proposed_r0.csv").unlink()  # its fit is kept
+    calls = []
+    real = evaluation.Fold.evaluate
+    monkeypatch.setattr(evaluation.Fold, "evaluate", lambda self, cal, label, repeat, d:
+                        calls.append((self.index, label, repeat)) or real(self, cal, label,
+                                                                          repeat, d))
+    fits = []
+    real_fit = SusceptibilityShapePrior.fit
+    monkeypatch.setattr(SusceptibilityShapePrior, "fit",
+                        lambda self, *a: fits.append(1) or real_fit(self, *a))
+    before = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
+    again = run_benchmark(config, run_dir)
+    assert calls == [(1, "ts", 1), (2, "proposed", 0)]
+    assert fits == []  # the saved Proposed fit was reloaded, not refitted
+    after = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
+    assert after == before  # its passes came from the cache
+    key = ["method", "fold", "repeat", "domain", "case", "metric"]
+    pd.testing.assert_frame_equal(again.sort_values(key).reset_index(drop=True),
+                                  results.sort_values(key).reset_index(drop=True))
+
+
+def test_refuses_a_different_config_in_the_same_directory(smoke_run):
+    config, run_dir, _ = smoke_run
+    other = build_config("smoke", ["train.iterations=7"])
+    with pytest.raises(OodcalibError, match="train.iterations"):
+        run_benchmark(other, run_dir)
+
+
+def test_same_seed_same_numbers(smoke_run, tmp_path):
+    config, _, results = smoke_run
+    small = build_config("smoke", ["eval.repeats=1", "eval.methods=uc"])
+    again = run_benchmark(small, tmp_path)
+    ref = results[(results.method == "uc") & (results.repeat == 0)].reset_index(drop=True)
+    key = ["fold", "domain", "case", "metric"]
+    np.testing.assert_allclose(again.sort_values(key)["value"].to_numpy(),
+                               ref.sort_values(key)["value"].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_bad_data_root_is_explained(tmp_path):
+    config = build_config("smoke", ["data.source=acdc", f"data.root={tmp_path / 'nowhere'}"])
+    with pytest.raises(OodcalibError, match="nowhere"):
+        run_benchmark(config, tmp_path / "run")
+    assert not list((tmp_path / "run").glob("fold*"))
+
+
+def test_real_data_tiny_end_to_end(shared_data, tmp_path):
+    config = build_config("smoke", [
+        "data.source=acdc", f"data.root={shared_data / 'ACDC'}",
+        f"data.lge_root={shared_data / 'MSCMR_LGE'}", "data.train_per_fold=2",
+        "data.size=128", "data.max_test_cases=2", "eval.repeats=1",
+        "eval.corruptions=motion"])
+    results = run_benchmark(config, tmp_path)
+    assert set(results["domain"]) == {"clean", "motion", "lge"}
+    assert results["case"].str.startswith("subject").sum() > 0
+    assert results[results.metric == "ece"]["value"].between(0, 1).all()

@@ -1,0 +1,48 @@
+"""Every method against a reference: matched units, artifact average, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oodcalib.benchmark.reporting.statistics import compare_to_reference
+from oodcalib.errors import OodcalibError, UnknownNameError
+
+
+def _results(methods=("uc", "lts"), cases=6):
+    rows = []
+    for m, shift in zip(methods, (0.05, 0.0, -0.02), strict=False):
+        for domain in ("clean", "motion", "spike"):
+            for c in range(cases):
+                rows.append({"method": m, "fold": 0, "repeat": 0, "domain": domain,
+                             "case": f"p{c}", "metric": "ece",
+                             "value": 0.1 + 0.01 * c * c + shift})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss")  # near-constant differences
+def test_compare_to_reference_small_case():
+    table = compare_to_reference(_results(), "lts", ("ece",), test="ttest")
+    assert list(table["domain"].unique()) == ["clean", "motion", "spike", "artifact avg"]
+    uc = table[(table["method"] == "uc") & (table["domain"] == "clean")].iloc[0]
+    assert uc["n"] == 6 and uc["diff"] == pytest.approx(0.05)
+    assert uc["ci_low"] == uc["ci_high"] == pytest.approx(0.05)  # constant differences
+    assert uc["p_value"] < 1e-6 and uc["mark"] == "†"
+    ref = table[table["method"] == "lts"]
+    assert ref["p_value"].isna().all() and (ref["mark"] == "").all() and (ref["diff"] == 0).all()
+
+
+def test_compare_to_reference_errors():
+    with pytest.raises(OodcalibError, match="methods present: lts, uc"):
+        compare_to_reference(_results(), "proposed", ("ece",))
+    with pytest.raises(OodcalibError, match="metrics present: ece"):
+        compare_to_reference(_results(), "lts", ("ece", "dice"))
+    with pytest.raises(UnknownNameError, match="holm, none"):
+        compare_to_reference(_results(), "lts", ("ece",), correction="bonferroni")
+    frame = _results()
+    with pytest.raises(OodcalibError, match="duplicated"):
+        compare_to_reference(pd.concat([frame, frame.iloc[:1]]), "lts", ("ece",))
+    frame.loc[3, "value"] = np.nan
+    with pytest.raises(OodcalibError, match="NaN value"):
+        compare_to_reference(frame, "lts", ("ece",))
+    with pytest.raises(OodcalibError, match="lack column"):
+        compare_to_reference(_results().drop(columns="repeat"), "lts", ("ece",))

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from oodcalib.datasets.sources.nifti import load_nifti, match_pattern
+from oodcalib.errors import DataError
+
+SHAPE = (6, 5, 3)  # (H, W, Z) as stored
+ZOOMS = (1.2, 1.4, 6.0)
+
+
+def _label(lv=3, myo=2, rv=1, shape=SHAPE) -> np.ndarray:
+    lab = np.zeros(shape, np.int16)
+    lab[1, 1:3], lab[2, 1:3], lab[3, 1:3] = rv, myo, lv
+    return lab
+
+
+def _save(path: Path, array: np.ndarray, zooms=ZOOMS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(array, np.diag([*zooms, 1.0])), str(path))
+
+
+def _image(offset: float = 0.0, shape=SHAPE) -> np.ndarray:
+    return np.arange(np.prod(shape), dtype=np.float32).reshape(shape) + offset
+
+
+def _make_set(tmp_path: Path, ids=("p2", "p10"), label_fn=_label) -> tuple[str, str]:
+    for i, case_id in enumerate(ids):
+        _save(tmp_path / "imgs" / f"{case_id}_img.nii.gz", _image(100 * i))
+        _save(tmp_path / "labs" / f"{case_id}_lab.nii.gz", label_fn())
+    return str(tmp_path / "imgs" / "*_img.nii.gz"), str(tmp_path / "labs" / "*_lab.nii.gz")
+
+
+def test_pairing_label_map_and_slice_axis(tmp_path):
+    images, labels = _make_set(tmp_path, label_fn=lambda: _label(lv=1, rv=3))
+    cases = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, domain="mine")
+    assert [c.case_id for c in cases] == ["p10", "p2"]
+    p10 = cases[0]
+    np.testing.assert_array_equal(p10.image, np.moveaxis(_image(100), 2, 0))
+    np.testing.assert_array_equal(p10.label, np.moveaxis(_label(), 2, 0))  # RV=1, LV=3
+    assert p10.spacing == pytest.approx((1.2, 1.4)) and p10.domain == "mine"
+    assert "p10_img.nii.gz" in p10.source and "p10_lab.nii.gz" in p10.source
+    first = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=0)[1]
+    assert first.image.shape == (6, 5, 3) and first.spacing == pytest.approx((1.4, 6.0))
+    last = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=-2)[1]
+    np.testing.assert_array_equal(last.image, np.moveaxis(_image(0), 1, 0))
+    assert last.spacing == pytest.approx((1.2, 6.0))
+
+
+def test_without_labels(tmp_path):
+    images, _ = _make_set(tmp_path)
+    cases = load_nifti(images)
+    assert [c.label for c in cases] == [None, None]
+    assert cases[1].image.shape == (3, 6, 5)
+
+
+def test_identity_map_rejects_other_codes(tmp_path):
+    images, labels = _make_set(tmp_path, label_fn=lambda: _label(lv=4))
+    with pytest.raises(DataError, match=r"p10_lab\.nii\.gz: unknown label values \[4\]"):
+        load_nifti(images, labels)
+    assert load_nifti(images, labels, label_map={1: 1, 2: 2, 4: 3})[0].label.max() == 3
+
+
+def test_match_pattern_ids(tmp_path):
+    for rel in ("a/s1/x_t1.nii.gz", "a/s2/y_t1.nii.gz", "a/s2/deep/z_t1.nii.gz"):
+        _save(tmp_path / rel, _image())
+    found = match_pattern(str(tmp_path / "a" / "*" / "*_t1.nii.gz"))
+    assert sorted(found) == ["s1_x", "s2_y"]
+    assert found["s1_x"] == tmp_path / "a/s1/x_t1.nii.gz"
+    deep = match_pattern(str(tmp_path / "a" / "**" / "z_t?.nii.gz"))
+    assert list(deep) == ["s2_deep_1"]
+    single = match_pattern(str(tmp_path / "a/s1/x_t1.nii.gz"))
+    assert list(single) == ["x_t1"]
+
+
+def test_unmatched_files(tmp_path):
+    images, labels = _make_set(tmp_path)
+    _save(tmp_path / "imgs" / "p7_img.nii.gz", _image())
+    with pytest.raises(DataError, match=r"p7_img\.nii\.gz: 1 file\(s\) with no matching label"):
+        load_nifti(images, labels)
+    (tmp_path / "imgs" / "p7_img.nii.gz").unlink()
+    _save(tmp_path / "labs" / "p8_lab.nii.gz", _label())
+    with pytest.raises(DataError, match=r"p8_lab\.nii\.gz: 1 file\(s\) with no matching image"):
+        load_nifti(images, labels)
+
+
+def test_no_match_and_bad_arguments(tmp_path):
+    with pytest.raises(DataError, match=r"nowhere/\*\.nii\.gz: no file matches"):
+        load_nifti(str(tmp_path / "nowhere" / "*.nii.gz"))
+    images, labels = _make_set(tmp_path)
+    with pytest.raises(ValueError, match="slice_axis"):
+        load_nifti(images, labels, slice_axis=3)
+    with pytest.raises(ValueError, match="label_map targets"):
+        load_nifti(images, labels, label_map={1: 5})
+
+
+def test_bad_files(tmp_path):
+    images, labels = _make_set(tmp_path)
+    nan_image = _image()
+    nan_image[0, 0, 0] = np.nan
+    _save(tmp_path / "imgs" / "p2_img.nii.gz", nan_image)
+    with pytest.raises(DataError, match=r"p2_img\.nii\.gz: image contains 1 NaN"):
+        load_nifti(images, labels)
+    _save(tmp_path / "imgs" / "p2_img.nii.gz", _image(shape=(6, 5, 4)))
+    with pytest.raises(DataError, match=r"p2_lab\.nii\.gz: label shape .*/p2_img\.nii\.gz"):
+        load_nifti(images, labels)
+    _save(tmp_path / "imgs" / "p2_img.nii.gz", _image())
+    _save(tmp_path / "labs" / "p2_lab.nii.gz", np.zeros(SHAPE, np.int16))
+    with pytest.raises(DataError, match=r"p2_img\.nii\.gz.*no foreground"):
+        load_nifti(images, labels)
+    (tmp_path / "labs" / "p2_lab.nii.gz").write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(DataError, match=r"p2_lab\.nii\.gz: cannot read"):
+        load_nifti(images, labels)
+
+
+def test_label_header_mismatch_warns(tmp_path):
+    images, labels = _make_set(tmp_path)
+    _save(tmp_path / "labs" / "p2_lab.nii.gz", _label(), zooms=(1.0, 1.0, 1.0))
+    with pytest.warns(UserWarning, match=r"p2_lab\.nii\.gz: label header geometry"):
+        cases = load_nifti(images, labels)
+    assert cases[1].spacing == pytest.approx((1.2, 1.4))  # the image's geometry
