@@ -1,8 +1,9 @@
 """Run configuration: typed sections, named presets and ``key=value`` overrides.
 
-A run is fully described by one :class:`Config`. Presets are plain dicts of overrides
-applied to the defaults, so ``oodcalib run --preset quick --set train.iterations=500``
-and the resolved ``config.json`` in the run directory say exactly what was run.
+A run is fully described by one :class:`Config`. Presets (:data:`PRESETS`, defined in
+:mod:`oodcalib.presets` and re-exported here) are plain dicts of overrides applied to the
+defaults, so ``oodcalib run --preset quick --set train.iterations=500`` and the resolved
+``config.json`` in the run directory say exactly what was run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 from oodcalib.atomic import write_json
 from oodcalib.errors import OodcalibError, lookup
+from oodcalib.presets import PRESETS
+
+__all__ = ["PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig", "TrainConfig",
+           "build_config", "set_value"]
 
 
 @dataclass
@@ -125,48 +130,6 @@ class Config:
     def load(cls, path: Path) -> Config:
         """Read a ``config.json`` written by :meth:`save`."""
         return cls.from_dict(json.loads(Path(path).read_text()))
-
-
-def _calib(methods: tuple[str, ...], **values: Any) -> dict[str, Any]:
-    """The same calibrator hyperparameters for several methods, as dotted overrides."""
-    return {f"calib.{m}.{k}": v for m in methods for k, v in values.items()}
-
-
-#: Presets are overrides of the defaults (which are the paper's protocol).
-PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {
-        "data.phantom_cases": 20,
-        "data.lge_phantom_cases": 3,
-        "data.size": 64,
-        "data.train_per_fold": 4,
-        "data.val_per_fold": 1,
-        "data.max_test_cases": 3,
-        "model.width": 4,
-        "model.depth": 3,
-        "train.iterations": 6,
-        "train.batch_size": 4,
-        "train.val_every": 3,
-        "eval.repeats": 2,
-        "eval.num_aug": 2,
-        "eval.ablation_num_aug": [1, 2],
-        **_calib(("lts", "proposed"), iterations=2, batch_size=2, crop=32, width=4),
-        "calib.proposed.train_copies": 2,
-    },
-    "quick": {
-        "data.size": 160,
-        "model.width": 16,
-        "model.depth": 4,
-        "train.iterations": 1500,
-        "train.batch_size": 8,
-        "train.val_every": 150,
-        "eval.num_aug": 10,
-        "eval.ablation_num_aug": [2, 5, 10],
-        **_calib(("lts", "proposed"), iterations=150, batch_size=4, lr=1e-3, crop=96,
-                 width=8),
-        "calib.proposed.train_copies": 4,
-    },
-    "paper": {},
-}
 
 
 def set_value(config: Config, dotted: str, value: Any) -> None:

@@ -1,19 +1,18 @@
-"""LTS: identity when untrained, argmax-preserving, and it undoes a toy's overconfidence."""
+"""LTS: identity when untrained, argmax-preserving, and it undoes a toy's overconfidence.
+
+The interface (get/set_params, NotFittedError, probabilities, reproducibility, pickling) is
+checked for every calibrator in ``tests/baselines/test_contract.py``.
+"""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-import torch
 
 from oodcalib.baselines import (
     LocalTemperatureScaling,
-    NotFittedError,
     TemperatureScaling,
     Uncalibrated,
-    get_calibrator,
     softmax,
 )
 from oodcalib.errors import OodcalibError
@@ -82,39 +81,23 @@ def test_fitting_undoes_overconfidence(toy, augment, seed):
     check_undoes_overconfidence(lts, held, model, OVERCONFIDENCE)
 
 
-def test_fitting_is_reproducible_and_seeded(toy):
+def test_the_seed_changes_the_fit(toy):
+    """(That the same seed gives the same fit is part of the contract.)"""
     model, _, held = toy
     maps = [fit_lts(toy, iterations=10, random_state=s).temperature_map(held[0], model)
-            for s in (3, 3, 4)]
-    np.testing.assert_array_equal(maps[0], maps[1])
-    assert not np.array_equal(maps[0], maps[2])
+            for s in (3, 4)]
+    assert not np.array_equal(maps[0], maps[1])
 
 
-def test_pickle_round_trip_predicts_the_same(toy):
-    model, _, held = toy
-    lts = fit_lts(toy, iterations=10)
-    buffer = io.BytesIO()
-    torch.save(lts, buffer)
-    buffer.seek(0)
-    loaded = torch.load(buffer, weights_only=False)
-    np.testing.assert_array_equal(loaded.predict_proba(held[0], model),
-                                  lts.predict_proba(held[0], model))
-    assert loaded.get_params() == lts.get_params()
+def test_defaults_follow_the_reference():
+    """Ding et al.'s learning rate (1e-4, not the base class's 1e-3), whole slices."""
+    params = LocalTemperatureScaling().get_params()
+    assert {k: params[k] for k in ("lr", "batch_size", "crop", "augment")} == {
+        "lr": 1e-4, "batch_size": 8, "crop": None, "augment": True}
 
 
-def test_sklearn_conventions(toy):
-    model, scans, held = toy
-    lts = get_calibrator("lts", iterations=2, width=2)
-    assert lts.get_params() == {"random_state": 0, "iterations": 2, "batch_size": 8,
-                                "lr": 1e-4, "crop": None, "width": 2, "augment": True}
-    with pytest.raises(NotFittedError):
-        lts.predict_proba(held[0], model)
-    assert lts.set_params(batch_size=2) is lts and lts.batch_size == 2
-    with pytest.raises(OodcalibError, match="no hyperparameter 'num_aug'") as info:
-        lts.set_params(num_aug=3)
-    assert all(name in str(info.value) for name in lts.get_params())
-    assert lts.fit(scans, model) is lts
-    assert set(lts.fitted_state()) == {"nll_before_", "nll_after_"}
+def test_fit_needs_labels(toy):
+    model, scans, _ = toy
     unlabelled = type(scans[0])(scans[0].case_id, scans[0].image, scans[0].logits)
     with pytest.raises(OodcalibError, match="without labels"):
         LocalTemperatureScaling(iterations=1).fit([unlabelled], model)
@@ -131,3 +114,4 @@ def test_calibration_nll_is_the_nll_of_the_predictions(toy):
 
     assert lts.nll_before_ == pytest.approx(held_out_nll(Identity(), scans, model), rel=1e-5)
     assert lts.nll_after_ == pytest.approx(held_out_nll(lts, scans, model), rel=1e-5)
+    assert lts.fitted_state() == {"nll_before_": lts.nll_before_, "nll_after_": lts.nll_after_}

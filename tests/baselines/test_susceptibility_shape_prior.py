@@ -1,21 +1,17 @@
-"""Proposed: argmax-preserving, undoes overconfidence, and its component switches."""
+"""Proposed: argmax-preserving, undoes overconfidence, and its component switches.
+
+The interface (get/set_params, NotFittedError, probabilities, reproducibility, pickling,
+reading ``num_aug`` passes) is checked for every calibrator in
+``tests/baselines/test_contract.py``.
+"""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-import torch
 
-from oodcalib.baselines import (
-    NotFittedError,
-    ScanLogits,
-    SusceptibilityShapePrior,
-    get_calibrator,
-)
+from oodcalib.baselines import ScanLogits, SusceptibilityShapePrior
 from oodcalib.baselines.common.networks import CalibrationNet
-from oodcalib.errors import OodcalibError
 from tests.baselines.common.test_augmented_passes import Exploding, RecordingPasses
 from tests.baselines.common.test_calibration_sampler import (
     TRUE_GAIN,
@@ -92,7 +88,6 @@ def test_component_switches(toy, susceptibility, shape_prior):
     scan = with_passes(held[0])
     p = proposed.predict_proba(scan, model if needs_model else Exploding())
     assert scan.passes.calls == ([3] if susceptibility else [])
-    np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
     np.testing.assert_array_equal(p.argmax(1), scan.logits.argmax(1))
 
 
@@ -102,42 +97,16 @@ def test_shape_prior_is_frozen_after_fit(fitted):
     assert not any(p.requires_grad for p in prior.parameters())
 
 
-def test_set_params_changes_the_test_time_passes(toy, fitted):
-    model, _, held = toy
-    scan = with_passes(held[0])
-    fitted.predict_proba(scan, model)
-    assert fitted.set_params(num_aug=7) is fitted
-    try:
-        fitted.predict_proba(scan, model)
-    finally:
-        fitted.set_params(num_aug=SMALL["num_aug"])
-    assert scan.passes.calls == [3, 7]
-    with pytest.raises(OodcalibError, match="no hyperparameter 'n_aug'") as info:
-        fitted.set_params(n_aug=7)
-    assert all(name in str(info.value) for name in ("num_aug", "train_copies", "shape_prior"))
-
-
-def test_fitting_is_reproducible_and_seeded(toy):
+def test_the_seed_changes_the_fit(toy):
+    """(That the same seed gives the same fit is part of the contract.)"""
     model, _, held = toy
     maps = [fit(toy, iterations=5, random_state=s).temperature_map(held[0], model)
-            for s in (2, 2, 3)]
-    np.testing.assert_array_equal(maps[0], maps[1])
-    assert not np.array_equal(maps[0], maps[2])
+            for s in (2, 3)]
+    assert not np.array_equal(maps[0], maps[1])
 
 
-def test_pickle_round_trip_predicts_the_same(toy, fitted):
-    model, _, held = toy
-    buffer = io.BytesIO()
-    torch.save(fitted, buffer)
-    buffer.seek(0)
-    loaded = torch.load(buffer, weights_only=False)
-    np.testing.assert_array_equal(loaded.predict_proba(held[0], model),
-                                  fitted.predict_proba(held[0], model))
-
-
-def test_sklearn_conventions(toy):
-    model, _, held = toy
-    proposed = get_calibrator("proposed", width=2)
-    assert proposed.get_params()["num_aug"] == 180 and proposed.get_params()["lr"] == 1e-3
-    with pytest.raises(NotFittedError):
-        proposed.predict_proba(held[0], model)
+def test_defaults_are_the_papers():
+    params = SusceptibilityShapePrior().get_params()
+    paper = {"num_aug": 180, "train_copies": 6, "shape_width": 8, "shape_dropout": 0.5,
+             "width": 16, "lr": 1e-3, "susceptibility": True, "shape_prior": True}
+    assert {k: params[k] for k in paper} == paper

@@ -1,10 +1,17 @@
+"""TS: recovers the temperature of a miscalibrated toy, keeps the argmax, bounded T.
+
+The interface (get/set_params, NotFittedError, probabilities, pickling) is checked for
+every calibrator in ``tests/baselines/test_contract.py``.
+"""
+
+from __future__ import annotations
+
 import numpy as np
 import pytest
 import torch
 
 from oodcalib.baselines import (
     CALIBRATORS,
-    NotFittedError,
     ScanLogits,
     TemperatureScaling,
     Uncalibrated,
@@ -50,13 +57,11 @@ def test_fit_recovers_temperature_and_lowers_nll(true_scale, seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_argmax_never_changes_and_probs_sum_to_one(seed):
+def test_argmax_never_changes(seed):
     scans = toy_scans(2, 3.0, seed)
     ts = TemperatureScaling().fit(scans, None)
     for s in scans:
-        p = ts.predict_proba(s, None)
-        np.testing.assert_array_equal(p.argmax(1), s.logits.argmax(1))
-        np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+        np.testing.assert_array_equal(ts.predict_proba(s, None).argmax(1), s.logits.argmax(1))
     assert ts.temperature_ > 0
 
 
@@ -70,14 +75,10 @@ def test_temperature_one_equals_uncalibrated():
                                torch.softmax(torch.tensor(scan.logits), 1).numpy(), atol=1e-6)
 
 
-def test_sklearn_conventions():
-    ts = get_calibrator("ts", max_iter=5, random_state=3)
-    assert ts.get_params() == {"random_state": 3, "max_iter": 5, "max_pixels": 2_000_000,
-                               "bounds": (1e-2, 1e2)}
-    with pytest.raises(NotFittedError):
-        ts.predict_proba(toy_scans(1, 1.0, 0)[0], None)
-    assert ts.fit(toy_scans(1, 2.0, 0), None) is ts
-    assert set(ts.fitted_state()) == {"temperature_", "nll_before_", "nll_after_"}
+def test_fitted_state_is_the_temperature_and_the_nlls():
+    ts = get_calibrator("ts", max_iter=5, random_state=3).fit(toy_scans(1, 2.0, 0), None)
+    assert ts.fitted_state() == {"temperature_": ts.temperature_,
+                                 "nll_before_": ts.nll_before_, "nll_after_": ts.nll_after_}
 
 
 def test_fit_needs_labels_and_registry_lists_names():

@@ -1,11 +1,12 @@
 """Seeded MRI artifacts: sample parameters, then apply a fixed TorchIO transform.
 
 As in TorchIO, randomness and application are split. :func:`sample_parameters` draws the
-parameters that TorchIO's ``Random*.get_params`` would draw, but from
-``np.random.default_rng(seed)`` instead of torch's global generator, and returns them as
-the JSON-serialisable keyword arguments of the deterministic transform (``tio.Motion``,
-``tio.Ghosting``, ``tio.Spike``, ``tio.BiasField``). :func:`apply_corruption` runs that
-transform, so any corrupted image can be replayed from its recorded parameters.
+parameters that TorchIO's ``Random*.get_params`` would draw (with the samplers of
+:mod:`oodcalib.corruptions.samplers`), but from ``np.random.default_rng(seed)`` instead of
+torch's global generator, and returns them as the JSON-serialisable keyword arguments of
+the deterministic transform (``tio.Motion``, ``tio.Ghosting``, ``tio.Spike``,
+``tio.BiasField``). :func:`apply_corruption` runs that transform, so any corrupted image
+can be replayed from its recorded parameters.
 
 Recipe (the authors' code, on the whole stack as one 3D volume): min-max normalise each
 slice to ``[0, 1]``, apply the transform, rescale the volume to ``[0, 1]`` (global
@@ -28,65 +29,17 @@ import numpy as np
 import torch
 import torchio as tio
 
+from oodcalib.corruptions.samplers import (
+    Params,
+    sample_bias_field,
+    sample_ghosting,
+    sample_motion,
+    sample_spike,
+)
 from oodcalib.corruptions.severity import DEFAULT_SEVERITY, SEVERITY_TABLE, check_severity
 from oodcalib.datasets.case import Case
 from oodcalib.errors import DataError, lookup
 from oodcalib.seeding import derive_seed
-
-Params = dict[str, Any]
-
-
-def _range(value: float | tuple[float, float]) -> tuple[float, float]:
-    """TorchIO's range convention: ``d`` means ``(-d, d)``."""
-    if isinstance(value, (int, float)):
-        return -float(value), float(value)
-    low, high = value
-    return float(low), float(high)
-
-
-def _sample_bias_field(rng: np.random.Generator, coefficients: float, order: int) -> Params:
-    num = (order + 1) * (order + 2) * (order + 3) // 6  # monomials of degree <= order in 3D
-    return {"coefficients": rng.uniform(*_range(coefficients), size=num).tolist(), "order": order}
-
-
-def _sample_motion(
-    rng: np.random.Generator, degrees: float, translation: float, num_transforms: int
-) -> Params:
-    rotations = rng.uniform(*_range(degrees), size=(num_transforms, 3))
-    shifts = rng.uniform(*_range(translation), size=(num_transforms, 3))
-    step = 1 / (num_transforms + 1)  # evenly spaced times, perturbed by 30 % of a step
-    times = step * np.arange(1, num_transforms + 1) + rng.uniform(
-        -0.3 * step, 0.3 * step, size=num_transforms
-    )
-    return {
-        "degrees": rotations.tolist(),
-        "translation": shifts.tolist(),
-        "times": times.tolist(),
-        "image_interpolation": "linear",
-    }
-
-
-def _sample_ghosting(
-    rng: np.random.Generator,
-    num_ghosts: tuple[int, int],
-    axes: tuple[int, ...],
-    intensity: tuple[float, float],
-    restore: tuple[float, float] | None,
-) -> Params:
-    return {
-        "num_ghosts": int(rng.integers(num_ghosts[0], num_ghosts[1] + 1)),
-        "axis": int(axes[int(rng.integers(len(axes)))]),
-        "intensity": float(rng.uniform(*intensity)),
-        "restore": None if restore is None else float(rng.uniform(*restore)),
-    }
-
-
-def _sample_spike(
-    rng: np.random.Generator, num_spikes: tuple[int, int], intensity: tuple[float, float]
-) -> Params:
-    num = int(rng.integers(num_spikes[0], num_spikes[1] + 1))
-    strength = float(rng.uniform(*_range(intensity)))
-    return {"spikes_positions": rng.random((num, 3)).tolist(), "intensity": strength}
 
 
 @dataclass(frozen=True)
@@ -116,12 +69,12 @@ class Corruption:
 #: with :func:`oodcalib.errors.lookup`.
 CORRUPTIONS: dict[str, Corruption] = {
     "bias_field": Corruption(
-        "bias_field", _sample_bias_field, tio.BiasField, ("coefficients", "order"),
+        "bias_field", sample_bias_field, tio.BiasField, ("coefficients", "order"),
         severities=SEVERITY_TABLE["bias_field"], display_name="Bias",
     ),
     "motion": Corruption(
         "motion",
-        _sample_motion,
+        sample_motion,
         tio.Motion,
         ("degrees", "translation", "times", "image_interpolation"),
         ("degrees", "translation", "times"),
@@ -129,11 +82,11 @@ CORRUPTIONS: dict[str, Corruption] = {
         display_name="Motion",
     ),
     "ghosting": Corruption(
-        "ghosting", _sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore"),
+        "ghosting", sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore"),
         severities=SEVERITY_TABLE["ghosting"], display_name="Ghost",
     ),
     "spike": Corruption(
-        "spike", _sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",),
+        "spike", sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",),
         severities=SEVERITY_TABLE["spike"], display_name="Spike",
     ),
 }

@@ -22,10 +22,9 @@ from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
 from oodcalib.benchmark.protocol.fold import Fold
 from oodcalib.benchmark.protocol.layout import CALIBRATION, ablation_dir, calibrator_path
-from oodcalib.benchmark.protocol.run_data import load_run_data
+from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError
-from oodcalib.plugins import load_plugins
 
 #: Component switches of the Proposed calibrator, as in paper Table 2.
 COMPONENTS: dict[str, dict[str, bool]] = {
@@ -63,11 +62,7 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
         The tidy results with a ``setting`` column (also in ``ablation/<kind>/results.csv``).
     """
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.exists():
-        raise OodcalibError(f"{config_path}: missing; is {run_dir} a run directory?")
-    config = Config.load(config_path)
-    load_plugins(config.plugins)
+    config = load_run_config(run_dir)
     settings = _settings(kind, values, config)
     out = ablation_dir(run_dir, kind)
     data = load_run_data(config, run_dir)

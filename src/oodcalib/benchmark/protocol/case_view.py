@@ -8,11 +8,9 @@ import numpy as np
 
 from oodcalib.benchmark.protocol.fold import Fold
 from oodcalib.benchmark.protocol.layout import calibrator_path, file_label
-from oodcalib.benchmark.protocol.run_data import load_run_data
-from oodcalib.config import Config
+from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup
-from oodcalib.plugins import load_plugins
 
 
 def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
@@ -32,11 +30,7 @@ def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
         The case and ``{method: (Z, C, H, W) probabilities}``.
     """
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.exists():
-        raise OodcalibError(f"{config_path}: missing; is {run_dir} a run directory?")
-    config = Config.load(config_path)
-    load_plugins(config.plugins)
+    config = load_run_config(run_dir)
     data = load_run_data(config, run_dir)
     cases = {c.case_id: c for c in lookup(data.test_domains, domain, "domain")}
     case = lookup(cases, case_id, f"case of domain {domain!r}")

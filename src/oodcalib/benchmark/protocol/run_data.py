@@ -20,6 +20,7 @@ from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
 from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
 from oodcalib.datasets.splits import make_splits, read_splits, write_splits
 from oodcalib.errors import OodcalibError
+from oodcalib.plugins import load_plugins
 
 
 @dataclass
@@ -38,6 +39,20 @@ class RunData:
 def normalise(case: Case) -> Case:
     """The network input: the case with its image robustly scaled to ``[0, 1]``."""
     return case.with_arrays(robust_normalise(case.image))
+
+
+def load_run_config(run_dir: Path) -> Config:
+    """The configuration of a finished (or partial) run, its plugins imported.
+
+    Raises:
+        OodcalibError: If ``run_dir`` has no ``config.json``.
+    """
+    config_path = Path(run_dir) / "config.json"
+    if not config_path.exists():
+        raise OodcalibError(f"{config_path}: missing; is {run_dir} a run directory?")
+    config = Config.load(config_path)
+    load_plugins(config.plugins)
+    return config
 
 
 def load_lge(config: Config) -> list[Case]:

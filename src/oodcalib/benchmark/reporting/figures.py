@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from oodcalib.atomic import atomic_write
 from oodcalib.benchmark.metrics import as_numpy, roi_mask
 from oodcalib.benchmark.reporting.names import display_name
 from oodcalib.benchmark.reporting.reliability import (
@@ -41,7 +42,7 @@ def _contour(ax: Axes, mask: np.ndarray, **kwargs: Any) -> None:
 
 def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=100))
     fig.clear()
     return path
 

@@ -1,7 +1,7 @@
 """Names and orders in tables, and the one definition of the artifact average.
 
 Methods and domains are ordered by the ``{name: display name}`` dicts that callers pass
-(the registries' order, see :mod:`oodcalib.benchmark.protocol.names`); names a dict does
+(the registries' order, see :mod:`oodcalib.benchmark.protocol.display_names`); names a dict does
 not hold follow in order of first appearance. Metrics come from
 :data:`~oodcalib.benchmark.metrics.METRICS`.
 """

@@ -1,0 +1,26 @@
+"""Command-line interface (Typer): ``oodcalib.cli:app``. Heavy imports live inside the commands.
+
+The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
+:mod:`~oodcalib.cli.analysis` (ablate, figures, leaderboard), with their shared options in
+:mod:`~oodcalib.cli.options`; they are registered here, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from oodcalib.cli import analysis
+from oodcalib.cli import run as run_commands
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="oodcalib: calibration of segmentation networks on out-of-domain MRI.")
+
+app.command()(run_commands.run)
+app.command()(run_commands.summary)
+app.command()(run_commands.corrupt)
+app.command()(analysis.ablate)
+app.command()(analysis.figures)
+app.command(name="list")(run_commands.list_names)
+app.command()(analysis.leaderboard)
+
+__all__ = ["app"]

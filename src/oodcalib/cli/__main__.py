@@ -1,0 +1,3 @@
+from oodcalib.cli import app
+
+app()

@@ -1,0 +1,108 @@
+"""Commands that analyse a finished run directory: ablate, figures, leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oodcalib.cli.options import MoreOpt, _fail, _names
+
+
+def ablate(
+    run_dir: Path,
+    num_aug: Annotated[list[int] | None, typer.Option(
+        "--num-aug", help="Test-time passes N_A to compare (repeat the option, or list them "
+        "after one --num-aug).")] = None,
+    components: Annotated[bool, typer.Option(
+        "--components", help="Switch Proposed's susceptibility / shape-prior inputs off.")]
+    = False,
+    more: MoreOpt = None,
+) -> None:
+    """Ablate a finished run (paper Table 2), reusing its models, fits and cached passes."""
+    from oodcalib.benchmark.protocol.ablation import run_ablation
+    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
+    from oodcalib.errors import OodcalibError
+
+    if more:
+        if not num_aug or not all(v.isdigit() for v in more):
+            _fail(ValueError(f"unexpected arguments {more}; N_A values follow --num-aug"))
+        num_aug = [*num_aug, *map(int, more)]
+
+    if not num_aug and not components:
+        _fail(ValueError("choose --num-aug N [N ...] and/or --components"))
+    try:
+        kinds = [("num_aug", num_aug)] if num_aug else []
+        kinds += [("components", None)] if components else []
+        for kind, values in kinds:
+            results = run_ablation(run_dir, kind, values)
+            csv_path, md_path = write_ablation_tables(results, ablation_dir(run_dir, kind),
+                                                      kind, _names(run_dir)["names"])
+            typer.echo(md_path.read_text())
+            typer.echo(f"wrote {md_path} and {csv_path}")
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+
+
+def figures(
+    run_dir: Path,
+    case: Annotated[str, typer.Option(help="Test case id (see results.csv).")],
+    domain: Annotated[str, typer.Option(help="clean, bias_field, motion, ghosting, spike, lge.")],
+    fold: Annotated[int, typer.Option(help="Fold whose models are used.")] = 0,
+    repeat: Annotated[int, typer.Option(help="Calibrator repeat.")] = 0,
+    method: Annotated[list[str] | None, typer.Option(help="Method(s); all if unset.")] = None,
+    slice_index: Annotated[int | None, typer.Option(
+        "--slice", help="Slice of the entropy/error figure (default: largest heart).")] = None,
+) -> None:
+    """Reliability diagrams, confidence histograms and entropy-vs-error maps of one case."""
+    from oodcalib.benchmark.protocol.case_view import case_probabilities
+    from oodcalib.benchmark.reporting.figures import case_figures
+    from oodcalib.errors import OodcalibError
+
+    try:
+        scan, probs = case_probabilities(run_dir, case, domain, fold, repeat, method)
+        paths = case_figures(probs, scan.image, scan.label, run_dir / "figures",
+                             f"{domain}_{case}_fold{fold}_r{repeat}", slice_index,
+                             names=_names(run_dir)["names"])
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+    for path in paths:
+        typer.echo(f"wrote {path}")
+
+
+def leaderboard(
+    run_dir: Path,
+    reference: Annotated[str, typer.Option(help="Method the others are tested against.")]
+    = "lts",
+    metric: Annotated[list[str] | None, typer.Option(
+        help="Metric(s): repeat the option or comma-separate; the headline metrics "
+        "(ece, sce, dice) if unset.")]
+    = None,
+    test: Annotated[str, typer.Option(help="Paired test: wilcoxon or ttest.")] = "wilcoxon",
+    holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")]
+    = False,
+    out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")]
+    = None,
+    more: MoreOpt = None,
+) -> None:
+    """Test every method against a reference; write the leaderboard CSV and Markdown."""
+    from oodcalib.benchmark.reporting.leaderboard import output_paths, write_leaderboard
+    from oodcalib.errors import OodcalibError
+
+    if more:
+        if not metric:
+            _fail(ValueError(f"unexpected arguments {more}; metric names follow --metric"))
+        metric = [*metric, *more]
+
+    metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
+    try:
+        csv_path, md_path = write_leaderboard(run_dir, reference, metrics or None, test,
+                                              "holm" if holm else None, out,
+                                              **_names(run_dir))
+    except OodcalibError as error:
+        _fail(error)
+    typer.echo(md_path.read_text(encoding="utf-8"))
+    for path in output_paths(csv_path):
+        typer.echo(f"wrote {path}")

@@ -1,0 +1,72 @@
+"""Options shared by the commands, and the helpers they use (config, names, errors, dask).
+
+Only light imports at module level: the package imports this module to build the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DataOpt = Annotated[str, typer.Option("--data", help="Training data: phantom, acdc or nifti.")]
+RootOpt = Annotated[Path | None, typer.Option("--data-root", help="ACDC folder (--data acdc).")]
+LgeOpt = Annotated[Path | None, typer.Option("--lge-root", help="MS-CMRSeg LGE folder.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value.")]
+PluginOpt = Annotated[list[str] | None, typer.Option(
+    "--plugin", help="Python file or module that adds calibrators, losses, metrics, "
+    "corruptions or data sources to the registries (repeatable).")]
+#: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
+#: hands them over as extra positional arguments after RUN_DIR.
+MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
+
+
+def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | None,
+            overrides: list[str] | None, seed: int | None, plugins: list[str] | None = None):
+    from oodcalib.config import build_config
+    from oodcalib.plugins import load_plugins
+
+    extra = [f"data.source={data}"]
+    if data_root is not None:
+        extra.append(f"data.root={data_root}")
+    if lge_root is not None:
+        extra.append(f"data.lge_root={lge_root}")
+    if seed is not None:
+        extra.append(f"seed={seed}")
+    config = build_config(preset, [*extra, *(overrides or [])])
+    for key in ("root", "lge_root"):  # keep paths as typed strings
+        value = getattr(config.data, key)
+        if value is not None:
+            setattr(config.data, key, str(value))
+    # plugin files are recorded with absolute paths, so later commands find them anywhere
+    config.plugins = [*config.plugins, *(str(Path(p).resolve()) if p.endswith(".py") else p
+                                         for p in plugins or [])]
+    load_plugins(config.plugins)
+    return config
+
+
+def _names(run_dir: Path) -> dict:
+    """Display names and orders for reporting: the registries, the run's domains."""
+    from oodcalib.benchmark.protocol.display_names import domain_names, method_names
+    from oodcalib.config import Config
+    from oodcalib.plugins import load_plugins
+
+    config = None
+    if (Path(run_dir) / "config.json").is_file():
+        config = Config.load(Path(run_dir) / "config.json")
+        load_plugins(config.plugins)
+    return {"names": method_names(), "domains": domain_names(config)}
+
+
+def _fail(error: Exception) -> None:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _dask_client(address: str | None):
+    try:
+        from dask.distributed import Client
+    except ImportError as error:  # pragma: no cover - optional dependency
+        raise ValueError("backend 'dask' needs: pip install 'oodcalib[distributed]'") from error
+    return Client(address) if address else Client(processes=True)

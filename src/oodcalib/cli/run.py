@@ -1,0 +1,133 @@
+"""Commands that run the benchmark or inspect its inputs: run, summary, corrupt, list."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oodcalib.cli.options import (
+    DataOpt,
+    LgeOpt,
+    PluginOpt,
+    RootOpt,
+    SetOpt,
+    _config,
+    _dask_client,
+    _fail,
+    _names,
+)
+
+
+def run(
+    preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
+    data: DataOpt = "phantom",
+    data_root: RootOpt = None,
+    lge_root: LgeOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
+    set_: SetOpt = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of everything.")] = None,
+    jobs: Annotated[int, typer.Option(help="Folds run in parallel.")] = 1,
+    backend: Annotated[str, typer.Option(help="joblib backend: loky or dask.")] = "loky",
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
+    plugin: PluginOpt = None,
+) -> None:
+    """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
+    from oodcalib.atomic import write_csv
+    from oodcalib.benchmark.protocol.runner import run_benchmark
+    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
+    from oodcalib.errors import OodcalibError
+
+    try:
+        config = _config(preset, data, data_root, lge_root, set_, seed, plugin)
+        config.n_jobs, config.backend = jobs, backend
+        run_dir = out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}"
+        client = _dask_client(scheduler) if backend == "dask" else None
+        typer.echo(f"run directory: {run_dir}")
+        start = time.perf_counter()
+        results = run_benchmark(config, run_dir)
+    except (OodcalibError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    finally:
+        if backend == "dask" and "client" in locals() and client is not None:
+            client.close()
+    names = _names(run_dir)
+    table = summary_table(results, **names)
+    write_csv(run_dir / "summary.csv", table)
+    typer.echo(format_summary(table))
+    typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} "
+               f"({time.perf_counter() - start:.0f} s)")
+    if "lts" in set(results["method"]) and results["method"].nunique() > 1:
+        from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
+
+        _, md_path = write_leaderboard(run_dir, **names)
+        typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
+        typer.echo(f"leaderboard (significance against LTS): {md_path.with_suffix('.csv')}")
+
+
+def summary(run_dir: Path) -> None:
+    """Print the summary table of a finished (or partial) run directory."""
+    from oodcalib.benchmark.protocol.runner import collect_results
+    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
+    from oodcalib.errors import OodcalibError
+
+    try:
+        names = _names(run_dir)
+        typer.echo(format_summary(summary_table(collect_results(run_dir), **names)))
+    except OodcalibError as error:
+        _fail(error)
+
+
+def corrupt(
+    out: Annotated[Path, typer.Option(help="Output folder for NIfTI files.")],
+    data: DataOpt = "phantom",
+    data_root: RootOpt = None,
+    corruption: Annotated[list[str] | None, typer.Option(help="Corruption(s); all if unset.")]
+    = None,
+    severity: Annotated[int, typer.Option(help="Severity 1-5 (3 = reference).")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the corruptions.")] = 0,
+    cases: Annotated[int, typer.Option(help="Number of cases to write.")] = 3,
+    size: Annotated[int, typer.Option(help="In-plane crop size.")] = 192,
+    plugin: PluginOpt = None,
+) -> None:
+    """Write corrupted NIfTI volumes (and their sampled parameters) for inspection."""
+    from oodcalib.corruptions import CORRUPTIONS, get_corruption, write_corrupted_nifti
+    from oodcalib.datasets import load_source
+    from oodcalib.datasets.preprocessing import prepare_case
+    from oodcalib.errors import OodcalibError
+
+    try:
+        config = _config("paper", data, data_root, None,
+                         [f"data.size={size}", f"data.phantom_cases={cases}"], seed, plugin)
+        names = list(corruption or CORRUPTIONS)
+        for name in names:
+            get_corruption(name)
+        loaded = load_source(config)[:cases]
+        prepared = [prepare_case(c, size, config.data.spacing) for c in loaded]
+        paths = write_corrupted_nifti(prepared, names, severity, seed, out)
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+    typer.echo(f"wrote {len(paths)} files under {out}")
+
+
+def list_names(plugin: PluginOpt = None) -> None:
+    """List presets, data sources, methods, corruptions, losses and metrics."""
+    from oodcalib.baselines import CALIBRATORS
+    from oodcalib.benchmark.metrics import METRICS
+    from oodcalib.benchmark.segmentation.losses import LOSSES
+    from oodcalib.config import PRESETS
+    from oodcalib.corruptions import CORRUPTIONS
+    from oodcalib.datasets import SOURCES
+    from oodcalib.errors import OodcalibError
+    from oodcalib.plugins import load_plugins
+
+    try:
+        load_plugins(plugin or [])
+    except OodcalibError as error:
+        _fail(error)
+    for title, names in [("presets", PRESETS), ("data sources", SOURCES),
+                         ("methods", CALIBRATORS), ("corruptions", CORRUPTIONS),
+                         ("losses", LOSSES), ("metrics", METRICS)]:
+        typer.echo(f"{title}: {', '.join(names)}")

@@ -1,0 +1,59 @@
+"""Named presets: overrides of the :class:`~oodcalib.config.Config` defaults.
+
+The defaults are the paper's protocol (preset ``paper``); ``quick`` is a small protocol
+for a laptop, ``smoke`` a seconds-long run for tests. A preset is a plain dict of dotted
+keys, applied with :func:`~oodcalib.config.set_value` exactly as ``--set`` overrides are.
+
+This module imports nothing from :mod:`oodcalib.config` (which imports it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _calib(methods: tuple[str, ...], **values: Any) -> dict[str, Any]:
+    """The same calibrator hyperparameters for several methods, as dotted overrides.
+
+    Example:
+        >>> _calib(("lts", "proposed"), lr=0.1)
+        {'calib.lts.lr': 0.1, 'calib.proposed.lr': 0.1}
+    """
+    return {f"calib.{m}.{k}": v for m in methods for k, v in values.items()}
+
+
+#: Presets are overrides of the defaults (which are the paper's protocol).
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "data.phantom_cases": 20,
+        "data.lge_phantom_cases": 3,
+        "data.size": 64,
+        "data.train_per_fold": 4,
+        "data.val_per_fold": 1,
+        "data.max_test_cases": 3,
+        "model.width": 4,
+        "model.depth": 3,
+        "train.iterations": 6,
+        "train.batch_size": 4,
+        "train.val_every": 3,
+        "eval.repeats": 2,
+        "eval.num_aug": 2,
+        "eval.ablation_num_aug": [1, 2],
+        **_calib(("lts", "proposed"), iterations=2, batch_size=2, crop=32, width=4),
+        "calib.proposed.train_copies": 2,
+    },
+    "quick": {
+        "data.size": 160,
+        "model.width": 16,
+        "model.depth": 4,
+        "train.iterations": 1500,
+        "train.batch_size": 8,
+        "train.val_every": 150,
+        "eval.num_aug": 10,
+        "eval.ablation_num_aug": [2, 5, 10],
+        **_calib(("lts", "proposed"), iterations=150, batch_size=4, lr=1e-3, crop=96,
+                 width=8),
+        "calib.proposed.train_copies": 4,
+    },
+    "paper": {},
+}
