@@ -8,4 +8,4 @@ The package is laid out by concept:
 - :mod:`oodcalib.benchmark`: the protocol: U-Net training, metrics, runner.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

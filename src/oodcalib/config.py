@@ -116,8 +116,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Config:
-        """Rebuild a config from :meth:`to_dict` output."""
+        """Rebuild a config from :meth:`to_dict` output (older layouts are translated)."""
         config = cls()
+        raw = {**raw, "calib": _per_method_calib(raw.get("calib", {}))}
         for key, value in raw.items():
             if isinstance(value, dict) and dataclasses.is_dataclass(getattr(config, key, None)):
                 for sub, sub_value in value.items():
@@ -130,6 +131,24 @@ class Config:
     def load(cls, path: Path) -> Config:
         """Read a ``config.json`` written by :meth:`save`."""
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _per_method_calib(calib: dict[str, Any]) -> dict[str, Any]:
+    """Translate the flat ``calib`` section of runs made before oodcalib 0.2.
+
+    It held one value per name, handed to every learned calibrator (LTS and Proposed)
+    whose ``__init__`` took it; ``None`` meant the calibrator's default.
+
+    Example:
+        >>> _per_method_calib({"iterations": 150, "lr": None, "train_copies": 4})
+        {'lts': {'iterations': 150}, 'proposed': {'iterations': 150, 'train_copies': 4}}
+    """
+    if all(isinstance(v, dict) for v in calib.values()):
+        return calib
+    shared = {k: v for k, v in calib.items() if v is not None and k != "train_copies"}
+    proposed = {**shared, **({"train_copies": calib["train_copies"]}
+                             if calib.get("train_copies") is not None else {})}
+    return {"lts": shared, "proposed": proposed}
 
 
 def set_value(config: Config, dotted: str, value: Any) -> None:

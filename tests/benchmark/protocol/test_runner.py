@@ -151,3 +151,14 @@ def test_real_data_tiny_end_to_end(shared_data, tmp_path):
     assert set(results["domain"]) == {"clean", "motion", "lge"}
     assert results["case"].str.startswith("subject").sum() > 0
     assert results[results.metric == "ece"]["value"].between(0, 1).all()
+
+
+def test_a_run_directory_of_version_0_1_is_refused_with_the_reason(tmp_path):
+    legacy = build_config("smoke").to_dict()
+    del legacy["plugins"]
+    legacy["calib"] = {"iterations": 2, "batch_size": 2, "lr": None, "crop": 32, "width": 4,
+                       "train_copies": 2}
+    (tmp_path / "config.json").write_text(json.dumps(legacy))
+    with pytest.raises(OodcalibError, match="oodcalib 0.1"):
+        run_benchmark(build_config("smoke"), tmp_path)
+    assert not list(tmp_path.glob("fold*"))

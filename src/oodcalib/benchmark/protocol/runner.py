@@ -51,6 +51,12 @@ def check_config(config: Config, run_dir: Path) -> None:
     new = json.loads(json.dumps(config.to_dict()))
     if path.exists():
         old = json.loads(path.read_text())
+        if "plugins" not in old:
+            raise OodcalibError(
+                f"{path}: this run directory was made by oodcalib 0.1, whose files this "
+                "version cannot resume (its fitted calibrators name modules that moved); "
+                "use another --out. `oodcalib leaderboard` and `summary` still read it."
+            )
         ignore = {"n_jobs", "backend"}
         diff = sorted(_flat(old).items() ^ _flat(new).items())
         keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore})
