@@ -65,6 +65,10 @@ def run(
         _, md_path = write_leaderboard(run_dir, **names)
         typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
         typer.echo(f"leaderboard (significance against LTS): {md_path.with_suffix('.csv')}")
+    from oodcalib.benchmark.reporting.timings import format_timings, timings_table
+
+    typer.echo(f"\nminutes per stage ({run_dir / 'timings.json'}):\n"
+               f"{format_timings(timings_table(run_dir))}")
 
 
 def summary(run_dir: Path) -> None:

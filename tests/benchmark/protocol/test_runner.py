@@ -80,6 +80,17 @@ def test_augmented_passes_are_computed_once_and_shared(smoke_run):
         assert len(list((fold / "calibrators").glob("*.pt"))) == 5 * config.eval.repeats
 
 
+def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
+    config, run_dir, _ = smoke_run
+    timings = json.loads((run_dir / "timings.json").read_text())
+    assert sorted(timings) == ["fold0", "fold1", "fold2"]
+    for stages in timings.values():
+        expected = {"train", "logits", "passes", "metrics"} | {
+            f"{kind}:{m}" for m in config.eval.methods for kind in ("fit", "predict")}
+        assert expected <= set(stages)
+        assert all(seconds >= 0 for seconds in stages.values())
+
+
 def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):
     config, run_dir, results = smoke_run
 

@@ -32,6 +32,7 @@ from oodcalib.benchmark.protocol.layout import (
 )
 from oodcalib.benchmark.protocol.logit_store import LogitStore
 from oodcalib.benchmark.protocol.pass_cache import PassCache
+from oodcalib.benchmark.protocol.stage_timer import StageTimer
 from oodcalib.benchmark.segmentation.inference import load_model
 from oodcalib.benchmark.segmentation.training import train_segmenter
 from oodcalib.config import Config
@@ -56,15 +57,19 @@ class Fold:
     counter: ForwardCounter
 
     @classmethod
-    def open(cls, config: Config, run_dir: Path, fold: int) -> Fold:
-        """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained)."""
+    def open(cls, config: Config, run_dir: Path, fold: int,
+             timer: StageTimer | None = None) -> Fold:
+        """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
+
+        ``timer`` (default: a new one) times every stage of the fold.
+        """
         directory = fold_dir(run_dir, fold)
         checkpoint = checkpoint_path(directory)
         if not checkpoint.exists():
             raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
                                 "first to train the segmentation nets")
         model = load_model(checkpoint)
-        counter = ForwardCounter(model)
+        counter = ForwardCounter(model, timer or StageTimer())
         snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
         passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
         store = LogitStore(directory / "logits", model, passes, counter)
@@ -91,18 +96,26 @@ class Fold:
         rows = []
         jobs = [(d, c) for d, cases in domains.items() for c in cases]
         for domain, case in tqdm(jobs, desc=f"fold {self.index} {label} r{repeat}", leave=False):
-            probs = calibrator.predict_proba(self.store.get(domain, case), self.model)
+            with self.counter.stage(f"predict:{file_label(label)}"):
+                probs = calibrator.predict_proba(self.store.get(domain, case), self.model)
             if not np.isfinite(probs).all():
                 raise OodcalibError(f"{label}: non-finite probabilities on {domain}/{case.case_id}")
-            scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
-                                  n_bins=self.config.eval.n_bins,
-                                  roi_size=self.config.eval.roi_size)
+            with self.counter.stage("metrics"):
+                scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
+                                      n_bins=self.config.eval.n_bins,
+                                      roi_size=self.config.eval.roi_size)
             rows += [(label, self.index, repeat, domain, case.case_id, k, v)
                      for k, v in scores.items()]
         return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
     def save_counts(self) -> dict[str, int]:
-        """Add this session's forward passes to ``forward_passes.json``."""
+        """Add this session's forward passes and stage times to the fold's JSON files.
+
+        They go to ``forward_passes.json`` and ``timings.json`` and add up over every
+        command run on the fold (``run``, ``ablate``, ``figures``).
+        """
+        if self.counter.timer is not None:
+            self.counter.timer.save(self.directory / "timings.json")
         return self.counter.save(self.directory / "forward_passes.json")
 
 
@@ -111,9 +124,11 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
     """Train, calibrate and evaluate one fold; return its per-case CSV files."""
     load_plugins(config.plugins)  # a worker process starts with bare registries
     out = fold_dir(run_dir, fold)
-    train_segmenter(train, val, config, out, derive_seed(config.seed, "train", fold),
-                    desc=f"fold {fold} train")
-    ctx = Fold.open(config, run_dir, fold)
+    timer = StageTimer()
+    with timer.stage("train"):
+        train_segmenter(train, val, config, out, derive_seed(config.seed, "train", fold),
+                        desc=f"fold {fold} train")
+    ctx = Fold.open(config, run_dir, fold, timer)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
     written = []
     try:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
 
 from oodcalib.atomic import write_json
+from oodcalib.benchmark.protocol.stage_timer import StageTimer
 
 
 class ForwardCounter:
@@ -32,8 +33,9 @@ class ForwardCounter:
         {'logits': 3}
     """
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, timer: StageTimer | None = None):
         self.counts: Counter[str] = Counter()
+        self.timer = timer
         self._stage = "other"
         self._handle = model.register_forward_hook(self._hook)
 
@@ -42,10 +44,11 @@ class ForwardCounter:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Attribute the passes made inside the ``with`` block to ``name``."""
+        """Attribute the passes (and, with a timer, the time) of the block to ``name``."""
         previous, self._stage = self._stage, name
         try:
-            yield
+            with self.timer.stage(name) if self.timer else nullcontext():
+                yield
         finally:
             self._stage = previous
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
-from oodcalib.atomic import write_csv
+from oodcalib.atomic import write_csv, write_json
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters
 from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS
@@ -101,7 +101,16 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
         files = [p for paths in Parallel()(jobs) for p in paths]
+    collect_timings(run_dir)
     return collect_results(run_dir, files)
+
+
+def collect_timings(run_dir: Path) -> dict[str, dict[str, float]]:
+    """Gather ``fold{k}/timings.json`` into ``run_dir/timings.json``: seconds per stage."""
+    timings = {path.parent.name: json.loads(path.read_text())
+               for path in sorted(Path(run_dir).glob("fold*/timings.json"))}
+    write_json(Path(run_dir) / "timings.json", timings)
+    return timings
 
 
 def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:

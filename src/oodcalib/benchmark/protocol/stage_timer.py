@@ -1,0 +1,68 @@
+"""Wall time per named stage of a fold (training, logits, passes, fits, predictions, metrics).
+
+Stages nest, and time is exclusive: while an inner stage runs (the augmented passes a
+calibrator asks for while it predicts), its outer stage is paused, so the stages of a
+fold add up to its wall time. The totals are added to ``fold{k}/timings.json``, so a
+resumed run reports the time spent over all its sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from oodcalib.atomic import write_json
+
+
+class StageTimer:
+    """Seconds per stage, exclusive of nested stages.
+
+    Args:
+        clock: Source of time in seconds (``time.perf_counter``; tests pass a fake one).
+
+    Example:
+        >>> ticks = iter([0.0, 1.0, 3.0, 3.5])  # enter outer, enter inner, leave both
+        >>> timer = StageTimer(clock=lambda: next(ticks))
+        >>> with timer.stage("outer"):
+        ...     with timer.stage("inner"):
+        ...         pass
+        >>> dict(timer.seconds)
+        {'outer': 1.5, 'inner': 2.0}
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._clock = clock
+        self._stack: list[str] = []
+        self._since = 0.0
+
+    def _charge(self) -> None:
+        now = self._clock()
+        if self._stack:
+            self.seconds[self._stack[-1]] += now - self._since
+        self._since = now
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Attribute the time spent inside the ``with`` block (minus nested stages) to ``name``."""
+        self._charge()
+        self._stack.append(name)
+        try:
+            yield
+        finally:
+            self._charge()
+            self._stack.pop()
+
+    def save(self, path: Path) -> dict[str, float]:
+        """Add the seconds to those already in ``path`` (JSON), reset, and return the total."""
+        path = Path(path)
+        total = Counter(json.loads(path.read_text())) if path.exists() else Counter()
+        total.update(self.seconds)
+        self.seconds.clear()
+        rounded = {k: round(v, 3) for k, v in sorted(total.items())}
+        write_json(path, rounded)
+        return rounded

@@ -1,0 +1,61 @@
+"""Where the time of a run went: seconds per stage and fold, from ``timings.json``.
+
+Stages: ``train`` (segmentation net), ``logits``, ``passes`` (augmented passes),
+``fit:<method>``, ``predict:<method>`` (calibrated predictions, excluding the logits and
+passes they trigger) and ``metrics`` (scoring). Times are exclusive, so they add up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from oodcalib.errors import DataError
+
+ORDER = ("train", "logits", "passes", "fit:", "predict:", "metrics")
+
+
+def _rank(stage: str) -> tuple[int, str]:
+    return next((i for i, p in enumerate(ORDER) if stage.startswith(p)), len(ORDER)), stage
+
+
+def timings_table(run_dir: Path) -> pd.DataFrame:
+    """Tidy table of ``run_dir/timings.json``: one row per (fold, stage), in seconds.
+
+    Raises:
+        DataError: If the file is missing or unreadable.
+    """
+    path = Path(run_dir) / "timings.json"
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise DataError(path, f"cannot read the stage timings ({error}); run `oodcalib run` "
+                              "on this directory to record them") from error
+    rows = [(fold, stage, float(seconds)) for fold, stages in raw.items()
+            for stage, seconds in stages.items()]
+    table = pd.DataFrame(rows, columns=["fold", "stage", "seconds"])
+    return table.iloc[sorted(range(len(table)), key=lambda i: (_rank(table.stage[i]),
+                                                                 table.fold[i]))]
+
+
+def format_timings(table: pd.DataFrame) -> str:
+    """Minutes per stage (rows) and fold (columns), with totals.
+
+    Example:
+        >>> t = pd.DataFrame({"fold": ["fold0", "fold0", "fold1"], "stage": ["train", "metrics",
+        ...                   "train"], "seconds": [120.0, 30.0, 60.0]})
+        >>> print(format_timings(t))
+          stage  fold0  fold1  total
+          train   2.00   1.00   3.00
+        metrics   0.50   0.00   0.50
+          total   2.50   1.00   3.50
+    """
+    wide = table.pivot_table(index="stage", columns="fold", values="seconds", aggfunc="sum",
+                             fill_value=0.0, sort=False) / 60
+    wide = wide.loc[sorted(wide.index, key=_rank)]
+    wide["total"] = wide.sum(axis=1)
+    wide.loc["total"] = wide.sum(axis=0)
+    wide.columns.name = None
+    return wide.reset_index().to_string(index=False, float_format=lambda v: f"{v:6.2f}")
