@@ -11,6 +11,7 @@ import typer
 
 from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
+from oodcalib.cli.speed import speed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="oodcalib: calibration of segmentation networks on out-of-domain MRI.")
@@ -22,5 +23,6 @@ app.command()(analysis.ablate)
 app.command()(analysis.figures)
 app.command(name="list")(run_commands.list_names)
 app.command()(analysis.leaderboard)
+app.command()(speed)
 
 __all__ = ["app"]

@@ -8,6 +8,7 @@ import pytest
 
 from oodcalib.baselines import SusceptibilityShapePrior
 from oodcalib.benchmark.protocol import fold as evaluation
+from oodcalib.benchmark.protocol.cost_model import predict_seconds
 from oodcalib.benchmark.protocol.runner import run_benchmark
 from oodcalib.benchmark.segmentation import training
 from oodcalib.config import build_config
@@ -89,6 +90,22 @@ def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
             f"{kind}:{m}" for m in config.eval.methods for kind in ("fit", "predict")}
         assert expected <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_cost_model_counts_the_slices_the_run_sent_through_the_net(smoke_run):
+    """With 1 s per slice, predicted seconds are slice counts: fits exactly, logits close."""
+    config, run_dir, _ = smoke_run
+    counts = [json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text())
+              for k in range(3)]
+    logits = sorted((run_dir / "fold0" / "logits").rglob("*.npy"))
+    slices = np.mean([np.load(f, mmap_mode="r").shape[0] for f in logits])
+    predicted = predict_seconds(config, {"infer_seconds_per_slice": 1.0,
+                                         "train_seconds_per_step": 0.0}, slices,
+                                source_cases=config.data.phantom_cases,
+                                lge_cases=config.data.lge_phantom_cases)
+    for stage in ("fit:lts", "fit:proposed"):
+        assert predicted[stage] == sum(c[stage] for c in counts)
+    assert predicted["logits"] == pytest.approx(sum(c["logits"] for c in counts), rel=0.2)
 
 
 def test_rerun_resumes_without_recomputing(smoke_run, monkeypatch):

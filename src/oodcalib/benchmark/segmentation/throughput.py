@@ -1,0 +1,82 @@
+"""How fast the segmentation network runs here, against this machine's fp32 peak.
+
+:func:`matmul_peak` measures the fp32 matrix-multiply rate (GFLOP/s) that the CPU
+reaches through torch. :func:`unet_rates` counts the U-Net's FLOPs with
+:class:`torch.utils.flop_counter.FlopCounterMode` and times inference and a training step
+at a preset's shapes, so each rate can be read as a fraction of the peak.
+:func:`oodcalib.benchmark.protocol.cost_model.predict_seconds` turns the rates into
+the wall time of a run's network work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from oodcalib.benchmark.segmentation.unet import UNet
+
+
+def best_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Fastest of ``repeats`` timed calls of ``fn`` (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    """Floating-point operations torch counts for one call of ``fn``.
+
+    Example:
+        >>> a = torch.ones(8, 16)
+        >>> count_flops(lambda: a @ torch.ones(16, 4))  # 2 * 8 * 16 * 4
+        1024
+    """
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def matmul_peak(size: int = 1024, repeats: int = 5) -> float:
+    """GFLOP/s of an fp32 ``size x size`` matrix product (``2 size^3`` FLOPs), best of runs."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size**3 / best_seconds(lambda: a @ b, repeats) / 1e9
+
+
+def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3
+               ) -> dict[str, float]:
+    """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
+
+    Returns:
+        ``infer_gflops``, ``train_gflops`` (rates), ``infer_seconds_per_slice``,
+        ``train_seconds_per_step`` and the FLOP counts ``infer_flops``, ``train_flops``.
+    """
+    torch.manual_seed(0)
+    net = UNet(1, 4, width=width, depth=depth)
+    x = torch.rand(batch, 1, size, size)
+    y = torch.randint(0, 4, (batch, size, size))
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+    def infer() -> None:
+        with torch.inference_mode():
+            net.eval()(x)
+
+    def step() -> None:
+        net.train()
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+
+    infer_flops, train_flops = count_flops(infer), count_flops(step)
+    infer_s, train_s = best_seconds(infer, repeats), best_seconds(step, repeats)
+    return {"infer_flops": infer_flops, "train_flops": train_flops,
+            "infer_gflops": infer_flops / infer_s / 1e9,
+            "train_gflops": train_flops / train_s / 1e9,
+            "infer_seconds_per_slice": infer_s / batch, "train_seconds_per_step": train_s}

@@ -1,0 +1,63 @@
+"""``oodcalib speed``: this machine's fp32 peak, the U-Net's share of it, a preset's cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from oodcalib.cli.options import SetOpt, _fail
+
+
+def speed(
+    preset: Annotated[str, typer.Option(help="Preset whose shapes and counts are used.")]
+    = "quick",
+    set_: SetOpt = None,
+    threads: Annotated[int, typer.Option(help="torch threads (0: torch's default).")] = 0,
+    slices_per_scan: Annotated[float, typer.Option(
+        help="Mean slices per scan for the prediction (ACDC ES 9.9, phantom 9.4).")] = 10.0,
+    repeats: Annotated[int, typer.Option(help="Timed repeats; the fastest counts.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Measure fp32 peak and U-Net GFLOP/s here; predict a preset's network time."""
+    import torch
+
+    from oodcalib.benchmark.protocol.cost_model import predict_seconds
+    from oodcalib.benchmark.segmentation.throughput import matmul_peak, unet_rates
+    from oodcalib.config import build_config
+    from oodcalib.errors import OodcalibError
+
+    try:
+        config = build_config(preset, set_ or [])
+    except OodcalibError as error:
+        _fail(error)
+    if threads:
+        torch.set_num_threads(threads)
+    peak = matmul_peak(repeats=repeats)
+    rates = unet_rates(config.model.width, config.model.depth, config.data.size,
+                       config.train.batch_size, repeats)
+    stages = predict_seconds(config, rates, slices_per_scan)
+    report = {
+        "preset": preset, "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
+        **rates, "infer_fraction_of_peak": rates["infer_gflops"] / peak,
+        "train_fraction_of_peak": rates["train_gflops"] / peak,
+        "predicted_network_seconds": stages,
+        "predicted_network_minutes_total": sum(stages.values()) / 60,
+    }
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"fp32 matmul peak: {peak:.1f} GFLOP/s ({report['threads']} threads)")
+    typer.echo(f"U-Net inference:  {rates['infer_gflops']:.1f} GFLOP/s = "
+               f"{100 * report['infer_fraction_of_peak']:.0f}% of peak "
+               f"({1000 * rates['infer_seconds_per_slice']:.1f} ms per slice)")
+    typer.echo(f"U-Net training:   {rates['train_gflops']:.1f} GFLOP/s = "
+               f"{100 * report['train_fraction_of_peak']:.0f}% of peak "
+               f"({rates['train_seconds_per_step']:.2f} s per step of "
+               f"{config.train.batch_size})")
+    typer.echo(f"\npredicted segmentation-network time of preset {preset!r} "
+               "(calibrator nets, metrics and I/O come on top):")
+    for stage, seconds in stages.items():
+        typer.echo(f"  {stage:<14} {seconds / 60:7.1f} min")
+    typer.echo(f"  {'total':<14} {report['predicted_network_minutes_total']:7.1f} min")
