@@ -57,6 +57,32 @@ def write_json(path: str | Path, obj: Any, **kwargs: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, **kwargs) + "\n")
 
 
+def add_totals(path: str | Path, amounts: dict[str, float], ndigits: int | None = None
+               ) -> dict[str, float]:
+    """Add ``amounts`` to the per-name totals stored as JSON in ``path``; return them.
+
+    Totals are written sorted by name (rounded to ``ndigits`` if given), so counts of
+    several sessions on one run add up.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "totals.json"
+        >>> add_totals(path, {"b": 1, "a": 2}) == {"a": 2, "b": 1}
+        True
+        >>> add_totals(path, {"a": 3})
+        {'a': 5, 'b': 1}
+    """
+    path = Path(path)
+    totals = json.loads(path.read_text()) if path.exists() else {}
+    for name, amount in amounts.items():
+        totals[name] = totals.get(name, 0) + amount
+    if ndigits is not None:
+        totals = {name: round(value, ndigits) for name, value in totals.items()}
+    totals = dict(sorted(totals.items()))
+    write_json(path, totals)
+    return totals
+
+
 def write_csv(path: str | Path, frame: Any) -> Path:
     """Write a pandas DataFrame as CSV (no index) atomically."""
     return atomic_write(path, lambda f: frame.to_csv(f, index=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,6 +36,21 @@ class UnknownNameError(OodcalibError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+def reject_unknown(kind: str, owner: str, given: Iterable[str], valid: Sequence[str]) -> None:
+    """Raise if ``given`` holds a hyperparameter name not in ``valid`` (the message lists them).
+
+    Example:
+        >>> reject_unknown("loss", "ce", ["alpha"], [])
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.OodcalibError: loss 'ce' has no hyperparameter 'alpha'; valid: none
+    """
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise OodcalibError(f"{kind} {owner!r} has no hyperparameter "
+                            f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid) or 'none'}")
 
 
 def lookup(registry: Mapping[str, T], name: str, kind: str) -> T:

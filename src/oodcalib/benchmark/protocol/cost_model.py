@@ -8,9 +8,6 @@ the prediction is a lower bound of the run's wall time.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 from oodcalib.baselines import CALIBRATORS
 from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
 from oodcalib.config import Config
@@ -19,14 +16,6 @@ from oodcalib.config import Config
 #: LTS recomputes the logits of each augmented slice; Proposed also feeds its shape prior
 #: a batch and computes ``train_copies`` photometric copies.
 FIT_PASSES_PER_SLICE = {"lts": lambda p: 1, "proposed": lambda p: 2 + p["train_copies"]}
-
-
-def hyperparameter(config: Config, method: str, name: str) -> Any:
-    """The value ``method`` runs with: routed from the config, else its default."""
-    routed = calibrator_params(config, method)
-    if name in routed:
-        return routed[name]
-    return inspect.signature(CALIBRATORS[method]).parameters[name].default
 
 
 def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: float = 10.0,
@@ -67,8 +56,7 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
         stages["passes"] = e.num_aug * test_slices * per_slice
     for method, passes in FIT_PASSES_PER_SLICE.items():
         if method in e.methods:
-            p = {k: hyperparameter(config, method, k) for k in
-                 CALIBRATORS[method].hyperparameter_names()}
+            p = CALIBRATORS[method](**calibrator_params(config, method)).get_params()
             slices = p["iterations"] * p["batch_size"] * passes(p)
             stages[f"fit:{method}"] = e.repeats * slices * per_slice
     return {stage: seconds * d.n_folds for stage, seconds in stages.items()}

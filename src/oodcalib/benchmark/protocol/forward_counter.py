@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from oodcalib.atomic import write_json
+from oodcalib.atomic import add_totals
 from oodcalib.benchmark.protocol.stage_timer import StageTimer
 
 
@@ -54,9 +53,6 @@ class ForwardCounter:
 
     def save(self, path: Path) -> dict[str, int]:
         """Add the counts to those already in ``path`` (JSON), reset, and return the total."""
-        path = Path(path)
-        total = Counter(json.loads(path.read_text())) if path.exists() else Counter()
-        total.update(self.counts)
+        total = add_totals(path, self.counts)
         self.counts.clear()
-        write_json(path, dict(sorted(total.items())))
-        return dict(total)
+        return total

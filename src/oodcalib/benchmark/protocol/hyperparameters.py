@@ -9,25 +9,20 @@ accept is an error that lists the valid ones.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from oodcalib.baselines import CALIBRATORS, Calibrator
 from oodcalib.config import Config
-from oodcalib.errors import OodcalibError, lookup
-
-
-def check_names(kind: str, owner: str, given: dict[str, Any], valid: list[str]) -> None:
-    """Raise if ``given`` holds a name not in ``valid`` (the message lists them)."""
-    unknown = sorted(set(given) - set(valid))
-    if unknown:
-        raise OodcalibError(f"{kind} {owner!r} has no hyperparameter "
-                            f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid) or 'none'}")
+from oodcalib.errors import OodcalibError, lookup, reject_unknown
 
 
 def calibrator_params(config: Config, method: str) -> dict[str, Any]:
     """Hyperparameters of ``method`` in this run (its own defaults fill the rest).
+
+    Raises:
+        UnknownNameError: If ``method`` is not registered (lists the valid ones).
+        OodcalibError: If ``calib.<method>`` is not a section, or names a hyperparameter
+            the calibrator does not take (lists the valid ones).
 
     Example:
         >>> from oodcalib.config import build_config
@@ -35,29 +30,21 @@ def calibrator_params(config: Config, method: str) -> dict[str, Any]:
         {'num_aug': 10}
     """
     cls: type[Calibrator] = lookup(CALIBRATORS, method, "method")
+    routed = config.calib.get(method, {})
+    if not isinstance(routed, dict):
+        raise OodcalibError(f"config key calib.{method} must hold hyperparameters "
+                            f"(calib.{method}.NAME=VALUE), got {routed!r}")
     params = {"num_aug": config.eval.num_aug} if cls.test_time_passes else {}
-    params |= config.calib.get(method, {})
-    check_names("calibrator", method, params, cls.hyperparameter_names())
+    params |= routed
+    reject_unknown("calibrator", method, params, cls.hyperparameter_names())
     return params
-
-
-def loss_param_names(factory: Callable[..., Any]) -> list[str]:
-    """Keyword hyperparameters a loss factory accepts."""
-    return [name for name, p in inspect.signature(factory).parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def check_hyperparameters(config: Config) -> None:
     """Check every ``calib.<method>.<name>`` and ``train.loss_params.<name>`` before a run."""
-    from oodcalib.benchmark.segmentation.losses import LOSSES
+    from oodcalib.benchmark.segmentation.losses import loss_hyperparameter_names
 
-    for method, params in config.calib.items():
-        if not isinstance(params, dict):
-            raise OodcalibError(f"config key calib.{method} must hold hyperparameters "
-                                f"(calib.{method}.NAME=VALUE), got {params!r}")
-        cls = lookup(CALIBRATORS, method, "method")
-        check_names("calibrator", method, params, cls.hyperparameter_names())
-    for method in config.eval.methods:
+    for method in dict.fromkeys([*config.calib, *config.eval.methods]):
         calibrator_params(config, method)
-    factory = lookup(LOSSES, config.train.loss, "loss")
-    check_names("loss", config.train.loss, config.train.loss_params, loss_param_names(factory))
+    reject_unknown("loss", config.train.loss, config.train.loss_params,
+                   loss_hyperparameter_names(config.train.loss))

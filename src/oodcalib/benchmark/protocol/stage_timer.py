@@ -8,14 +8,13 @@ resumed run reports the time spent over all its sessions.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from oodcalib.atomic import write_json
+from oodcalib.atomic import add_totals
 
 
 class StageTimer:
@@ -59,10 +58,6 @@ class StageTimer:
 
     def save(self, path: Path) -> dict[str, float]:
         """Add the seconds to those already in ``path`` (JSON), reset, and return the total."""
-        path = Path(path)
-        total = Counter(json.loads(path.read_text())) if path.exists() else Counter()
-        total.update(self.seconds)
+        total = add_totals(path, self.seconds, ndigits=3)
         self.seconds.clear()
-        rounded = {k: round(v, 3) for k, v in sorted(total.items())}
-        write_json(path, rounded)
-        return rounded
+        return total

@@ -148,7 +148,7 @@ def plot_confidence_histogram(
     predicted = probs.argmax(axis=1)  # counts do not depend on the labels
     stats = top_label_bin_stats(np.moveaxis(probs, 1, 0), predicted, roi, n_bins)
     fraction = stats.counts / stats.num_pixels
-    conf = probs.max(axis=1)[roi].astype(np.float64)
+    mean_conf = float(stats.conf_sum.sum() / stats.num_pixels)
     ax.bar(
         (np.arange(n_bins) + 0.5) / n_bins,
         fraction,
@@ -157,11 +157,11 @@ def plot_confidence_histogram(
         edgecolor="black",
     )
     ax.axvline(
-        conf.mean(), color="tab:orange", ls="--", lw=2, label=f"mean confidence {conf.mean():.3f}"
+        mean_conf, color="tab:orange", ls="--", lw=2, label=f"mean confidence {mean_conf:.3f}"
     )
     if label is not None:
         _, label = _scan(probs, label)
-        accuracy = (probs.argmax(axis=1) == label)[roi].mean()
+        accuracy = (predicted == label)[roi].mean()
         ax.axvline(accuracy, color="tab:green", lw=2, label=f"accuracy {accuracy:.3f}")
     ax.set(xlim=(0, 1), xlabel="confidence", ylabel="fraction of ROI pixels", title=title)
     ax.legend(loc="upper left", fontsize="small")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pandas as pd
 
-from oodcalib.atomic import write_csv
 from oodcalib.benchmark.metrics import METRICS, headline_metrics
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
@@ -72,9 +70,4 @@ def format_summary(table: pd.DataFrame) -> str:
     return shown.to_string(index=False, float_format=lambda v: f"{v:6.2f}")
 
 
-def write_summary(run_dir: Path, results: pd.DataFrame, **names: Mapping[str, str]) -> Path:
-    """Write ``run_dir/summary.csv`` (see :func:`summary_table`) and return its path."""
-    return write_csv(Path(run_dir) / "summary.csv", summary_table(results, **names))
-
-
-__all__ = ["ARTIFACT_AVG", "format_summary", "summary_table", "write_summary"]
+__all__ = ["ARTIFACT_AVG", "format_summary", "summary_table"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from oodcalib.errors import OodcalibError, lookup
+from oodcalib.errors import lookup, reject_unknown
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LOSSES: dict[str, Callable[..., LossFn]] = {}
@@ -45,14 +45,20 @@ def get_loss(name: str, **hyperparameters: float) -> LossFn:
         ...
         oodcalib.errors.OodcalibError: loss 'dice_ce' has no hyperparameter 'alpha'; valid: ...
     """
+    reject_unknown("loss", name, hyperparameters, loss_hyperparameter_names(name))
+    return lookup(LOSSES, name, "loss")(**hyperparameters)
+
+
+def loss_hyperparameter_names(name: str) -> list[str]:
+    """Keyword hyperparameters the loss factory registered as ``name`` accepts.
+
+    Example:
+        >>> loss_hyperparameter_names("dice_ce")
+        ['dice_weight', 'ce_weight']
+    """
     factory = lookup(LOSSES, name, "loss")
-    valid = [p.name for p in inspect.signature(factory).parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    unknown = sorted(set(hyperparameters) - set(valid))
-    if unknown:
-        raise OodcalibError(f"loss {name!r} has no hyperparameter "
-                            f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid) or 'none'}")
-    return factory(**hyperparameters)
+    return [p.name for p in inspect.signature(factory).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
