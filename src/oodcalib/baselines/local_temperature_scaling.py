@@ -26,8 +26,9 @@ class LocalTemperatureScaling(LearnedTemperature):
 
     def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-4,
                  crop: int | None = None, width: int = 16, augment: bool = True,
-                 random_state: int = 0):
-        super().__init__(iterations, batch_size, lr, crop, width, augment, random_state)
+                 pool_size: int = 16, random_state: int = 0):
+        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size,
+                         random_state)
 
     def _build(self, num_classes: int) -> torch.nn.Module:
         return LTSNet(num_classes, self.width)

@@ -4,8 +4,9 @@ Three pieces, trained one after the other on the calibration patients:
 
 1. **Susceptibility** (no training): mean and spread of the softmax over ``N_A``
    photometrically augmented passes through the frozen segmentation net
-   (:mod:`~oodcalib.baselines.common.augmented_passes`); ``train_copies`` fresh copies per slice and
-   iteration during training.
+   (:mod:`~oodcalib.baselines.common.augmented_passes`); during training, over
+   ``train_copies`` copies of each augmented calibration slice of the shared pool
+   (:mod:`~oodcalib.baselines.common.calibration_pool`).
 2. **Shape prior** ``s``: a denoising autoencoder, a small U-Net with dropout in its encoder,
    trained by cross-entropy from the logits ``z`` to the ground truth, then frozen. Its
    input to the calibration net is the residual ``softmax(s(z)) - softmax(z)``.
@@ -25,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from oodcalib.baselines.base import ScanLogits
-from oodcalib.baselines.common.augmented_passes import susceptibility
-from oodcalib.baselines.common.calibration_sampler import CalibrationBatch, CalibrationSampler
+from oodcalib.baselines.common.augmented_passes import AugmentedPasses, susceptibility
+from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
 from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
 from oodcalib.baselines.common.networks import CalibrationNet
 from oodcalib.benchmark.segmentation.unet import UNet
@@ -37,12 +38,13 @@ class SusceptibilityShapePrior(LearnedTemperature):
 
     Args:
         num_aug: Augmented passes ``N_A`` at test time (180 in the paper).
-        train_copies: Fresh augmented copies per slice and training iteration (6).
+        train_copies: Photometric copies per augmented calibration slice for the training
+            susceptibility maps (6).
         susceptibility: Use the mean and spread maps.
         shape_prior: Use the shape-prior residual.
         shape_width: Base width of the shape-prior U-Net (8).
         shape_dropout: Encoder dropout of the shape prior (0.5).
-        iterations, batch_size, lr, crop, width, augment, random_state: As in
+        iterations, batch_size, lr, crop, width, augment, pool_size, random_state: As in
             :class:`~oodcalib.baselines.common.learned_temperature.LearnedTemperature`; both
             ``s`` and ``g`` train for ``iterations`` steps.
 
@@ -60,8 +62,9 @@ class SusceptibilityShapePrior(LearnedTemperature):
                  shape_prior: bool = True, shape_width: int = 8, shape_dropout: float = 0.5,
                  iterations: int = 2000, batch_size: int = 8,
                  lr: float = 1e-3, crop: int | None = None, width: int = 16,
-                 augment: bool = True, random_state: int = 0):
-        super().__init__(iterations, batch_size, lr, crop, width, augment, random_state)
+                 augment: bool = True, pool_size: int = 16, random_state: int = 0):
+        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size,
+                         random_state)
         self.num_aug, self.train_copies = num_aug, train_copies
         self.susceptibility, self.shape_prior = susceptibility, shape_prior
         self.shape_width, self.shape_dropout = shape_width, shape_dropout
@@ -71,15 +74,14 @@ class SusceptibilityShapePrior(LearnedTemperature):
         """Copies the training batches need (none without the susceptibility branch)."""
         return self.train_copies if self.susceptibility else 0
 
-    def _prepare(self, scans: Sequence[ScanLogits], model: torch.nn.Module,
+    def _prepare(self, source: AugmentedPasses, scans: Sequence[ScanLogits],
                  generator: torch.Generator) -> None:
         if not self.shape_prior:
             return
         classes = scans[0].logits.shape[1]
         self.shape_prior_ = UNet(classes, classes, width=self.shape_width, depth=3,
                                  dropout=self.shape_dropout)
-        sampler = CalibrationSampler(scans, model, self.batch_size, generator, self.crop,
-                                     0, self.augment)
+        sampler = self._sampler(source, scans, 0, generator)
         self.shape_loss_curve_ = train_network(
             self.shape_prior_, sampler, self.iterations, self.lr,
             lambda b: F.cross_entropy(self.shape_prior_(b.logits), b.label))

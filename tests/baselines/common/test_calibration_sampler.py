@@ -1,4 +1,4 @@
-"""CalibrationSampler: reproducible, crops that keep the heart, copies as probabilities.
+"""The calibration pool and its sampler: reproducible, shared, crops that keep the heart.
 
 Also home of the miscalibrated toy (a frozen tiny U-Net whose logits are scaled up) that
 the tests of the learned calibrators import.
@@ -13,11 +13,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from oodcalib.baselines.base import ScanLogits, softmax
-from oodcalib.baselines.common.augmented_passes import TTA_AUGMENTATION
+from oodcalib.baselines.common.augmented_passes import TTA_AUGMENTATION, AugmentedPasses
 from oodcalib.baselines.common.calibration_sampler import CalibrationSampler, step_schedule
 from oodcalib.benchmark.segmentation.augmentation import photometric
 from oodcalib.benchmark.segmentation.unet import UNet
 from oodcalib.errors import OodcalibError
+from oodcalib.seeding import derive_seed
 
 #: Gain that gives the toy's "true" logits a per-pixel spread of about 2.
 TRUE_GAIN = 3.0
@@ -126,13 +127,14 @@ def blob_scans(size: int = 32, slices: int = 4) -> list[ScanLogits]:
     return [ScanLogits("blob", image, logits, label)]
 
 
-def sampler(scans, model, seed, **kwargs) -> CalibrationSampler:
-    return CalibrationSampler(scans, model, kwargs.pop("batch_size", 4),
+def sampler(scans, model, seed, copies=0, augment=True, draws=3, **kwargs) -> CalibrationSampler:
+    pool = AugmentedPasses(model, 11).calibration_pool(scans, draws, copies, augment)
+    return CalibrationSampler(pool, kwargs.pop("batch_size", 4),
                               torch.Generator().manual_seed(seed), **kwargs)
 
 
 def fields(batch) -> dict[str, torch.Tensor]:
-    return {k: v for k, v in vars(batch).items() if v is not None}
+    return {k: v for k, v in vars(batch).items() if isinstance(v, torch.Tensor)}
 
 
 @pytest.mark.parametrize("augment", [True, False])
@@ -192,25 +194,49 @@ def test_copies_give_probability_maps(augment, copies):
 
 
 @pytest.mark.parametrize("copies", [1, 3])
-def test_without_augmentation_batches_replay_stored_slices_and_copies(copies):
-    """Oracle: replay the generator by hand (slice choice, then one photometric draw of the
-    copy-major stack) and take mean and std over the copies one copy at a time."""
+def test_without_augmentation_the_pool_replays_stored_slices_and_copies(copies):
+    """Oracle: replay each draw's copy generator by hand and take mean and std over the
+    copies one copy at a time."""
     scans, model = toy_model_scans(tiny_unet(), 4.0, 2, seed=2), Scaled(tiny_unet(), 12.0)
-    batch = sampler(scans, model, 7, copies=copies, augment=False).sample()
-    images = np.concatenate([s.image for s in scans])
-    g = torch.Generator().manual_seed(7)
-    index = torch.randint(len(images), (4,), generator=g)
-    np.testing.assert_array_equal(batch.logits.numpy(),
-                                  np.concatenate([s.logits for s in scans])[index])
-    np.testing.assert_array_equal(batch.label.numpy(),
-                                  np.concatenate([s.label for s in scans])[index])
-    image = torch.as_tensor(images[index]).unsqueeze(1)
-    np.testing.assert_array_equal(batch.image.numpy(), image.numpy())
-    stack = photometric(torch.cat([image] * copies), g, TTA_AUGMENTATION)
-    probs = np.stack([torch.softmax(model(stack[4 * c : 4 * (c + 1)]), 1).numpy()
-                      for c in range(copies)])
-    np.testing.assert_allclose(batch.mean.numpy(), probs.mean(0), atol=1e-5)
-    np.testing.assert_allclose(batch.spread.numpy(), probs.std(0), atol=1e-5)
+    pool = AugmentedPasses(model, 3).calibration_pool(scans, 2, copies, augment=False)
+    images = torch.as_tensor(np.concatenate([s.image for s in scans])).unsqueeze(1)
+    n = len(images)
+    assert len(pool) == 2 * n and pool.slices == n
+    for j in range(2):
+        part = slice(j * n, (j + 1) * n)
+        np.testing.assert_array_equal(pool.logits[part].numpy(),
+                                      np.concatenate([s.logits for s in scans]))
+        np.testing.assert_array_equal(pool.label[part].numpy(),
+                                      np.concatenate([s.label for s in scans]))
+        np.testing.assert_array_equal(pool.image[part].numpy(), images.numpy())
+        seed = derive_seed(derive_seed(3, "calibration-pool"), "pool-copies", j)
+        stack = photometric(torch.cat([images] * copies), torch.Generator().manual_seed(seed),
+                            TTA_AUGMENTATION)
+        with torch.no_grad():
+            probs = np.stack([torch.softmax(model(stack[n * c : n * (c + 1)]), 1).numpy()
+                              for c in range(copies)])
+        np.testing.assert_allclose(pool.mean[part].numpy(), probs.mean(0), atol=1e-5)
+        np.testing.assert_allclose(pool.spread[part].numpy(), probs.std(0), atol=1e-5)
+
+
+def test_pool_is_drawn_once_shared_across_copies_and_a_prefix_of_a_larger_one():
+    """LTS (no copies) and Proposed (copies) see the same slices and logits, computed once;
+    a pool of 2 draws is the first 2 draws of a pool of 4."""
+    scans, model = toy_model_scans(tiny_unet(), 4.0, 2, seed=4), Scaled(tiny_unet(), 12.0)
+    calls = []
+    model.register_forward_hook(lambda m, a, o: calls.append(a[0].shape[0]))
+    source = AugmentedPasses(model, 5)
+    plain = source.calibration_pool(scans, 2)
+    first = sum(calls)
+    assert first == len(plain) == 2 * 6
+    with_copies = source.calibration_pool(scans, 2, copies=3)
+    assert sum(calls) - first == 3 * len(plain)  # only the copies are new passes
+    assert source.calibration_pool(scans, 2, copies=3) is with_copies  # cached
+    for key in ("image", "logits", "label"):
+        torch.testing.assert_close(getattr(plain, key), getattr(with_copies, key), rtol=0, atol=0)
+    larger = AugmentedPasses(model, 5).calibration_pool(scans, 4)
+    torch.testing.assert_close(larger.image[: len(plain)], plain.image, rtol=0, atol=0)
+    assert not torch.equal(larger.image[len(plain):], plain.image)
 
 
 @pytest.mark.parametrize("crop", [17, 64])

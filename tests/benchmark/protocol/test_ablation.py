@@ -56,6 +56,23 @@ def test_num_aug_reuses_fits_and_passes(run):
     assert md.index("| Alea. | 1 |") < md.index("| Alea. | 2 |")
 
 
+def test_the_runs_own_num_aug_is_reused_and_equals_a_fresh_evaluation(run):
+    """The ablation copies the run's results at its own N_A; re-evaluating the saved fit
+    with that N_A (what the ablation did before) gives the same numbers."""
+    from oodcalib.benchmark.protocol.fold import Fold
+    from oodcalib.benchmark.protocol.run_data import load_run_data
+
+    config, run_dir, results = run
+    data = load_run_data(config, run_dir)
+    fold = Fold.open(config, run_dir, 0)
+    val = [fold.store.get("val", c) for c in data.cases(data.splits["folds"][0]["val"])]
+    calibrator = fold.calibrator("proposed", 0, val).set_params(num_aug=config.eval.num_aug)
+    fresh = fold.evaluate(calibrator, "proposed", 0, data.test_domains).sort_values(KEY)
+    ablation = pd.read_csv(run_dir / "ablation" / "num_aug" / "per_case" / "fold0"
+                           / f"proposed_{config.eval.num_aug}_r0.csv").sort_values(KEY)
+    np.testing.assert_allclose(fresh["value"], ablation["value"], rtol=1e-6)
+
+
 def test_a_larger_num_aug_runs_only_the_missing_passes(run):
     config, run_dir, _ = run
     before = _passes(run_dir)

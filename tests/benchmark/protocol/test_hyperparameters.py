@@ -105,9 +105,10 @@ def test_presets_route_exactly_the_values_they_list(preset):
 
 def test_the_quick_preset_routes_its_listed_values():
     params = all_params(build_config("quick"))
-    assert params["lts"] == {"iterations": 150, "batch_size": 4, "lr": 1e-3, "crop": 96,
-                             "width": 8}
-    assert params["proposed"] == {**params["lts"], "num_aug": 10, "train_copies": 4}
+    assert params["lts"] == {"iterations": 150, "batch_size": 4, "lr": 1e-3, "crop": 64,
+                             "width": 8, "pool_size": 8}
+    assert params["proposed"] == {**params["lts"], "width": 4, "num_aug": 10,
+                                  "train_copies": 4}
     assert params["alea"] == {"num_aug": 10}
     assert params["ts"] == params["uc"] == {}
 

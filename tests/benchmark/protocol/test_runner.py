@@ -8,7 +8,7 @@ import pytest
 
 from oodcalib.baselines import SusceptibilityShapePrior
 from oodcalib.benchmark.protocol import fold as evaluation
-from oodcalib.benchmark.protocol.cost_model import predict_seconds
+from oodcalib.benchmark.protocol.cost_model import pool_passes, predict_seconds
 from oodcalib.benchmark.protocol.runner import run_benchmark
 from oodcalib.benchmark.segmentation import training
 from oodcalib.config import build_config
@@ -72,13 +72,18 @@ def test_augmented_passes_are_computed_once_and_shared(smoke_run):
         slices = sum(np.load(f, mmap_mode="r").shape[0] for f in (fold / "logits").rglob("*.npy"))
         assert counts["logits"] == slices
         assert counts["passes"] == config.eval.num_aug * slices
-        lts, proposed = config.calib["lts"], config.calib["proposed"]
-        assert counts["fit:lts"] == config.eval.repeats * lts["iterations"] * lts["batch_size"]
-        # shape prior: one pass per slice; calibration net: 1 + train_copies
-        per_fit = proposed["iterations"] * proposed["batch_size"]
-        assert counts["fit:proposed"] == config.eval.repeats * per_fit * (
-            2 + proposed["train_copies"])
+        # LTS and Proposed train on one shared pool of augmented calibration slices:
+        # pool_size draws per slice, once, plus train_copies copies of each for Proposed
+        val = _slices_of(fold, "val")
+        proposed = config.calib["proposed"]
+        assert counts["pool"] == val * proposed["pool_size"] * (1 + proposed["train_copies"])
+        assert counts["pool"] == val * pool_passes(config)
+        assert "fit:lts" not in counts and "fit:proposed" not in counts
         assert len(list((fold / "calibrators").glob("*.pt"))) == 5 * config.eval.repeats
+
+
+def _slices_of(fold, domain):
+    return sum(np.load(f, mmap_mode="r").shape[0] for f in (fold / "logits" / domain).glob("*.npy"))
 
 
 def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
@@ -93,7 +98,8 @@ def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
 
 
 def test_cost_model_counts_the_slices_the_run_sent_through_the_net(smoke_run):
-    """With 1 s per slice, predicted seconds are slice counts: fits exactly, logits close."""
+    """With 1 s per slice, predicted seconds are slice counts: the pool and the passes
+    within the spread of slices per scan, logits close."""
     config, run_dir, _ = smoke_run
     counts = [json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text())
               for k in range(3)]
@@ -103,8 +109,8 @@ def test_cost_model_counts_the_slices_the_run_sent_through_the_net(smoke_run):
                                          "train_seconds_per_step": 0.0}, slices,
                                 source_cases=config.data.phantom_cases,
                                 lge_cases=config.data.lge_phantom_cases)
-    for stage in ("fit:lts", "fit:proposed"):
-        assert predicted[stage] == sum(c[stage] for c in counts)
+    for stage in ("pool", "passes"):
+        assert predicted[stage] == pytest.approx(sum(c[stage] for c in counts), rel=0.2)
     assert predicted["logits"] == pytest.approx(sum(c["logits"] for c in counts), rel=0.2)
 
 

@@ -20,12 +20,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from oodcalib.benchmark.segmentation.augmentation import AugmentationConfig, photometric
+from oodcalib.baselines.common.calibration_pool import (
+    CalibrationPool,
+    add_susceptibility,
+    draw_slices,
+)
+from oodcalib.benchmark.segmentation.augmentation import (
+    TTA_AUGMENTATION,
+    AugmentationConfig,
+    photometric,
+)
 from oodcalib.errors import OodcalibError
 from oodcalib.seeding import derive_seed
 
-#: Ranges of the test-time augmentation: the photometric part of the training augmentation.
-TTA_AUGMENTATION = AugmentationConfig()
+__all__ = ["TTA_AUGMENTATION", "AugmentedPasses", "PassStatistics", "extend_passes",
+           "output_classes", "susceptibility"]
 
 
 @dataclass
@@ -62,7 +71,7 @@ class PassStatistics:
 
 @torch.no_grad()
 def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarray,
-                  stop: int, seed: int, batch_size: int = 32,
+                  stop: int, seed: int, batch_size: int = 8,
                   augmentation: AugmentationConfig = TTA_AUGMENTATION) -> PassStatistics:
     """Add passes ``stats.count, ..., stop - 1`` of ``image`` to ``stats``.
 
@@ -125,6 +134,24 @@ class AugmentedPasses:
 
     def __init__(self, model: torch.nn.Module, seed: int = 0):
         self.model, self.seed = model, seed
+        self._pools: dict[tuple, CalibrationPool] = {}
+
+    def calibration_pool(self, scans, draws: int, copies: int = 0,
+                         augment: bool = True) -> CalibrationPool:
+        """``draws`` augmented versions of every calibration slice, computed once per key.
+
+        See :mod:`~oodcalib.baselines.common.calibration_pool`. The slices and logits of a
+        pool are shared by requests that differ only in ``copies`` (LTS asks for none,
+        Proposed for its ``train_copies``).
+        """
+        seed = derive_seed(self.seed, "calibration-pool")
+        key = (tuple(s.case_id for s in scans), draws, augment)
+        if key not in self._pools:
+            self._pools[key] = draw_slices(scans, self.model, draws, seed, augment)
+        if copies and key + (copies,) not in self._pools:
+            self._pools[key + (copies,)] = add_susceptibility(self._pools[key], self.model,
+                                                              copies, seed)
+        return self._pools[key + (copies,) if copies else key]
 
     def scan_seed(self, domain: str, case_id: str) -> int:
         """Seed of the passes of one scan."""

@@ -2,9 +2,16 @@
 
 A subclass builds its net in ``_build``, says which inputs the net reads from a training
 batch (``_batch_inputs``) and from a whole test scan (``_scan_inputs``). This base class
-runs the NLL training loop on augmented calibration batches and applies the map:
+runs the NLL training loop on batches of augmented calibration slices and applies the map:
 ``softmax(z / T(x))`` with one positive ``T`` per pixel shared by all classes, so the
 argmax never changes.
+
+The augmented slices come from the pool of the scans' pass source
+(:meth:`~oodcalib.baselines.common.augmented_passes.AugmentedPasses.calibration_pool`),
+drawn once: in the benchmark, every method and repeat of a fold trains on the same
+``pool_size`` augmented versions of each calibration slice and samples its own batches
+and crops from them. The nets run in ``channels_last`` memory format, 3x faster on CPU
+for their few-channel dilated convolutions.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from oodcalib.baselines.base import Calibrator, ScanLogits, require_labels
+from oodcalib.baselines.common.augmented_passes import AugmentedPasses
 from oodcalib.baselines.common.calibration_sampler import (
     CalibrationBatch,
     CalibrationSampler,
     step_schedule,
 )
+from oodcalib.errors import OodcalibError
 
 
 class LearnedTemperature(Calibrator):
@@ -35,7 +44,10 @@ class LearnedTemperature(Calibrator):
         crop: Side of random training crops; ``None`` trains on whole slices.
         width: Channels of the net.
         augment: Train on augmented calibration slices (the training augmentation).
-        random_state: Seed of initialisation, batches and augmentation.
+        pool_size: Augmented versions of each calibration slice, drawn once and sampled
+            from (see the module docstring).
+        random_state: Seed of initialisation, batches and crops (and of the pool when the
+            scans carry no pass source).
 
     Attributes:
         net_: The trained temperature net.
@@ -49,10 +61,11 @@ class LearnedTemperature(Calibrator):
 
     def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-3,
                  crop: int | None = None, width: int = 16, augment: bool = True,
-                 random_state: int = 0):
+                 pool_size: int = 16, random_state: int = 0):
         super().__init__(random_state)
         self.iterations, self.batch_size, self.lr = iterations, batch_size, lr
         self.crop, self.width, self.augment = crop, width, augment
+        self.pool_size = pool_size
 
     @abstractmethod
     def _build(self, num_classes: int) -> torch.nn.Module:
@@ -70,23 +83,37 @@ class LearnedTemperature(Calibrator):
     def _temperature(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.net_(**inputs)
 
-    def _prepare(self, scans: Sequence[ScanLogits], model: torch.nn.Module,
+    def _net_temperature(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``_temperature`` on ``channels_last`` inputs, returned contiguous."""
+        inputs = {k: v.contiguous(memory_format=torch.channels_last) for k, v in inputs.items()}
+        return self._temperature(inputs).contiguous()
+
+    def _prepare(self, source: AugmentedPasses, scans: Sequence[ScanLogits],
                  generator: torch.Generator) -> None:
         """Hook run before the temperature net is trained (e.g. to fit a shape prior)."""
+
+    def _sampler(self, source: AugmentedPasses, scans: Sequence[ScanLogits], copies: int,
+                 generator: torch.Generator) -> CalibrationSampler:
+        """Batches from the shared pool of augmented calibration slices."""
+        pool = source.calibration_pool(scans, self.pool_size, copies, self.augment)
+        return CalibrationSampler(pool, self.batch_size, generator, self.crop)
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module) -> LearnedTemperature:
         """Train the temperature net by NLL on augmented calibration batches."""
         require_labels(scans)
+        if self.pool_size < 1:
+            raise OodcalibError(f"pool_size must be >= 1, got {self.pool_size}")
+        source = scans[0].passes or AugmentedPasses(model, self.random_state)
         generator = torch.Generator().manual_seed(self.random_state)
         with torch.random.fork_rng():  # seeded initialisation, caller's RNG left untouched
             torch.manual_seed(self.random_state)
-            self._prepare(scans, model, generator)
-            self.net_ = self._build(scans[0].logits.shape[1])
-            sampler = CalibrationSampler(scans, model, self.batch_size, generator, self.crop,
-                                         self.copies_needed, self.augment)
+            self._prepare(source, scans, generator)
+            self.net_ = self._build(scans[0].logits.shape[1]).to(
+                memory_format=torch.channels_last)
+            sampler = self._sampler(source, scans, self.copies_needed, generator)
             self.loss_curve_ = train_network(
                 self.net_, sampler, self.iterations, self.lr,
-                lambda b: F.cross_entropy(b.logits / self._temperature(self._batch_inputs(b)),
+                lambda b: F.cross_entropy(b.logits / self._net_temperature(self._batch_inputs(b)),
                                           b.label))
         self.net_.eval()
         self.nll_before_, self.nll_after_ = self._calibration_nll(scans, model)
@@ -99,7 +126,7 @@ class LearnedTemperature(Calibrator):
         self._check_fitted("net_")
         logits = torch.as_tensor(scan.logits, dtype=torch.float32)
         inputs = self._scan_inputs(scan, model, logits)
-        maps = [self._temperature({k: v[i : i + batch_size] for k, v in inputs.items()})
+        maps = [self._net_temperature({k: v[i : i + batch_size] for k, v in inputs.items()})
                 for i in range(0, logits.shape[0], batch_size)]
         return torch.cat(maps).numpy()
 

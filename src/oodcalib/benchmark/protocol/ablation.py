@@ -2,7 +2,8 @@
 
 - ``num_aug``: the fitted Alea. and Proposed calibrators of every fold and repeat are
   re-evaluated with ``N_A`` test-time passes; the passes come from the fold's pass cache,
-  so only counts above the largest cached one cost new forward passes.
+  so only counts above the largest cached one cost new forward passes. The run's own
+  ``N_A`` is not re-evaluated: its per-case results are those of the run.
 - ``components``: Proposed with the susceptibility and/or shape-prior inputs switched
   off. ``both`` is the run's own Proposed fit; the others are fitted with the same seeds.
 
@@ -21,7 +22,13 @@ import pandas as pd
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
 from oodcalib.benchmark.protocol.fold import Fold
-from oodcalib.benchmark.protocol.layout import CALIBRATION, ablation_dir, calibrator_path
+from oodcalib.benchmark.protocol.layout import (
+    CALIBRATION,
+    ablation_dir,
+    calibrator_path,
+    file_label,
+    per_case_path,
+)
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError
@@ -75,7 +82,11 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
                 for repeat in range(config.eval.repeats):
                     name = f"{method}_{setting}_r{repeat}.csv"
                     path = out / "per_case" / f"fold{fold.index}" / name
-                    if not path.exists():
+                    own = per_case_path(fold.directory, file_label(method), repeat)
+                    if not path.exists() and kind == "num_aug" and own.exists() and \
+                            params["num_aug"] == config.eval.num_aug:
+                        write_csv(path, pd.read_csv(own).assign(setting=setting))
+                    elif not path.exists():
                         calibrator = _calibrator(fold, kind, method, setting, params, repeat, val)
                         frame = fold.evaluate(calibrator, method, repeat, data.test_domains)
                         write_csv(path, frame.assign(setting=setting))

@@ -12,10 +12,30 @@ from oodcalib.baselines import CALIBRATORS
 from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
 from oodcalib.config import Config
 
-#: Forward passes of the segmentation net per calibration slice drawn while fitting:
-#: LTS recomputes the logits of each augmented slice; Proposed also feeds its shape prior
-#: a batch and computes ``train_copies`` photometric copies.
-FIT_PASSES_PER_SLICE = {"lts": lambda p: 1, "proposed": lambda p: 2 + p["train_copies"]}
+
+def pool_passes(config: Config) -> float:
+    """Forward passes per calibration slice that the shared calibration pools cost.
+
+    A learned calibrator (one with a ``pool_size`` hyperparameter) trains on
+    ``pool_size`` augmented versions of each calibration slice, each sent through the net
+    once plus ``train_copies`` photometric copies for Proposed. Methods with the same
+    ``pool_size`` share the slices (see
+    :mod:`~oodcalib.baselines.common.calibration_pool`).
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> pool_passes(build_config("quick"))  # 8 draws x (1 + 4 copies)
+        40
+    """
+    copies: dict[int, int] = {}
+    for method in config.eval.methods:
+        if method not in CALIBRATORS:
+            continue
+        p = CALIBRATORS[method](**calibrator_params(config, method)).get_params()
+        if "pool_size" in p:
+            extra = p.get("train_copies", 0) if p.get("susceptibility", True) else 0
+            copies[p["pool_size"]] = max(copies.get(p["pool_size"], 0), extra)
+    return sum(size * (1 + extra) for size, extra in copies.items())
 
 
 def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: float = 10.0,
@@ -33,9 +53,9 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     Example:
         >>> from oodcalib.config import build_config
         >>> rates = {"infer_seconds_per_slice": 0.01, "train_seconds_per_step": 0.1}
-        >>> # per fold: train 1500 x 0.1 + 10 validations x 50 slices x 0.01 = 155 s
+        >>> # per fold: train 1000 x 0.1 + 10 validations x 50 slices x 0.01 = 105 s
         >>> {k: round(v) for k, v in predict_seconds(build_config("quick"), rates).items()}
-        {'train': 465, 'logits': 38, 'passes': 360, 'fit:lts': 54, 'fit:proposed': 324}
+        {'train': 315, 'logits': 38, 'passes': 360, 'pool': 60}
     """
     d, e = config.data, config.eval
     per_slice = rates["infer_seconds_per_slice"]
@@ -54,9 +74,5 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     }
     if any(CALIBRATORS[m].test_time_passes for m in e.methods if m in CALIBRATORS):
         stages["passes"] = e.num_aug * test_slices * per_slice
-    for method, passes in FIT_PASSES_PER_SLICE.items():
-        if method in e.methods:
-            p = CALIBRATORS[method](**calibrator_params(config, method)).get_params()
-            slices = p["iterations"] * p["batch_size"] * passes(p)
-            stages[f"fit:{method}"] = e.repeats * slices * per_slice
+    stages["pool"] = pool_passes(config) * val_slices * per_slice
     return {stage: seconds * d.n_folds for stage, seconds in stages.items()}

@@ -72,6 +72,11 @@ class PassCache(AugmentedPasses):
                 self._save(directory / f"n{stop}.npz", stats)
         return stats
 
+    def calibration_pool(self, scans, draws: int, copies: int = 0, augment: bool = True):
+        """The shared calibration pool (in memory), its passes counted under ``pool``."""
+        with self.counter.stage("pool") if self.counter else nullcontext():
+            return super().calibration_pool(scans, draws, copies, augment)
+
     @staticmethod
     def _load(path: Path) -> PassStatistics:
         with np.load(path) as data:

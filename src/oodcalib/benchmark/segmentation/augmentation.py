@@ -31,6 +31,10 @@ class AugmentationConfig:
     elastic_grid: int = 5  #: control points per side of the smooth displacement
 
 
+#: Ranges of test-time augmentation (the photometric part of the training augmentation).
+TTA_AUGMENTATION = AugmentationConfig()
+
+
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
     return low + (high - low) * torch.rand(n, generator=generator)
 

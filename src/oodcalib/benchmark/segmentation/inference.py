@@ -9,7 +9,7 @@ from oodcalib.benchmark.segmentation.unet import UNet
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, image: np.ndarray, batch_size: int = 16) -> np.ndarray:
+def predict_logits(model: torch.nn.Module, image: np.ndarray, batch_size: int = 8) -> np.ndarray:
     """Slice-wise logits of a ``(Z, H, W)`` normalised stack.
 
     Args:
