@@ -81,6 +81,7 @@ def test_dict_entries_accumulate_and_keep_non_string_values():
 def test_overrides_merge_with_the_preset_calibrator_values():
     config = build_config("smoke", ["calib.lts.lr=1e-4", "calib.lts.width=6"])
     assert config.calib["lts"] == {"iterations": 2, "batch_size": 2, "crop": 32, "width": 6,
+                                   "pool_size": 2,
                                    "lr": 1e-4}
     assert "lr" not in config.calib["proposed"]
     assert "lr" not in build_config("smoke").calib["lts"]  # presets are not modified

@@ -34,6 +34,9 @@ class DataConfig:
     phantom_cases: int = 100
     lge_phantom_cases: int = 20
     size: int = 192  #: in-plane crop/pad size
+    #: side of the network input: slices cropped to ``size`` are resized to it after any
+    #: corruption (None: ``size``); the field of view stays ``size x spacing`` mm
+    input_size: int | None = None
     spacing: float = 1.5  #: target in-plane spacing (mm) for sources that know theirs
     n_folds: int = 3
     train_per_fold: int = 20

@@ -7,6 +7,8 @@ ground-truth information into the network input.
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from scipy import ndimage
 
 from oodcalib.datasets.case import Case
@@ -99,3 +101,33 @@ def prepare_case(case: Case, size: int, target_spacing: float | None) -> Case:
     image = crop_or_pad(case.image, size, pad_value=float(case.image.min()))
     label = None if case.label is None else crop_or_pad(case.label, size)
     return case.with_arrays(image.astype(np.float32), label)
+
+
+def resize_inplane(case: Case, size: int) -> Case:
+    """Resize the last two axes of a (square) case to ``size x size``.
+
+    The image is area-averaged (no aliasing when shrinking) and the label takes the
+    nearest pixel, so both keep the field of view; the spacing scales accordingly. Used
+    after corruption, so artifacts are simulated at the acquisition grid of ``data.size``.
+
+    Example:
+        >>> from oodcalib.datasets.case import Case
+        >>> case = Case("a", np.ones((2, 10, 10), np.float32), np.ones((2, 10, 10), np.uint8))
+        >>> small = resize_inplane(case, 6)
+        >>> small.image.shape, small.label.shape, float(small.image.max())
+        ((2, 6, 6), (2, 6, 6), 1.0)
+    """
+    if case.image.shape[-2:] == (size, size):
+        return case
+    image = torch.as_tensor(np.ascontiguousarray(case.image), dtype=torch.float32)
+    image = F.interpolate(image[:, None], size=(size, size), mode="area")[:, 0].numpy()
+    label = None
+    if case.label is not None:
+        as_float = torch.as_tensor(case.label.astype(np.float32))[:, None]
+        label = F.interpolate(as_float, size=(size, size), mode="nearest-exact")[:, 0]
+        label = label.numpy().astype(np.uint8)
+    spacing = None
+    if case.spacing is not None:
+        factor = case.image.shape[-1] / size
+        spacing = tuple(float(s) * factor for s in case.spacing)
+    return case.with_arrays(image, label, spacing=spacing)

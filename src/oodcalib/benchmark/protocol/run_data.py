@@ -17,7 +17,7 @@ from oodcalib.benchmark.protocol.layout import CLEAN, LGE
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
-from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
+from oodcalib.datasets.preprocessing import prepare_case, resize_inplane, robust_normalise
 from oodcalib.datasets.splits import make_splits, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
@@ -36,8 +36,13 @@ class RunData:
         return [self.source[i] for i in ids]
 
 
-def normalise(case: Case) -> Case:
-    """The network input: the case with its image robustly scaled to ``[0, 1]``."""
+def normalise(case: Case, size: int | None = None) -> Case:
+    """The network input: the image robustly scaled to ``[0, 1]``.
+
+    With ``size`` (``data.input_size``), the case is first resized to ``size x size``.
+    """
+    if size is not None:
+        case = resize_inplane(case, size)
     return case.with_arrays(robust_normalise(case.image))
 
 
@@ -107,5 +112,6 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     if config.eval.cross_sequence:
         lge = [prepare_case(c, d.size, d.spacing) for c in load_lge(config)]
         domains[LGE] = lge[: d.max_test_cases]
-    normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
-    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)
+    side = d.input_size or d.size
+    normalised = {k: [normalise(c, side) for c in v] for k, v in domains.items()}
+    return RunData({k: normalise(v, side) for k, v in source.items()}, splits, normalised)
