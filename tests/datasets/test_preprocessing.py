@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from oodcalib.datasets.case import Case
-from oodcalib.datasets.preprocessing import crop_or_pad, prepare_case, robust_normalise
+from oodcalib.datasets.preprocessing import (
+    crop_or_pad,
+    prepare_case,
+    resize_inplane,
+    robust_normalise,
+)
 
 
 @pytest.mark.parametrize("shape", [(3, 50, 70), (2, 64, 64), (1, 100, 20)])
@@ -45,3 +50,38 @@ def test_robust_normalise_range_and_outliers():
     assert y.min() == 0 and y.max() == 1
     assert y[50, 50] == pytest.approx(0.5, abs=0.01)
     assert robust_normalise(np.ones((4, 4))).max() == 0
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_resize_averages_blocks_and_keeps_labels_and_field_of_view(factor):
+    """Oracle for an integer factor: the image's block means, the label's pixel at each
+    block's nearest centre, the spacing times the factor."""
+    rng = np.random.default_rng(factor)
+    image = rng.random((3, 16, 16)).astype(np.float32)
+    label = np.repeat(np.repeat(rng.integers(0, 4, (3, 16 // factor, 16 // factor)), factor, 1),
+                      factor, 2).astype(np.uint8)
+    small = resize_inplane(Case("a", image, label, "clean", (1.5, 1.5)), 16 // factor)
+    blocks = image.reshape(3, 16 // factor, factor, 16 // factor, factor).mean((2, 4))
+    np.testing.assert_allclose(small.image, blocks, rtol=1e-6)
+    np.testing.assert_array_equal(small.label, label[:, ::factor, ::factor])
+    assert small.spacing == (1.5 * factor, 1.5 * factor)
+
+
+def test_resize_to_the_same_size_is_the_identity():
+    case = Case("a", np.zeros((1, 8, 8), np.float32), np.zeros((1, 8, 8), np.uint8), "clean")
+    assert resize_inplane(case, 8) is case
+
+
+def test_input_size_resizes_every_domain_after_corruption(tmp_path):
+    from oodcalib.benchmark.protocol.run_data import load_run_data
+    from oodcalib.config import build_config
+
+    config = build_config("smoke", ["data.input_size=32", "data.max_test_cases=1"])
+    data = load_run_data(config, tmp_path)
+    for cases in data.test_domains.values():
+        assert all(c.image.shape[1:] == (32, 32) == c.label.shape[1:] for c in cases)
+    stored = sorted((tmp_path / "corrupted").rglob("*.npz"))
+    assert stored  # the corruptions were simulated on the 64 px acquisition grid
+    for path in stored:
+        with np.load(path) as arrays:
+            assert all(arrays[k].shape[-2:] == (64, 64) for k in arrays if arrays[k].ndim == 3)

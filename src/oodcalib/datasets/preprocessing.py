@@ -112,7 +112,7 @@ def resize_inplane(case: Case, size: int) -> Case:
 
     Example:
         >>> from oodcalib.datasets.case import Case
-        >>> case = Case("a", np.ones((2, 10, 10), np.float32), np.ones((2, 10, 10), np.uint8))
+        >>> case = Case("a", np.ones((2, 10, 10), np.float32), np.ones((2, 10, 10), np.uint8), "x")
         >>> small = resize_inplane(case, 6)
         >>> small.image.shape, small.label.shape, float(small.image.max())
         ((2, 6, 6), (2, 6, 6), 1.0)
