@@ -121,6 +121,23 @@ class SusceptibilityShapePrior(LearnedTemperature):
             mean, spread = susceptibility(scan, model, self.num_aug)
             inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
         if self.shape_prior:
-            inputs["residual"] = torch.cat([self._residual(logits[i : i + 8])
-                                            for i in range(0, logits.shape[0], 8)])
+            inputs["residual"] = self._scan_residual(scan, logits)
         return inputs
+
+    def _scan_residual(self, scan: ScanLogits, logits: torch.Tensor) -> torch.Tensor:
+        """The shape-prior residual of a whole scan, kept for the last scan seen.
+
+        It does not depend on ``num_aug``, so an ablation that predicts one scan with
+        several ``N_A`` computes it once.
+        """
+        memo = getattr(self, "residual_memo_", None)
+        if memo is not None and memo[0] is scan:
+            return memo[1]
+        residual = torch.cat([self._residual(logits[i : i + 8])
+                              for i in range(0, logits.shape[0], 8)])
+        self.residual_memo_ = (scan, residual)
+        return residual
+
+    def __getstate__(self) -> dict:
+        """Pickled state without the memo of the last scan."""
+        return {k: v for k, v in self.__dict__.items() if k != "residual_memo_"}

@@ -77,20 +77,25 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
     for fold_spec in data.splits["folds"]:
         fold = Fold.open(config, run_dir, fold_spec["fold"])
         val = [fold.store.get(CALIBRATION, c) for c in data.cases(fold_spec["val"])]
+        directory = out / "per_case" / f"fold{fold.index}"
         try:
-            for method, setting, params in settings:
-                for repeat in range(config.eval.repeats):
-                    name = f"{method}_{setting}_r{repeat}.csv"
-                    path = out / "per_case" / f"fold{fold.index}" / name
+            for repeat in range(config.eval.repeats):
+                for method in dict.fromkeys(m for m, _, _ in settings):
                     own = per_case_path(fold.directory, file_label(method), repeat)
-                    if not path.exists() and kind == "num_aug" and own.exists() and \
-                            params["num_aug"] == config.eval.num_aug:
-                        write_csv(path, pd.read_csv(own).assign(setting=setting))
-                    elif not path.exists():
-                        calibrator = _calibrator(fold, kind, method, setting, params, repeat, val)
-                        frame = fold.evaluate(calibrator, method, repeat, data.test_domains)
-                        write_csv(path, frame.assign(setting=setting))
-                    frames.append(pd.read_csv(path, dtype={"setting": str}))
+                    pending = {}
+                    for _, setting, params in (c for c in settings if c[0] == method):
+                        path = directory / f"{method}_{setting}_r{repeat}.csv"
+                        if path.exists():
+                            continue
+                        if kind == "num_aug" and own.exists() and \
+                                params["num_aug"] == config.eval.num_aug:
+                            write_csv(path, pd.read_csv(own).assign(setting=setting))
+                        else:
+                            pending[setting] = params
+                    _evaluate(fold, kind, method, repeat, pending, val, data, directory)
+                    frames += [pd.read_csv(directory / f"{method}_{setting}_r{repeat}.csv",
+                                           dtype={"setting": str})
+                               for m, setting, _ in settings if m == method]
         finally:
             fold.save_counts()
     results = pd.concat(frames, ignore_index=True)
@@ -98,13 +103,26 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
     return results
 
 
-def _calibrator(fold: Fold, kind: str, method: str, setting: str, params: dict, repeat: int,
-                val: list):
-    """The fitted calibrator of one ablation cell (refits only component variants)."""
+def _evaluate(fold: Fold, kind: str, method: str, repeat: int, pending: dict[str, dict],
+              val: list, data, directory: Path) -> None:
+    """Score the pending settings of one (method, repeat) and write their per-case CSVs.
+
+    ``num_aug`` settings share one loaded fit, scored scan by scan; component variants
+    are fitted (or loaded) one by one.
+    """
+    if not pending:
+        return
     if kind == "num_aug":
         path = calibrator_path(fold.directory, method, repeat)
         if not path.exists():
             raise OodcalibError(f"{path}: missing; finish `oodcalib run` on this directory first")
-        return fold.calibrator(method, repeat, val).set_params(**params)
-    label = method if setting == "both" else f"{method}-{setting}"
-    return fold.calibrator(method, repeat, val, label=label, **params)
+        calibrator = fold.calibrator(method, repeat, val)
+        frames = fold.evaluate_settings(calibrator, method, repeat, data.test_domains, pending)
+    else:
+        frames = {}
+        for setting, params in pending.items():
+            label = method if setting == "both" else f"{method}-{setting}"
+            calibrator = fold.calibrator(method, repeat, val, label=label, **params)
+            frames[setting] = fold.evaluate(calibrator, method, repeat, data.test_domains)
+    for setting, frame in frames.items():
+        write_csv(directory / f"{method}_{setting}_r{repeat}.csv", frame.assign(setting=setting))

@@ -53,9 +53,9 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     Example:
         >>> from oodcalib.config import build_config
         >>> rates = {"infer_seconds_per_slice": 0.01, "train_seconds_per_step": 0.1}
-        >>> # per fold: train 600 x 0.1 + 10 validations x 50 slices x 0.01 = 65 s
+        >>> # per fold: train 500 x 0.1 + 10 validations x 50 slices x 0.01 = 55 s
         >>> {k: round(v) for k, v in predict_seconds(build_config("quick"), rates).items()}
-        {'train': 195, 'logits': 38, 'passes': 360, 'pool': 60}
+        {'train': 165, 'logits': 38, 'passes': 360, 'pool': 60}
     """
     d, e = config.data, config.eval
     per_slice = rates["infer_seconds_per_slice"]

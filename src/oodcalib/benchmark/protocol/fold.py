@@ -93,20 +93,37 @@ class Fold:
     def evaluate(self, calibrator: Calibrator, label: str, repeat: int,
                  domains: dict[str, list[Case]]) -> pd.DataFrame:
         """Score ``calibrator`` on every scan of ``domains``: one row per registered metric."""
-        rows = []
+        return self.evaluate_settings(calibrator, label, repeat, domains, {"": {}})[""]
+
+    def evaluate_settings(self, calibrator: Calibrator, label: str, repeat: int,
+                          domains: dict[str, list[Case]], settings: dict[str, dict]
+                          ) -> dict[str, pd.DataFrame]:
+        """Score ``calibrator`` under several hyperparameter settings, scan by scan.
+
+        Each scan is loaded once and predicted with every setting in turn (``set_params``),
+        so a calibrator that keeps per-scan work independent of the setting (Proposed's
+        shape-prior residual does not depend on ``num_aug``) does it once.
+
+        Returns:
+            ``{setting: results}``, one tidy frame per setting.
+        """
+        rows: dict[str, list] = {name: [] for name in settings}
         jobs = [(d, c) for d, cases in domains.items() for c in cases]
         for domain, case in tqdm(jobs, desc=f"fold {self.index} {label} r{repeat}", leave=False):
-            with self.counter.stage(f"predict:{file_label(label)}"):
-                probs = calibrator.predict_proba(self.store.get(domain, case), self.model)
-            if not np.isfinite(probs).all():
-                raise OodcalibError(f"{label}: non-finite probabilities on {domain}/{case.case_id}")
-            with self.counter.stage("metrics"):
-                scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
-                                      n_bins=self.config.eval.n_bins,
-                                      roi_size=self.config.eval.roi_size)
-            rows += [(label, self.index, repeat, domain, case.case_id, k, v)
-                     for k, v in scores.items()]
-        return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+            scan = self.store.get(domain, case)
+            for name, params in settings.items():
+                with self.counter.stage(f"predict:{file_label(label)}"):
+                    probs = calibrator.set_params(**params).predict_proba(scan, self.model)
+                if not np.isfinite(probs).all():
+                    raise OodcalibError(f"{label}: non-finite probabilities on "
+                                        f"{domain}/{case.case_id}")
+                with self.counter.stage("metrics"):
+                    scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
+                                          n_bins=self.config.eval.n_bins,
+                                          roi_size=self.config.eval.roi_size)
+                rows[name] += [(label, self.index, repeat, domain, case.case_id, k, v)
+                               for k, v in scores.items()]
+        return {name: pd.DataFrame(r, columns=RESULT_COLUMNS) for name, r in rows.items()}
 
     def save_counts(self) -> dict[str, int]:
         """Add this session's forward passes and stage times to the fold's JSON files.
