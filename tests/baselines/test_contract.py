@@ -249,3 +249,17 @@ def test_reads_augmented_passes_iff_test_time_passes(name, toy, fitted):
     finally:
         calibrator.set_params(num_aug=FAST["num_aug"])
     assert scan.passes.calls and set(scan.passes.calls) == {5}
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if CALIBRATORS[n].deterministic])
+def test_deterministic_calibrators_ignore_the_seed(name, toy):
+    """The benchmark copies repeat 0 of a ``deterministic`` calibrator to its other
+    repeats; that is only right if fits with other seeds predict exactly the same."""
+    model, scans, _ = toy
+    a = fast(name, random_state=0).fit(scans, model)
+    b = fast(name, random_state=123).fit(scans, model)
+    np.testing.assert_array_equal(predict(a, toy), predict(b, toy))
+
+
+def test_the_seeded_calibrators_are_not_marked_deterministic():
+    assert {n for n in NAMES if CALIBRATORS[n].deterministic} == {"uc", "alea"}

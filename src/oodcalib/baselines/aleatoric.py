@@ -30,6 +30,7 @@ class Aleatoric(Calibrator):
     name = "alea"
     display_name = "Alea."
     test_time_passes = True
+    deterministic = True
 
     def __init__(self, num_aug: int = 180, random_state: int = 0):
         super().__init__(random_state)

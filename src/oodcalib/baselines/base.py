@@ -67,6 +67,9 @@ class Calibrator(ABC):
     #: Whether the method reads augmented passes at test time; the benchmark then hands
     #: it the run's ``eval.num_aug`` as its ``num_aug`` hyperparameter.
     test_time_passes: bool = False
+    #: Whether fit and predictions ignore ``random_state``: the benchmark then scores
+    #: repeat 0 only and copies its results to the other repeats (identical by contract).
+    deterministic: bool = False
 
     def __init__(self, random_state: int = 0):
         self.random_state = random_state

@@ -21,6 +21,7 @@ class Uncalibrated(Calibrator):
 
     name = "uc"
     display_name = "UC"
+    deterministic = True
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> Uncalibrated:
         """Nothing to learn."""

@@ -121,3 +121,14 @@ def test_as_numpy_of_tensors_and_arrays():
     half = as_numpy(torch.tensor([0.25, 0.5], dtype=torch.bfloat16))
     assert half.dtype == np.float32 and half.tolist() == [0.25, 0.5]
     assert as_numpy([1, 2]).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("classes", [1, 2, 4, 7])
+@pytest.mark.parametrize("seed", range(4))
+def test_class_argmax_equals_numpy_argmax_ties_included(classes, seed):
+    """Oracle: numpy's argmax over the class axis (first maximum wins), on values drawn
+    from a few levels so that ties are frequent."""
+    from oodcalib.benchmark.metrics.bin_stats import class_argmax
+
+    p = np.random.default_rng(seed).integers(0, 3, (classes, 5, 17)).astype(np.float32)
+    np.testing.assert_array_equal(class_argmax(p), p.argmax(axis=0))

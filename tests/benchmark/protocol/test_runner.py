@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oodcalib.baselines import SusceptibilityShapePrior
+from oodcalib.baselines import CALIBRATORS, SusceptibilityShapePrior
 from oodcalib.benchmark.protocol import fold as evaluation
 from oodcalib.benchmark.protocol.cost_model import pool_passes, predict_seconds
 from oodcalib.benchmark.protocol.runner import run_benchmark
@@ -79,11 +79,24 @@ def test_augmented_passes_are_computed_once_and_shared(smoke_run):
         assert counts["pool"] == val * proposed["pool_size"] * (1 + proposed["train_copies"])
         assert counts["pool"] == val * pool_passes(config)
         assert "fit:lts" not in counts and "fit:proposed" not in counts
-        assert len(list((fold / "calibrators").glob("*.pt"))) == 5 * config.eval.repeats
+        # deterministic calibrators (UC, Alea.) are fitted once; their repeats are copies
+        fits = sum(1 if CALIBRATORS[m].deterministic
+                   else config.eval.repeats for m in config.eval.methods)
+        assert len(list((fold / "calibrators").glob("*.pt"))) == fits
 
 
 def _slices_of(fold, domain):
     return sum(np.load(f, mmap_mode="r").shape[0] for f in (fold / "logits" / domain).glob("*.npy"))
+
+
+def test_deterministic_repeats_are_copies_of_repeat_zero(smoke_run):
+    _, _, results = smoke_run
+    for method in ("uc", "alea"):
+        rows = results[results.method == method]
+        first = rows[rows.repeat == 0].drop(columns="repeat").reset_index(drop=True)
+        for repeat in sorted(set(rows.repeat) - {0}):
+            other = rows[rows.repeat == repeat].drop(columns="repeat").reset_index(drop=True)
+            pd.testing.assert_frame_equal(first, other)
 
 
 def test_stage_times_cover_every_stage_of_every_fold(smoke_run):

@@ -55,8 +55,7 @@ def test_speed_command_prints_ratios_and_a_prediction():
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["infer_fraction_of_peak"] > 0 and report["train_fraction_of_peak"] > 0
-    assert set(report["predicted_network_seconds"]) == {
-        "train", "logits", "passes", "fit:lts", "fit:proposed"}
+    assert set(report["predicted_network_seconds"]) == {"train", "logits", "passes", "pool"}
     text = CliRunner().invoke(app, ["speed", "--preset", "smoke", "--repeats", "1"]).output
     assert "% of peak" in text and "total" in text
     bad = CliRunner().invoke(app, ["speed", "--preset", "huge"])

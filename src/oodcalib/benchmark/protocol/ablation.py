@@ -87,7 +87,10 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
                         path = directory / f"{method}_{setting}_r{repeat}.csv"
                         if path.exists():
                             continue
-                        if kind == "num_aug" and own.exists() and \
+                        first = directory / f"{method}_{setting}_r0.csv"
+                        if repeat and CALIBRATORS[method].deterministic and first.exists():
+                            write_csv(path, pd.read_csv(first).assign(repeat=repeat))
+                        elif kind == "num_aug" and own.exists() and \
                                 params["num_aug"] == config.eval.num_aug:
                             write_csv(path, pd.read_csv(own).assign(setting=setting))
                         else:

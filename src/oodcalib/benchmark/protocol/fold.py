@@ -8,6 +8,7 @@ and the forward-pass counts. Finished pieces are skipped on a rerun.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,9 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
                 written.append(path)
                 if path.exists():
                     continue
+                if repeat and CALIBRATORS.get(method, Calibrator).deterministic:
+                    copy_repeat(per_case_path(out, label, 0), path, repeat)
+                    continue
                 calibrator = ctx.calibrator(method, repeat, val_scans)
                 write_csv(path, ctx.evaluate(calibrator, method, repeat, test_domains))
                 state = {"method": method, "params": calibrator.get_params(),
@@ -164,3 +168,15 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
     finally:
         ctx.save_counts()
     return written
+
+
+def copy_repeat(first: Path, path: Path, repeat: int) -> None:
+    """Write repeat 0's per-case results (and state) as those of ``repeat``.
+
+    For deterministic calibrators, whose repeats are identical by contract
+    (``tests/baselines/test_contract.py``).
+    """
+    write_csv(path, pd.read_csv(first).assign(repeat=repeat))
+    state = first.with_suffix(".json")
+    if state.exists():
+        write_json(path.with_suffix(".json"), json.loads(state.read_text()))

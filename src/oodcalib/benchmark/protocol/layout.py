@@ -54,6 +54,11 @@ def per_case_path(fold_directory: Path, label: str, repeat: int) -> Path:
     return Path(fold_directory) / "per_case" / f"{label}_r{repeat}.csv"
 
 
+def prepared_path(run_dir: Path) -> Path:
+    """The run's prepared (normalised, split and corrupted) cases, written once."""
+    return Path(run_dir) / "prepared.joblib"
+
+
 def ablation_dir(run_dir: Path, kind: str) -> Path:
     """Outputs of one ablation (``num_aug`` or ``components``)."""
     return Path(run_dir) / "ablation" / kind
