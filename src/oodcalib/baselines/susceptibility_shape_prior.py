@@ -30,6 +30,7 @@ from oodcalib.baselines.common.augmented_passes import AugmentedPasses, suscepti
 from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
 from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
 from oodcalib.baselines.common.networks import CalibrationNet
+from oodcalib.benchmark.segmentation.inference import forward_in_batches
 from oodcalib.benchmark.segmentation.unet import UNet
 
 
@@ -133,8 +134,7 @@ class SusceptibilityShapePrior(LearnedTemperature):
         memo = getattr(self, "residual_memo_", None)
         if memo is not None and memo[0] is scan:
             return memo[1]
-        residual = torch.cat([self._residual(logits[i : i + 8])
-                              for i in range(0, logits.shape[0], 8)])
+        residual = forward_in_batches(self._residual, logits)
         self.residual_memo_ = (scan, residual)
         return residual
 

@@ -125,10 +125,12 @@ def test_as_numpy_of_tensors_and_arrays():
 
 @pytest.mark.parametrize("classes", [1, 2, 4, 7])
 @pytest.mark.parametrize("seed", range(4))
-def test_class_argmax_equals_numpy_argmax_ties_included(classes, seed):
-    """Oracle: numpy's argmax over the class axis (first maximum wins), on values drawn
-    from a few levels so that ties are frequent."""
-    from oodcalib.benchmark.metrics.bin_stats import class_argmax
+def test_top_class_equals_numpy_max_and_argmax_ties_included(classes, seed):
+    """Oracle: numpy's max and argmax over the class axis (first maximum wins), on values
+    drawn from a few levels so that ties are frequent."""
+    from oodcalib.benchmark.metrics.bin_stats import top_class
 
     p = np.random.default_rng(seed).integers(0, 3, (classes, 5, 17)).astype(np.float32)
-    np.testing.assert_array_equal(class_argmax(p), p.argmax(axis=0))
+    conf, index = top_class(p)
+    np.testing.assert_array_equal(index, p.argmax(axis=0))
+    np.testing.assert_array_equal(conf, p.max(axis=0))

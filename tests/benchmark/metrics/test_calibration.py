@@ -22,7 +22,13 @@ from oodcalib.benchmark.metrics import (
     static_calibration_error,
     top_label_bin_stats,
 )
-from tests.benchmark.metrics.helpers import CLASSES, N_BINS, SEEDS, random_probs
+from tests.benchmark.metrics.helpers import (
+    CLASSES,
+    N_BINS,
+    SEEDS,
+    assert_rejects_bad_inputs,
+    random_probs,
+)
 
 
 def loop_calibration_error(scores, hits, n_bins):
@@ -192,14 +198,8 @@ def test_roi_slices_are_independent_and_match_scipy():
 
 
 def test_errors():
-    probs, labels = random_probs(0, 4, (6, 6), 10)
-    with pytest.raises(ValueError, match=r"\(4, 6, 6\).*\(6, 5\)"):
-        expected_calibration_error(probs, labels[:, :5])
-    bad = probs.copy()
-    bad[2, 3, 4] = np.nan
-    for fn in (expected_calibration_error, static_calibration_error):
-        with pytest.raises(ValueError, match="NaN"):
-            fn(bad, labels)
+    probs, labels = assert_rejects_bad_inputs(expected_calibration_error)
+    assert_rejects_bad_inputs(static_calibration_error)
     with pytest.raises(ValueError, match="empty ROI"):
         expected_calibration_error(probs, labels, mask=np.zeros((6, 6), bool))
     with pytest.raises(ValueError, match="empty ROI"):

@@ -13,7 +13,7 @@ import torch
 from torchmetrics.functional.classification import multiclass_f1_score
 
 from oodcalib.benchmark.metrics import dice_per_class, dice_score
-from tests.benchmark.metrics.helpers import SEEDS, random_probs
+from tests.benchmark.metrics.helpers import SEEDS, assert_rejects_bad_inputs, random_probs
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -57,13 +57,7 @@ def test_dice_hand_cases_and_absent_classes():
 
 
 def test_errors():
-    probs, labels = random_probs(0, 4, (6, 6), 10)
-    with pytest.raises(ValueError, match=r"\(4, 6, 6\).*\(6, 5\)"):
-        dice_per_class(probs, labels[:, :5])
-    bad = probs.copy()
-    bad[2, 3, 4] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        dice_per_class(bad, labels)
+    probs, labels = assert_rejects_bad_inputs(dice_per_class)
     with pytest.raises(ValueError, match="integer"):
         dice_per_class(probs[0], labels)
     with pytest.raises(ValueError, match="num_classes"):

@@ -30,6 +30,7 @@ from oodcalib.benchmark.segmentation.augmentation import (
     AugmentationConfig,
     photometric,
 )
+from oodcalib.benchmark.segmentation.inference import forward_in_batches
 from oodcalib.errors import OodcalibError
 from oodcalib.seeding import derive_seed
 
@@ -108,8 +109,7 @@ def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarr
             photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)), augmentation)
             for i in indices
         ])
-        probs = torch.cat([torch.softmax(model(batch[j : j + batch_size]), dim=1)
-                           for j in range(0, batch.shape[0], batch_size)])
+        probs = torch.softmax(forward_in_batches(model, batch, batch_size), dim=1)
         probs = probs.double().view(len(indices), z, *probs.shape[1:])
         total += probs.sum(0).numpy()
         total_sq += (probs**2).sum(0).numpy()

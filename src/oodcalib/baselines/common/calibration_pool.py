@@ -28,6 +28,7 @@ from oodcalib.benchmark.segmentation.augmentation import (
     augment_batch,
     photometric,
 )
+from oodcalib.benchmark.segmentation.inference import forward_in_batches
 from oodcalib.seeding import derive_seed
 
 
@@ -63,11 +64,6 @@ class CalibrationPool(CalibrationBatch):
     """
 
     slices: int = 0
-
-
-def _forward(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
-    return torch.cat([model(images[i : i + batch_size])
-                      for i in range(0, images.shape[0], batch_size)])
 
 
 @torch.no_grad()
@@ -107,7 +103,7 @@ def draw_slices(scans: Sequence, model: torch.nn.Module, draws: int, seed: int,
     parts = [augment_batch(images, labels, torch.Generator().manual_seed(
         derive_seed(seed, "pool", j)), augmentation) for j in range(draws)]
     image = torch.cat([p[0] for p in parts])
-    return CalibrationPool(image, _forward(model, image, batch_size),
+    return CalibrationPool(image, forward_in_batches(model, image, batch_size),
                            torch.cat([p[1] for p in parts]), slices=len(images))
 
 
@@ -125,9 +121,8 @@ def add_susceptibility(pool: CalibrationPool, model: torch.nn.Module, copies: in
         image = pool.image[first : first + slices]
         generator = torch.Generator().manual_seed(derive_seed(seed, "pool-copies", j))
         stack = photometric(image.repeat(copies, 1, 1, 1), generator, TTA_AUGMENTATION)
-        probs = torch.softmax(_forward(model, stack, batch_size), 1)
+        probs = torch.softmax(forward_in_batches(model, stack, batch_size), 1)
         probs = probs.view(copies, *image.shape[:1], *probs.shape[1:])
         means.append(probs.mean(0))
         spreads.append(probs.std(0, unbiased=False))
     return replace(pool, mean=torch.cat(means), spread=torch.cat(spreads))
-

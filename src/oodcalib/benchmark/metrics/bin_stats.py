@@ -34,22 +34,24 @@ def as_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def class_argmax(p: np.ndarray) -> np.ndarray:
-    """``p.argmax(axis=0)`` for class-major ``(K, n)`` arrays, ties to the first class.
+def top_class(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(p.max(axis=0), p.argmax(axis=0))`` for class-major ``(K, ...)`` arrays, in one sweep.
 
-    One contiguous comparison per class: numpy's argmax over the leading axis of a
-    C-ordered array walks it with a stride, about 4x slower for K = 4.
+    Ties go to the first class, as with ``argmax``. One contiguous comparison per class:
+    numpy's argmax over the leading axis of a C-ordered array walks it with a stride,
+    about 4x slower for K = 4.
 
     Example:
-        >>> class_argmax(np.array([[0.2, 0.5, 0.4], [0.5, 0.5, 0.1], [0.3, 0.0, 0.5]])).tolist()
-        [1, 0, 2]
+        >>> conf, index = top_class(np.array([[0.2, 0.5, 0.4], [0.5, 0.5, 0.1], [0.3, 0.0, 0.5]]))
+        >>> conf.tolist(), index.tolist()
+        ([0.5, 0.5, 0.5], [1, 0, 2])
     """
     best, index = p[0], np.zeros(p.shape[1:], np.intp)
     for k in range(1, p.shape[0]):
         better = p[k] > best
         index[better] = k
         best = np.where(better, p[k], best)
-    return index
+    return best, index
 
 
 def bin_index(conf: np.ndarray, n_bins: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from oodcalib.benchmark.metrics.bin_stats import BinStats, as_numpy, bin_index, class_argmax
+from oodcalib.benchmark.metrics.bin_stats import BinStats, as_numpy, bin_index, top_class
 
 CHUNK_SIZE = 1 << 16
 _PROB_TOLERANCE = 1e-5
@@ -107,11 +107,11 @@ def accumulate(
     for p, y in _checked(iter_chunks(probs, labels, mask, chunk_size), num_classes):
         p = p.astype(np.float64, copy=False)
         if top is not None:
-            conf = p.max(axis=0)
+            conf, predicted = top_class(p)
             idx = bin_index(conf, n_bins)
             top.counts += np.bincount(idx, minlength=n_bins)
             top.conf_sum += np.bincount(idx, weights=conf, minlength=n_bins)
-            top.acc_sum += np.bincount(idx[class_argmax(p) == y], minlength=n_bins)
+            top.acc_sum += np.bincount(idx[predicted == y], minlength=n_bins)
         if cls is not None:
             idx = (bin_index(p, n_bins) + rows * n_bins).reshape(-1)
             is_class = (rows == y[None]).reshape(-1)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from oodcalib.benchmark.metrics.bin_stats import as_numpy, class_argmax
+from oodcalib.benchmark.metrics.bin_stats import as_numpy, top_class
 from oodcalib.benchmark.metrics.binning import CHUNK_SIZE, iter_chunks
 
 
@@ -36,7 +36,7 @@ def _confusion(x: Any, labels: Any, num_classes: int, chunk_size: int) -> np.nda
             continue
         if is_probs and np.isnan(p.min()):
             raise ValueError("probs contain NaN")
-        pred = class_argmax(p) if is_probs else p[0].astype(np.intp)
+        pred = top_class(p)[1] if is_probs else p[0].astype(np.intp)
         y = y.astype(np.intp)
         for name, v in (("prediction", pred), ("labels", y)):
             if v.min() < 0 or v.max() >= num_classes:

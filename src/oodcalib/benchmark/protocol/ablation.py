@@ -21,7 +21,7 @@ import pandas as pd
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.protocol.fold import Fold
+from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.layout import (
     CALIBRATION,
     ablation_dir,
@@ -89,7 +89,7 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
                             continue
                         first = directory / f"{method}_{setting}_r0.csv"
                         if repeat and CALIBRATORS[method].deterministic and first.exists():
-                            write_csv(path, pd.read_csv(first).assign(repeat=repeat))
+                            copy_repeat(first, path, repeat)
                         elif kind == "num_aug" and own.exists() and \
                                 params["num_aug"] == config.eval.num_aug:
                             write_csv(path, pd.read_csv(own).assign(setting=setting))
