@@ -110,3 +110,34 @@ def test_defaults_are_the_papers():
     paper = {"num_aug": 180, "train_copies": 6, "shape_width": 8, "shape_dropout": 0.5,
              "width": 16, "lr": 1e-3, "susceptibility": True, "shape_prior": True}
     assert {k: params[k] for k in paper} == paper
+
+
+def test_memo_of_the_last_scan_changes_no_prediction(toy, fitted):
+    """Branch features kept from a scan's prediction under one ``N_A`` give exactly what a
+    calibrator without the memo predicts under another."""
+    import copy
+
+    model, _, held = toy
+    scan = held[0]
+    fitted.set_params(num_aug=2).predict_proba(scan, model)
+    assert fitted.features_memo_[0] is scan
+    memo_probs = fitted.set_params(num_aug=3).predict_proba(scan, model)
+    fresh = copy.deepcopy(fitted)  # copies drop the memo, as pickles do
+    assert not hasattr(fresh, "features_memo_")
+    np.testing.assert_array_equal(fresh.predict_proba(scan, model), memo_probs)
+    other = fitted.predict_proba(held[1], model)  # a new scan replaces the memo
+    assert fitted.features_memo_[0] is held[1]
+    np.testing.assert_array_equal(fresh.predict_proba(held[1], model), other)
+
+
+def test_refitting_drops_the_memo(toy):
+    """Features kept from the previous fit's net never reach the new one (the fit's own
+    NLL check predicts the first calibration scan first)."""
+    model, scans, _ = toy
+    calibrator = fit(toy, iterations=3)
+    calibrator.predict_proba(scans[0], model)
+    refit = calibrator.set_params(iterations=6).fit(scans, model)
+    fresh = fit(toy, iterations=6)
+    assert refit.nll_after_ == fresh.nll_after_
+    np.testing.assert_array_equal(refit.predict_proba(scans[-1], model),
+                                  fresh.predict_proba(scans[-1], model))

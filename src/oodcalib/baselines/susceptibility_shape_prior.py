@@ -77,6 +77,7 @@ class SusceptibilityShapePrior(LearnedTemperature):
 
     def _prepare(self, source: AugmentedPasses, scans: Sequence[ScanLogits],
                  generator: torch.Generator) -> None:
+        self.__dict__.pop("features_memo_", None)  # features of an earlier fit's net
         if not self.shape_prior:
             return
         classes = scans[0].logits.shape[1]
@@ -116,28 +117,34 @@ class SusceptibilityShapePrior(LearnedTemperature):
 
     def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
                      logits: torch.Tensor) -> dict[str, torch.Tensor]:
-        inputs = {"image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
-                  "logits": logits}
+        inputs = dict(self._scan_features(scan, logits))
         if self.susceptibility:
             mean, spread = susceptibility(scan, model, self.num_aug)
             inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
-        if self.shape_prior:
-            inputs["residual"] = self._scan_residual(scan, logits)
         return inputs
 
-    def _scan_residual(self, scan: ScanLogits, logits: torch.Tensor) -> torch.Tensor:
-        """The shape-prior residual of a whole scan, kept for the last scan seen.
+    def _scan_features(self, scan: ScanLogits, logits: torch.Tensor
+                       ) -> dict[str, torch.Tensor]:
+        """Branch features of the image, logits and residual of a scan, kept for the last scan.
 
-        It does not depend on ``num_aug``, so an ablation that predicts one scan with
-        several ``N_A`` computes it once.
+        They do not depend on ``num_aug``, so an ablation that predicts one scan with
+        several ``N_A`` computes them, and the shape prior's residual, once.
         """
-        memo = getattr(self, "residual_memo_", None)
+        memo = getattr(self, "features_memo_", None)
         if memo is not None and memo[0] is scan:
             return memo[1]
-        residual = forward_in_batches(self._residual, logits)
-        self.residual_memo_ = (scan, residual)
-        return residual
+        inputs = {"image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
+                  "logits": logits}
+        if self.shape_prior:
+            inputs["residual"] = forward_in_batches(self._residual, logits)
+        with torch.no_grad():
+            batches = [self.net_.encode({n: x[i : i + 8].contiguous(
+                           memory_format=torch.channels_last) for n, x in inputs.items()})
+                       for i in range(0, logits.shape[0], 8)]
+        features = {k: torch.cat([b[k] for b in batches]) for k in batches[0]}
+        self.features_memo_ = (scan, features)
+        return features
 
     def __getstate__(self) -> dict:
         """Pickled state without the memo of the last scan."""
-        return {k: v for k, v in self.__dict__.items() if k != "residual_memo_"}
+        return {k: v for k, v in self.__dict__.items() if k != "features_memo_"}

@@ -33,6 +33,11 @@ def dilated_conv(in_channels: int, out_channels: int, zero: bool = False) -> nn.
     return conv
 
 
+def features_key(name: str) -> str:
+    """Key under which :class:`CalibrationNet` takes the branch features of input ``name``."""
+    return f"{name}:features"
+
+
 class LTSNet(nn.Module):
     """Local temperature scaling net (after Ding et al., ICCV 2021).
 
@@ -125,7 +130,20 @@ class CalibrationNet(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
+    def encode(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Branch features of some inputs, keyed ``features_key(name)``.
+
+        ``forward`` takes them in place of the raw inputs, so features that do not change
+        between calls (the image, logits and residual of one scan under several ``N_A``)
+        are computed once.
+        """
+        return {features_key(name): self.branches[name](x) for name, x in inputs.items()}
+
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``(N, 1, H, W)`` temperatures from the named ``(N, c, H, W)`` inputs."""
-        h = torch.cat([self.branches[name](inputs[name]) for name in self.names], dim=1)
+        """``(N, 1, H, W)`` temperatures from the named ``(N, c, H, W)`` inputs.
+
+        An input may be given as its branch features instead (see :meth:`encode`).
+        """
+        h = torch.cat([inputs[features_key(name)] if features_key(name) in inputs
+                       else self.branches[name](inputs[name]) for name in self.names], dim=1)
         return positive_temperature(self.head(self.fusion(h)), self.offset)
