@@ -10,7 +10,8 @@ runner = CliRunner()
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
     result = runner.invoke(app, ["run", "--preset", "smoke", "--out", str(out),
-                                 "--set", "eval.repeats=1", "--set", "eval.corruptions=spike"])
+                                 "--set", "eval.repeats=1", "--set", "eval.corruptions=spike",
+                                 "--set", "eval.methods=uc,ts,lts,alea,proposed"])
     assert result.exit_code == 0, result.output
     return out, result
 
@@ -53,7 +54,7 @@ def test_leaderboard_ablate_and_figures_on_a_run(smoke):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["run", "--preset", "huge"], "valid names are: paper, quick, smoke"),
-    (["run", "--preset", "smoke", "--set", "eval.methods=uc,platt"], "valid names are"),
+    (["run", "--preset", "smoke", "--set", "eval.methods=uc,bogus"], "valid names are"),
     (["run", "--preset", "smoke", "--set", "eval.corruptions=blur"], "bias_field"),
     (["run", "--preset", "smoke", "--data", "mnist"], "acdc"),
     (["run", "--preset", "smoke", "--data", "acdc"], "--data-root"),
@@ -71,3 +72,53 @@ def test_list_and_corrupt(tmp_path):
                                  "--size", "64", "--corruption", "spike"])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "spike").glob("*.nii.gz"))
+
+
+def test_rescore_adds_methods_and_scores_from_the_caches(smoke):
+    """``rescore --add`` fits the new methods on the cached calibration logits, rescores
+    every fit with every registered metric, and runs no segmentation training or pass."""
+    import json
+
+    import pandas as pd
+
+    from oodcalib.benchmark.metrics import METRICS
+
+    out, _ = smoke
+    checkpoint = out / "fold0" / "checkpoint.pt"
+    trained = checkpoint.stat().st_mtime_ns
+    counts = json.loads((out / "fold0" / "forward_passes.json").read_text())
+    result = runner.invoke(app, ["rescore", str(out), "--add", "ir,platt"])
+    assert result.exit_code == 0, result.output
+    assert checkpoint.stat().st_mtime_ns == trained
+    after = json.loads((out / "fold0" / "forward_passes.json").read_text())
+    for stage in ("logits", "passes", "pool", "train"):
+        assert after.get(stage, 0) == counts.get(stage, 0), stage
+    results = pd.read_csv(out / "results.csv")
+    assert {"ir", "platt"} <= set(results["method"])
+    assert set(METRICS) <= set(results["metric"])
+    per_method = results.groupby("method")["metric"].nunique()
+    assert (per_method == len(METRICS)).all()
+    assert json.loads((out / "config.json").read_text())["eval"]["methods"][-2:] == ["ir", "platt"]
+    assert "micro-ACE" in (out / "leaderboard.md").read_text()
+    # a second rescore finds everything current and rewrites no per-case file
+    files = sorted((out / "fold0" / "per_case").glob("*.csv"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = runner.invoke(app, ["rescore", str(out)])
+    assert again.exit_code == 0, again.output
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    unknown = runner.invoke(app, ["rescore", str(out), "--add", "bogus"])
+    assert unknown.exit_code == 2 and "valid names are" in unknown.output
+
+
+def test_dataset_reliability_and_summary_figures(smoke):
+    out, _ = smoke
+    figs = runner.invoke(app, ["figures", str(out), "--dataset-reliability", "--domain", "lge",
+                               "--summary", "--metric", "sce"])
+    assert figs.exit_code == 0, figs.output
+    names = sorted(p.name for p in (out / "figures").glob("dataset_reliability_*_lge.png"))
+    assert "dataset_reliability_uc_lge.png" in names and len(names) >= 5
+    assert (out / "figures" / "summary_sce.png").stat().st_size > 10_000
+    bad = runner.invoke(app, ["figures", str(out), "--dataset-reliability", "--domain", "mars"])
+    assert bad.exit_code == 2 and "present: " in bad.output
+    neither = runner.invoke(app, ["figures", str(out)])
+    assert neither.exit_code == 2 and "--dataset-reliability" in neither.output

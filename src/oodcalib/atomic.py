@@ -84,8 +84,12 @@ def add_totals(path: str | Path, amounts: dict[str, float], ndigits: int | None 
 
 
 def write_csv(path: str | Path, frame: Any) -> Path:
-    """Write a pandas DataFrame as CSV (no index) atomically."""
-    return atomic_write(path, lambda f: frame.to_csv(f, index=False))
+    """Write a pandas DataFrame as CSV (no index) atomically; gzipped if ``path`` ends in .gz.
+
+    The gzip header carries no time stamp, so the same frame always gives the same bytes.
+    """
+    compression = {"method": "gzip", "mtime": 0} if str(path).endswith(".gz") else None
+    return atomic_write(path, lambda f: frame.to_csv(f, index=False, compression=compression))
 
 
 def save_torch(path: str | Path, obj: Any) -> Path:

@@ -77,7 +77,7 @@ class EvalConfig:
     """Test domains, calibrators and metrics."""
 
     methods: list[str] = field(
-        default_factory=lambda: ["uc", "ts", "lts", "alea", "proposed"]
+        default_factory=lambda: ["uc", "ts", "lts", "alea", "proposed", "ir", "platt"]
     )
     corruptions: list[str] = field(
         default_factory=lambda: ["bias_field", "motion", "ghosting", "spike"]

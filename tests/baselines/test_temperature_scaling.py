@@ -87,7 +87,7 @@ def test_fit_needs_labels_and_registry_lists_names():
     with pytest.raises(OodcalibError, match="without labels"):
         TemperatureScaling().fit([scan], None)
     with pytest.raises(UnknownNameError, match=", ".join(sorted(CALIBRATORS))):
-        get_calibrator("platt")
+        get_calibrator("not_a_method")
 
 
 def test_useless_model_hits_the_bound_without_changing_the_argmax():

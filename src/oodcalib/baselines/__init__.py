@@ -1,18 +1,21 @@
 """Every calibrator of the benchmark (its entrants), behind one interface (:class:`Calibrator`).
 
 One file per entrant; the parts several share (temperature networks, the augmented
-training sampler, the test-time passes, the learned-temperature training loop) are in
-:mod:`oodcalib.baselines.common`. Methods are looked up by name in :data:`CALIBRATORS`,
-whose order is the order of the rows in tables. Add your own from a plugin file with
-``CALIBRATORS["mine"] = MyCalibrator`` (a :class:`Calibrator` subclass), or name it on the
-command line as ``package.module:ClassName``.
+training sampler, the test-time passes, the learned-temperature training loop, the
+calibration pixels of TS, IR and Platt) are in :mod:`oodcalib.baselines.common`. Methods
+are looked up by name in :data:`CALIBRATORS`, whose order is the order of the rows in
+tables. Add your own from a plugin file with ``CALIBRATORS["mine"] = MyCalibrator`` (a
+:class:`Calibrator` subclass), or name it on the command line as
+``package.module:ClassName``.
 """
 
 from __future__ import annotations
 
 from oodcalib.baselines.aleatoric import Aleatoric
 from oodcalib.baselines.base import Calibrator, NotFittedError, ScanLogits, softmax
+from oodcalib.baselines.isotonic_regression import IsotonicRegressionCalibrator
 from oodcalib.baselines.local_temperature_scaling import LocalTemperatureScaling
+from oodcalib.baselines.platt_scaling import PlattScaling
 from oodcalib.baselines.susceptibility_shape_prior import SusceptibilityShapePrior
 from oodcalib.baselines.temperature_scaling import TemperatureScaling
 from oodcalib.baselines.uncalibrated import Uncalibrated
@@ -25,6 +28,8 @@ CALIBRATORS: dict[str, type[Calibrator]] = {
     "ts": TemperatureScaling,
     "lts": LocalTemperatureScaling,
     "proposed": SusceptibilityShapePrior,
+    "ir": IsotonicRegressionCalibrator,
+    "platt": PlattScaling,
 }
 
 
@@ -52,8 +57,10 @@ __all__ = [
     "CALIBRATORS",
     "Aleatoric",
     "Calibrator",
+    "IsotonicRegressionCalibrator",
     "LocalTemperatureScaling",
     "NotFittedError",
+    "PlattScaling",
     "ScanLogits",
     "SusceptibilityShapePrior",
     "TemperatureScaling",

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from oodcalib.baselines.base import Calibrator, ScanLogits, require_labels, softmax
+from oodcalib.baselines.base import Calibrator, ScanLogits, softmax
+from oodcalib.baselines.common.calibration_pixels import calibration_pixels
 
 
 class TemperatureScaling(Calibrator):
@@ -16,6 +17,11 @@ class TemperatureScaling(Calibrator):
 
     ``T`` minimises the mean pixel-wise NLL of ``softmax(z / T)`` on the calibration
     scans (L-BFGS on ``log T``). Dividing by a positive scalar never changes the argmax.
+
+    Pixels: every pixel of every calibration scan (whole slices, no ROI), subsampled to
+    ``max_pixels`` with the seeded rule of
+    :func:`~oodcalib.baselines.common.calibration_pixels.calibration_pixels`, shared with
+    IR and Platt.
 
     Args:
         max_iter: L-BFGS iterations.
@@ -44,14 +50,7 @@ class TemperatureScaling(Calibrator):
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> TemperatureScaling:
         """Fit ``temperature_`` by NLL on the calibration scans' logits."""
-        require_labels(scans)
-        logits = np.concatenate([np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1])
-                                 for s in scans])
-        labels = np.concatenate([s.label.reshape(-1) for s in scans])
-        if self.max_pixels is not None and len(labels) > self.max_pixels:
-            rng = np.random.default_rng(self.random_state)
-            keep = rng.choice(len(labels), self.max_pixels, replace=False)
-            logits, labels = logits[keep], labels[keep]
+        logits, labels = calibration_pixels(scans, self.max_pixels, self.random_state)
         z = torch.as_tensor(logits, dtype=torch.float32)
         y = torch.as_tensor(labels, dtype=torch.long)
         log_t = torch.zeros(1, requires_grad=True)

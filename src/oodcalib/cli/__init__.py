@@ -1,7 +1,7 @@
 """Command-line interface (Typer): ``oodcalib.cli:app``. Heavy imports live inside the commands.
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
-:mod:`~oodcalib.cli.analysis` (ablate, figures, leaderboard), with their shared options in
+:mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard), with their shared options in
 :mod:`~oodcalib.cli.options`; they are registered here, in the order ``--help`` lists them.
 """
 
@@ -20,6 +20,7 @@ app.command()(run_commands.run)
 app.command()(run_commands.summary)
 app.command()(run_commands.corrupt)
 app.command()(analysis.ablate)
+app.command()(analysis.rescore)
 app.command()(analysis.figures)
 app.command(name="list")(run_commands.list_names)
 app.command()(analysis.leaderboard)

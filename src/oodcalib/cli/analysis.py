@@ -46,30 +46,91 @@ def ablate(
         _fail(error)
 
 
+def rescore(
+    run_dir: Path,
+    add: Annotated[list[str] | None, typer.Option(
+        help="Methods to fit and score as well (repeat or comma-separate), e.g. ir,platt.")]
+    = None,
+) -> None:
+    """Recompute every registered metric of a finished run from its caches (no training)."""
+    import time
+
+    from oodcalib.benchmark.protocol.rescore import rescore_run
+    from oodcalib.cli.run import report
+    from oodcalib.errors import OodcalibError
+
+    methods = [m.strip() for value in add or [] for m in value.split(",") if m.strip()]
+    start = time.perf_counter()
+    try:
+        results = rescore_run(run_dir, methods)
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+    report(run_dir, results, time.perf_counter() - start)
+
+
 def figures(
     run_dir: Path,
-    case: Annotated[str, typer.Option(help="Test case id (see results.csv).")],
-    domain: Annotated[str, typer.Option(help="clean, bias_field, motion, ghosting, spike, lge.")],
+    case: Annotated[str | None, typer.Option(help="Test case id (see results.csv).")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        help="Domain of --case (clean, bias_field, motion, ghosting, spike, lge); with "
+             "--dataset-reliability, the domain(s) to draw (all if unset).")] = None,
     fold: Annotated[int, typer.Option(help="Fold whose models are used.")] = 0,
     repeat: Annotated[int, typer.Option(help="Calibrator repeat.")] = 0,
     method: Annotated[list[str] | None, typer.Option(help="Method(s); all if unset.")] = None,
     slice_index: Annotated[int | None, typer.Option(
         "--slice", help="Slice of the entropy/error figure (default: largest heart).")] = None,
+    dataset_reliability: Annotated[bool, typer.Option(
+        "--dataset-reliability", help="The ACE paper's dataset reliability histogram per "
+        "(method, domain).")] = False,
+    summary: Annotated[bool, typer.Option(
+        "--summary", help="Every method's --metric across the domains, with 95% CIs.")]
+    = False,
+    metric: Annotated[str, typer.Option(help="Metric of --summary.")] = "ece",
 ) -> None:
-    """Reliability diagrams, confidence histograms and entropy-vs-error maps of one case."""
-    from oodcalib.benchmark.protocol.case_view import case_probabilities
-    from oodcalib.benchmark.reporting.figures import case_figures
+    """Per-case reliability figures (--case), dataset reliability histograms, or a summary."""
     from oodcalib.errors import OodcalibError
 
+    if not (case or dataset_reliability or summary):
+        _fail(ValueError("choose --case ID --domain NAME, --dataset-reliability and/or "
+                         "--summary"))
+    out = run_dir / "figures"
+    paths: list[Path] = []
     try:
-        scan, probs = case_probabilities(run_dir, case, domain, fold, repeat, method)
-        paths = case_figures(probs, scan.image, scan.label, run_dir / "figures",
-                             f"{domain}_{case}_fold{fold}_r{repeat}", slice_index,
-                             names=_names(run_dir)["names"])
+        names = _names(run_dir)
+        if case:
+            paths += _case_figures(run_dir, case, domain, fold, repeat, method, slice_index,
+                                   names["names"])
+        if dataset_reliability:
+            from oodcalib.benchmark.reporting.dataset_metrics import read_bins
+            from oodcalib.benchmark.reporting.dataset_reliability import (
+                write_dataset_reliability,
+            )
+
+            paths += write_dataset_reliability(read_bins(run_dir), out, domain, method,
+                                               names["names"])
+        if summary:
+            from oodcalib.benchmark.protocol.runner import collect_results
+            from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
+            from oodcalib.benchmark.reporting.summary_figure import write_summary_figure
+
+            results = with_dataset_metrics(collect_results(run_dir), run_dir)
+            paths.append(write_summary_figure(results, out, metric, **names))
     except (OodcalibError, ValueError) as error:
         _fail(error)
     for path in paths:
         typer.echo(f"wrote {path}")
+
+
+def _case_figures(run_dir: Path, case: str, domain: list[str] | None, fold: int, repeat: int,
+                  method: list[str] | None, slice_index: int | None, names) -> list[Path]:
+    from oodcalib.benchmark.protocol.case_view import case_probabilities
+    from oodcalib.benchmark.reporting.figures import case_figures
+
+    if not domain or len(domain) != 1:
+        raise ValueError("--case needs exactly one --domain")
+    scan, probs = case_probabilities(run_dir, case, domain[0], fold, repeat, method)
+    return case_figures(probs, scan.image, scan.label, run_dir / "figures",
+                        f"{domain[0]}_{case}_fold{fold}_r{repeat}", slice_index, names=names)
 
 
 def leaderboard(

@@ -35,9 +35,7 @@ def run(
     plugin: PluginOpt = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
-    from oodcalib.atomic import write_csv
     from oodcalib.benchmark.protocol.runner import run_benchmark
-    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.errors import OodcalibError
 
     try:
@@ -53,12 +51,19 @@ def run(
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
             client.close()
+    report(run_dir, results, time.perf_counter() - start)
+
+
+def report(run_dir: Path, results, seconds: float) -> None:
+    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings."""
+    from oodcalib.atomic import write_csv
+    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
+
     names = _names(run_dir)
     table = summary_table(results, **names)
     write_csv(run_dir / "summary.csv", table)
     typer.echo(format_summary(table))
-    typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} "
-               f"({time.perf_counter() - start:.0f} s)")
+    typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
     if "lts" in set(results["method"]) and results["method"].nunique() > 1:
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
 

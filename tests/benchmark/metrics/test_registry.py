@@ -20,13 +20,22 @@ from oodcalib.benchmark.metrics import (
     METRICS,
     Metric,
     ScanScorer,
+    average_calibration_error,
+    brier_score,
+    classwise_calibration_error,
     dice_per_class,
     expected_calibration_error,
+    foreground_calibration_error,
     get_metric,
+    hausdorff_distance_95,
     headline_metrics,
+    marginal_calibration_error,
+    maximum_calibration_error,
+    negative_log_likelihood,
     roi_mask,
     scan_metrics,
     static_calibration_error,
+    stratified_brier_score,
 )
 from tests.benchmark.metrics.helpers import SEEDS, random_probs
 
@@ -84,7 +93,8 @@ def test_random_probabilities_give_a_fraction_short_of_the_best(name, seed):
     assert len(np.unique(labels)) == 4 and len(np.unique(probs.argmax(0))) == 4
     value = METRICS[name].compute(ScanScorer(probs, labels))
     assert isinstance(value, float)
-    assert 0.0 <= value <= 1.0  # also rules out NaN: every class is present
+    upper = 1.0 if METRICS[name].percent else np.inf  # NLL (nats) and HD95 (px) unbounded
+    assert 0.0 <= value <= upper  # also rules out NaN: every class is present
     assert value != best(METRICS[name])
 
 
@@ -110,7 +120,42 @@ def test_random_probabilities_with_an_absent_class(name, absent):
         assert name == f"dice_{FOREGROUND_NAMES[absent - 1]}"
         assert absent not in probs.argmax(0)  # absent from both
     else:
-        assert 0.0 <= value <= 1.0
+        assert 0.0 <= value <= (1.0 if METRICS[name].percent else np.inf)
+
+
+#: Each metric of the other papers against its public function (an independent path).
+PUBLIC = {
+    "ace": average_calibration_error, "mce": maximum_calibration_error,
+    "marginal_ece": marginal_calibration_error, "fg_ece": foreground_calibration_error,
+    "cece": classwise_calibration_error, "brier": brier_score,
+    "brier_fg": stratified_brier_score, "nll": negative_log_likelihood,
+    "hd95": hausdorff_distance_95,
+}
+
+
+@pytest.mark.parametrize("absent", [None, 2])
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", list(PUBLIC))
+def test_the_other_papers_metrics_equal_their_public_functions(name, seed, absent):
+    probs, labels = heart_scan(seed, absent)
+    assert scan_metrics(probs, labels, metrics=[name])[name] == pytest.approx(
+        PUBLIC[name](probs, labels), rel=1e-12)
+
+
+def test_hd95_memo_is_keyed_by_prediction_and_labels():
+    """Methods that keep the argmax share one HD95; another prediction or label map
+    is computed anew."""
+    probs, labels = heart_scan(7)
+    memo: dict = {}
+    first = ScanScorer(probs, labels, memo=memo).hd95()
+    sharper = np.exp(4 * np.log(probs))  # same argmax, other probabilities
+    sharper /= sharper.sum(0)
+    assert ScanScorer(sharper, labels, memo=memo).hd95() == first and len(memo) == 1
+    moved = np.roll(probs, 3, axis=-1)
+    assert ScanScorer(moved, labels, memo=memo).hd95() == hausdorff_distance_95(moved, labels)
+    assert len(memo) == 2
+    ScanScorer(probs, np.roll(labels, 2, axis=-2), memo=memo).hd95()
+    assert len(memo) == 3
 
 
 # --- scan_metrics --------------------------------------------------------------------
@@ -166,8 +211,10 @@ def test_a_registered_metric_is_scored(monkeypatch):
 
 
 def test_scan_metrics_bins_and_counts_once(monkeypatch):
-    """ECE and SCE share one pass over the pixels; the Dice metrics share one confusion."""
-    calls = {"accumulate": 0, "dice_per_class": 0}
+    """ECE and SCE share one pass over the pixels, ACE/MCE/marginal ECE another and the
+    NACL metrics a third; the Dice metrics share one confusion."""
+    calls = {"accumulate": 0, "dice_per_class": 0, "marginal_bin_stats": 0,
+             "foreground_bin_stats": 0}
 
     def counting(name, fn):
         def wrapped(*args, **kwargs):
@@ -178,9 +225,12 @@ def test_scan_metrics_bins_and_counts_once(monkeypatch):
     monkeypatch.setattr(scoring, "accumulate", counting("accumulate", scoring.accumulate))
     monkeypatch.setattr(scoring, "dice_per_class",
                         counting("dice_per_class", scoring.dice_per_class))
+    for name in ("marginal_bin_stats", "foreground_bin_stats"):
+        monkeypatch.setattr(scoring, name, counting(name, getattr(scoring, name)))
     probs, labels = heart_scan(2)
     scan_metrics(probs, labels)
-    assert calls == {"accumulate": 1, "dice_per_class": 1}
+    assert calls == {"accumulate": 1, "dice_per_class": 1, "marginal_bin_stats": 1,
+                     "foreground_bin_stats": 1}
 
 
 # --- the runner's layout, and errors -------------------------------------------------

@@ -67,7 +67,7 @@ def test_the_runs_own_num_aug_is_reused_and_equals_a_fresh_evaluation(run):
     fold = Fold.open(config, run_dir, 0)
     val = [fold.store.get("val", c) for c in data.cases(data.splits["folds"][0]["val"])]
     calibrator = fold.calibrator("proposed", 0, val).set_params(num_aug=config.eval.num_aug)
-    fresh = fold.evaluate(calibrator, "proposed", 0, data.test_domains).sort_values(KEY)
+    fresh = fold.evaluate(calibrator, "proposed", 0, data.test_domains)[0].sort_values(KEY)
     ablation = pd.read_csv(run_dir / "ablation" / "num_aug" / "per_case" / "fold0"
                            / f"proposed_{config.eval.num_aug}_r0.csv").sort_values(KEY)
     np.testing.assert_allclose(fresh["value"], ablation["value"], rtol=1e-6)

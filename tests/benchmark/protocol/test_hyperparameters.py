@@ -67,8 +67,9 @@ def test_a_calibrator_without_hyperparameters_says_none():
 
 
 def test_an_unknown_method_in_calib_lists_the_methods():
-    config = build_config("smoke", ["calib.platt.lr=0.1"])
-    with pytest.raises(UnknownNameError, match="valid names are: alea, lts, proposed, ts, uc"):
+    config = build_config("smoke", ["calib.not_a_method.lr=0.1"])
+    with pytest.raises(UnknownNameError,
+                       match="valid names are: alea, ir, lts, platt, proposed, ts, uc"):
         check_hyperparameters(config)
 
 

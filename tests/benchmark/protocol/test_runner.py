@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 
 from oodcalib.baselines import CALIBRATORS, SusceptibilityShapePrior
+from oodcalib.benchmark.metrics import METRICS
 from oodcalib.benchmark.protocol import fold as evaluation
 from oodcalib.benchmark.protocol.cost_model import pool_passes, predict_seconds
+from oodcalib.benchmark.protocol.layout import bins_path
 from oodcalib.benchmark.protocol.runner import run_benchmark
+from oodcalib.benchmark.reporting.dataset_metrics import micro_results, read_bins
 from oodcalib.benchmark.segmentation import training
 from oodcalib.config import build_config
 from oodcalib.errors import OodcalibError
@@ -43,10 +46,10 @@ def test_results_are_tidy_and_complete(smoke_run):
                                      "value"]
     assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
     assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}
-    assert set(results["method"]) == {"uc", "ts", "lts", "alea", "proposed"}
+    assert set(results["method"]) == {"uc", "ts", "lts", "alea", "proposed", "ir", "platt"}
     n_cases = config.data.max_test_cases
     # methods x folds x repeats x domains x cases x metrics
-    expected = 5 * 3 * config.eval.repeats * 6 * n_cases * 6
+    expected = 7 * 3 * config.eval.repeats * 6 * n_cases * len(METRICS)
     assert len(results) == expected
     ece = results[results.metric.isin(["ece", "sce"])]["value"]
     assert ece.between(0, 1).all()
@@ -57,10 +60,28 @@ def test_results_are_tidy_and_complete(smoke_run):
 def test_temperature_methods_share_predictions(smoke_run):
     """TS, LTS and Proposed never change the argmax, so their Dice is identical to UC's."""
     _, _, results = smoke_run
-    dice = results[results.metric == "dice"].pivot_table(
-        index=["fold", "repeat", "domain", "case"], columns="method", values="value")
-    for method in ("ts", "lts", "proposed"):
-        np.testing.assert_allclose(dice["uc"], dice[method], err_msg=method)
+    for metric in ("dice", "hd95"):
+        values = results[results.metric == metric].pivot_table(
+            index=["fold", "repeat", "domain", "case"], columns="method", values="value")
+        for method in ("ts", "lts", "proposed"):
+            np.testing.assert_allclose(values["uc"], values[method], err_msg=method)
+
+
+def test_every_per_case_file_has_its_bins_and_micro_metrics_follow(smoke_run):
+    config, run_dir, results = smoke_run
+    per_case = sorted(run_dir.glob("fold*/per_case/*_r*.csv"))
+    assert len(per_case) == 3 * 7 * config.eval.repeats
+    bins = read_bins(run_dir)
+    assert len(bins) and set(bins["method"]) == set(results["method"])
+    for path in per_case:
+        assert bins_path(path).exists(), path
+    # every scored scan has its bins; every class's counts add up to the scan's voxels
+    scans = bins.groupby(["method", "fold", "repeat", "domain", "case", "class"])["count"].sum()
+    assert scans.nunique() > 1 and len(scans) == 4 * len(results.drop_duplicates(
+        ["method", "fold", "repeat", "domain", "case"]))
+    micro = micro_results(bins)
+    assert len(micro) == 3 * 7 * config.eval.repeats * 6 * 3
+    assert micro["value"].between(0, 1).all()
 
 
 def test_augmented_passes_are_computed_once_and_shared(smoke_run):

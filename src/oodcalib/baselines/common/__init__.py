@@ -1,5 +1,5 @@
 """Parts shared by several calibrators.
 
 Temperature networks, the augmented training sampler, the learned-temperature training
-loop and the test-time passes.
+loop, the test-time passes and the seeded calibration pixels of TS, IR and Platt.
 """

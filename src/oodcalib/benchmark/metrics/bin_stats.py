@@ -137,6 +137,21 @@ class BinStats:
             raise ValueError(f"sce() needs class-wise statistics, got shape {self.counts.shape}")
         return self.calibration_error()
 
+    def rows(self) -> list[tuple[int, int, int, float, int]]:
+        """``(class, bin, count, conf_sum, acc_sum)`` of every non-empty bin of class-wise stats.
+
+        Example:
+            >>> stats = BinStats(np.array([[0, 2], [1, 0]]), np.array([[0.0, 1.5], [0.2, 0.0]]),
+            ...                  np.array([[0, 2], [0, 0]]))
+            >>> stats.rows()
+            [(0, 1, 2, 1.5, 2), (1, 0, 1, 0.2, 0)]
+        """
+        if self.counts.ndim != 2:
+            raise ValueError(f"rows() needs class-wise statistics, got shape {self.counts.shape}")
+        classes, bins = np.nonzero(self.counts)
+        return [(int(c), int(b), int(self.counts[c, b]), float(self.conf_sum[c, b]),
+                 int(self.acc_sum[c, b])) for c, b in zip(classes, bins, strict=True)]
+
     def bin_means(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean confidence and mean accuracy per bin (NaN for an empty bin).
 

@@ -15,6 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from oodcalib.benchmark.metrics.foreground import foreground_error
+from oodcalib.benchmark.metrics.marginal import (
+    ace_from_bins,
+    marginal_ece_from_bins,
+    mce_from_bins,
+)
+from oodcalib.benchmark.metrics.proper_scores import (
+    brier_score,
+    negative_log_likelihood,
+    stratified_brier_score,
+)
 from oodcalib.benchmark.metrics.scoring import FOREGROUND_NAMES, ScanScorer
 from oodcalib.errors import lookup
 
@@ -31,6 +42,8 @@ class Metric:
         aggregate: How per-scan values combine over scans in tables (a pandas reduction
             name: ``"mean"``, ``"median"``); NaN values are skipped.
         headline: Shown in the default summary, leaderboard and ablation tables.
+        percent: Shown in percent in tables (fractions); False for values with a unit of
+            their own (NLL in nats, HD95 in pixels), shown as they are.
     """
 
     name: str
@@ -39,6 +52,7 @@ class Metric:
     compute: Callable[[ScanScorer], float]
     aggregate: str = "mean"
     headline: bool = False
+    percent: bool = True
 
 
 def _dice_of(index: int) -> Callable[[ScanScorer], float]:
@@ -51,12 +65,36 @@ METRICS: dict[str, Metric] = {
     "dice": Metric("dice", "Dice", True, ScanScorer.mean_dice, headline=True),
     **{f"dice_{n}": Metric(f"dice_{n}", f"Dice {n.upper()}", True, _dice_of(i))
        for i, n in enumerate(FOREGROUND_NAMES)},
+    # the ACE paper: 20 bins over every voxel, foreground classes
+    "ace": Metric("ace", "ACE", False, lambda scan: ace_from_bins(scan.marginal_bins)),
+    "mce": Metric("mce", "MCE", False, lambda scan: mce_from_bins(scan.marginal_bins)),
+    "marginal_ece": Metric("marginal_ece", "ECE (marginal)", False,
+                           lambda scan: marginal_ece_from_bins(scan.marginal_bins)),
+    # the NACL paper: 15 bins over the ground-truth foreground
+    "fg_ece": Metric("fg_ece", "ECE (fg)", False,
+                     lambda scan: foreground_error(scan.foreground_bins[0])),
+    "cece": Metric("cece", "CECE", False,
+                   lambda scan: foreground_error(scan.foreground_bins[1])),
+    # the MEEP paper, and NLL
+    "brier": Metric("brier", "Brier", False,
+                    lambda scan: brier_score(scan.probs, scan.labels)),
+    "brier_fg": Metric("brier_fg", "Brier (fg)", False,
+                       lambda scan: stratified_brier_score(scan.probs, scan.labels)),
+    "nll": Metric("nll", "NLL", False,
+                  lambda scan: negative_log_likelihood(scan.probs, scan.labels),
+                  percent=False),
+    "hd95": Metric("hd95", "HD95 (px)", False, ScanScorer.hd95, percent=False),
 }
 
 
 def get_metric(name: str) -> Metric:
     """The registered metric ``name`` (an unknown name lists the valid ones)."""
     return lookup(METRICS, name, "metric")
+
+
+def in_percent(metric: str) -> bool:
+    """Whether tables show ``metric`` in percent (unregistered names: yes)."""
+    return METRICS[metric].percent if metric in METRICS else True
 
 
 def headline_metrics() -> list[str]:
@@ -83,9 +121,14 @@ def scan_metrics(probs: Any, labels: Any, n_bins: int = 10, roi_size: int = 10,
         >>> labels = np.zeros((1, 16, 16), np.uint8)
         >>> labels[0, 6:9, 6:9] = 3
         >>> probs = np.eye(4)[labels].transpose(3, 0, 1, 2)  # perfect one-hot
-        >>> {k: round(v, 3) for k, v in scan_metrics(probs, labels).items()}
-        {'ece': 0.0, 'sce': 0.0, 'dice': 1.0, 'dice_rv': nan, 'dice_myo': nan, 'dice_lv': 1.0}
+        >>> scores = scan_metrics(probs, labels)
+        >>> {k: round(scores[k], 3) for k in ("ece", "sce", "dice", "dice_rv", "ace", "hd95")}
+        {'ece': 0.0, 'sce': 0.0, 'dice': 1.0, 'dice_rv': nan, 'ace': 0.0, 'hd95': 0.0}
     """
-    scorer = ScanScorer(probs, labels, n_bins, roi_size)
+    return score(ScanScorer(probs, labels, n_bins, roi_size), metrics)
+
+
+def score(scorer: ScanScorer, metrics: Iterable[str] | None = None) -> dict[str, float]:
+    """Every registered metric (or those named) of a :class:`ScanScorer`, as fractions."""
     names = list(METRICS) if metrics is None else list(metrics)
     return {name: float(get_metric(name).compute(scorer)) for name in names}

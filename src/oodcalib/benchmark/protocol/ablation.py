@@ -126,6 +126,6 @@ def _evaluate(fold: Fold, kind: str, method: str, repeat: int, pending: dict[str
         for setting, params in pending.items():
             label = method if setting == "both" else f"{method}-{setting}"
             calibrator = fold.calibrator(method, repeat, val, label=label, **params)
-            frames[setting] = fold.evaluate(calibrator, method, repeat, data.test_domains)
+            frames[setting] = fold.evaluate(calibrator, method, repeat, data.test_domains)[0]
     for setting, frame in frames.items():
         write_csv(directory / f"{method}_{setting}_r{repeat}.csv", frame.assign(setting=setting))

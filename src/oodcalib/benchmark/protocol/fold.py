@@ -9,7 +9,7 @@ and the forward-pass counts. Finished pieces are skipped on a rerun.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +19,14 @@ from tqdm.auto import tqdm
 
 from oodcalib.atomic import save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
-from oodcalib.benchmark.metrics import scan_metrics
+from oodcalib.benchmark.metrics import ScanScorer, score
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
 from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
 from oodcalib.benchmark.protocol.layout import (
+    BIN_COLUMNS,
     CALIBRATION,
     RESULT_COLUMNS,
+    bins_path,
     calibrator_path,
     checkpoint_path,
     file_label,
@@ -42,9 +44,6 @@ from oodcalib.errors import OodcalibError, lookup
 from oodcalib.plugins import load_plugins
 from oodcalib.seeding import derive_seed
 
-#: Columns of the tidy per-case results (one row per observation).
-
-
 
 @dataclass
 class Fold:
@@ -56,6 +55,8 @@ class Fold:
     model: torch.nn.Module
     store: LogitStore
     counter: ForwardCounter
+    #: HD95 by prediction hash, shared by the methods that keep UC's argmax
+    memo: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, config: Config, run_dir: Path, fold: int,
@@ -92,18 +93,27 @@ class Fold:
         return calibrator
 
     def evaluate(self, calibrator: Calibrator, label: str, repeat: int,
-                 domains: dict[str, list[Case]]) -> pd.DataFrame:
-        """Score ``calibrator`` on every scan of ``domains``: one row per registered metric."""
-        return self.evaluate_settings(calibrator, label, repeat, domains, {"": {}})[""]
+                 domains: dict[str, list[Case]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Score ``calibrator`` on every scan of ``domains``.
+
+        Returns:
+            The tidy results (one row per scan and registered metric) and the scans'
+            class-wise bins of the dataset-level metrics
+            (:mod:`~oodcalib.benchmark.reporting.dataset_metrics`).
+        """
+        bins: dict[str, list] = {"": []}
+        results = self.evaluate_settings(calibrator, label, repeat, domains, {"": {}}, bins)
+        return results[""], pd.DataFrame(bins[""], columns=BIN_COLUMNS)
 
     def evaluate_settings(self, calibrator: Calibrator, label: str, repeat: int,
-                          domains: dict[str, list[Case]], settings: dict[str, dict]
-                          ) -> dict[str, pd.DataFrame]:
+                          domains: dict[str, list[Case]], settings: dict[str, dict],
+                          bins: dict[str, list] | None = None) -> dict[str, pd.DataFrame]:
         """Score ``calibrator`` under several hyperparameter settings, scan by scan.
 
         Each scan is loaded once and predicted with every setting in turn (``set_params``),
         so a calibrator that keeps per-scan work independent of the setting (Proposed's
-        shape-prior residual does not depend on ``num_aug``) does it once.
+        branch features do not depend on ``num_aug``) does it once. With ``bins``, the
+        rows of each scan's non-empty marginal bins are appended to ``bins[setting]``.
 
         Returns:
             ``{setting: results}``, one tidy frame per setting.
@@ -119,12 +129,29 @@ class Fold:
                     raise OodcalibError(f"{label}: non-finite probabilities on "
                                         f"{domain}/{case.case_id}")
                 with self.counter.stage("metrics"):
-                    scores = scan_metrics(np.moveaxis(probs, 1, 0), case.label,
-                                          n_bins=self.config.eval.n_bins,
-                                          roi_size=self.config.eval.roi_size)
-                rows[name] += [(label, self.index, repeat, domain, case.case_id, k, v)
-                               for k, v in scores.items()]
+                    scorer = ScanScorer(np.moveaxis(probs, 1, 0), case.label,
+                                        n_bins=self.config.eval.n_bins,
+                                        roi_size=self.config.eval.roi_size,
+                                        memo=self.memo)
+                    scores = score(scorer)
+                    key = (label, self.index, repeat, domain, case.case_id)
+                    if bins is not None:
+                        bins[name] += [(*key, *r) for r in scorer.marginal_bins.rows()]
+                rows[name] += [(*key, k, v) for k, v in scores.items()]
         return {name: pd.DataFrame(r, columns=RESULT_COLUMNS) for name, r in rows.items()}
+
+    def score(self, calibrator: Calibrator, method: str, repeat: int,
+              domains: dict[str, list[Case]], path: Path) -> None:
+        """Evaluate and write the per-case results, their bins and the fit's state.
+
+        The results CSV is written last: its presence marks the (method, repeat) done.
+        """
+        results, bins = self.evaluate(calibrator, method, repeat, domains)
+        write_csv(bins_path(path), bins)
+        state = {"method": method, "params": calibrator.get_params(),
+                 "fitted": calibrator.fitted_state()}
+        write_json(path.with_suffix(".json"), state, default=str)
+        write_csv(path, results)
 
     def save_counts(self) -> dict[str, int]:
         """Add this session's forward passes and stage times to the fold's JSON files.
@@ -161,10 +188,7 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
                     copy_repeat(per_case_path(out, label, 0), path, repeat)
                     continue
                 calibrator = ctx.calibrator(method, repeat, val_scans)
-                write_csv(path, ctx.evaluate(calibrator, method, repeat, test_domains))
-                state = {"method": method, "params": calibrator.get_params(),
-                         "fitted": calibrator.fitted_state()}
-                write_json(path.with_suffix(".json"), state, default=str)
+                ctx.score(calibrator, method, repeat, test_domains, path)
     finally:
         ctx.save_counts()
     return written
@@ -176,6 +200,8 @@ def copy_repeat(first: Path, path: Path, repeat: int) -> None:
     For deterministic calibrators, whose repeats are identical by contract
     (``tests/baselines/test_contract.py``).
     """
+    if bins_path(first).exists():
+        write_csv(bins_path(path), pd.read_csv(bins_path(first)).assign(repeat=repeat))
     write_csv(path, pd.read_csv(first).assign(repeat=repeat))
     state = first.with_suffix(".json")
     if state.exists():

@@ -8,7 +8,7 @@ Layout of ``run_dir``::
     fold<k>/logits/<domain>/<case>.npy
     fold<k>/passes/<domain>/<case>/n<N>.npz
     fold<k>/calibrators/<method>_r<repeat>.pt
-    fold<k>/per_case/<method>_r<repeat>.csv (+ .json)
+    fold<k>/per_case/<method>_r<repeat>.csv (+ .json, .bins.csv.gz)
     ablation/<kind>/per_case/fold<k>/<method>_<setting>_r<repeat>.csv
     results.csv, summary.csv, leaderboard.csv (+ .md, _stats.csv)
 
@@ -54,6 +54,11 @@ def per_case_path(fold_directory: Path, label: str, repeat: int) -> Path:
     return Path(fold_directory) / "per_case" / f"{label}_r{repeat}.csv"
 
 
+def bins_path(per_case: Path) -> Path:
+    """Per-scan marginal bins beside a per-case results file (``<stem>.bins.csv.gz``)."""
+    return Path(per_case).with_suffix(".bins.csv.gz")
+
+
 def prepared_path(run_dir: Path) -> Path:
     """The run's prepared (normalised, split and corrupted) cases, written once."""
     return Path(run_dir) / "prepared.joblib"
@@ -68,3 +73,7 @@ def ablation_dir(run_dir: Path, kind: str) -> Path:
 RESULT_COLUMNS = ["method", "fold", "repeat", "domain", "case", "metric", "value"]
 #: The matched unit of a (method, domain, metric): one scan of one calibrator fit.
 UNIT = ["fold", "repeat", "case"]
+#: Columns of the per-scan marginal bins (``<method>_r<repeat>.bins.csv.gz``): one row per
+#: scan, class and non-empty bin of the ACE paper's 20 bins.
+BIN_COLUMNS = ["method", "fold", "repeat", "domain", "case", "class", "bin", "count",
+               "conf_sum", "acc_sum"]

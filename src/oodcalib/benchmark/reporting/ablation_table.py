@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.atomic import write_csv, write_text
-from oodcalib.benchmark.metrics import headline_metrics
+from oodcalib.benchmark.metrics import headline_metrics, in_percent
 from oodcalib.benchmark.protocol.layout import CLEAN, LGE
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
@@ -56,7 +56,8 @@ def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] |
                              values=[d for d in (ARTIFACT_AVG, CLEAN, LGE) if d in table],
                              sort=False)
     for (method, setting), row in wide.iterrows():
-        shown = " | ".join(f"{row.get(c, float('nan')) * 100:.2f}" for c in columns)
+        shown = " | ".join(f"{row.get(c, float('nan')) * (100 if in_percent(c[1]) else 1):.2f}"
+                           for c in columns)
         lines.append(f"| {display_name(method, names)} | {setting} | {shown} |")
     return "\n".join(lines)
 

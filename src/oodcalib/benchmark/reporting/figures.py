@@ -41,7 +41,8 @@ def _contour(ax: Axes, mask: np.ndarray, **kwargs: Any) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=100))
     fig.clear()
     return path

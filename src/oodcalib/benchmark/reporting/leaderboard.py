@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.atomic import write_csv, write_text
-from oodcalib.benchmark.metrics import headline_metrics
+from oodcalib.benchmark.metrics import headline_metrics, in_percent
+from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS, with_dataset_metrics
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
     ARTIFACT_AVG_HEADER,
@@ -85,11 +86,11 @@ def _identical(block: pd.DataFrame, reference: str) -> bool:
     return bool((others[columns].abs().fillna(0.0).to_numpy() < 1e-12).all())
 
 
-def _cell(rows: pd.DataFrame, domain: str, marked: bool) -> str:
+def _cell(rows: pd.DataFrame, domain: str, marked: bool, scale: float = 100) -> str:
     if domain not in rows.index or pd.isna(rows.at[domain, "mean"]):
         return "–"
     mark = rows.at[domain, "mark"] if marked and isinstance(rows.at[domain, "mark"], str) else ""
-    return f"{100 * rows.at[domain, 'mean']:.2f}{mark}"
+    return f"{scale * rows.at[domain, 'mean']:.2f}{mark}"
 
 
 def _setting(stats: pd.DataFrame, column: str, default: str) -> str:
@@ -133,24 +134,35 @@ def markdown_table(stats: pd.DataFrame, reference: str = "lts",
         for method in shown:
             rows = block[block["method"] == method].set_index("domain")
             marked = not single and method != reference
-            cells = [_cell(rows, d, marked) for d in domains]
+            scale = 100 if in_percent(metric) else 1
+            cells = [_cell(rows, d, marked, scale) for d in domains]
             name = "seg. net" if single else display_name(method, names)
             lines.append(f"| {metric_label(metric)} {name} | " + " | ".join(cells) + " |")
-    counts = sorted(set(stats["n"].astype(int)))
-    n_text = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    dataset = stats["metric"].isin(list(DATASET_METRICS))
+    n_text = _range(stats.loc[~dataset, "n"]) if (~dataset).any() else "0"
+    fits = (f" Dataset-level (micro) rows: mean over n = {_range(stats.loc[dataset, 'n'])} "
+            "calibrator fits (fold, repeat), bins pooled over each fit's scans, marks from "
+            "the same test over fits." if dataset.any() else "")
     test = _setting(stats, "test", "?")
     correction = _setting(stats, "correction", "none")
     artifacts = [d for d in domains if is_artifact(d)]
     average = (f"; Artifact avg = per-unit mean over {', '.join(artifacts)}"
                if ARTIFACT_AVG in domains else "")
-    lines += ["", f"Values in %, mean over n = {n_text} matched units (fold, repeat, case) per "
-              f"domain{average}. "
+    raw = [metric_label(m) for m in stats["metric"].unique() if not in_percent(m)]
+    units = f" ({', '.join(raw)} as they are)" if raw else ""
+    lines += ["", f"Values in %{units}, mean over n = {n_text} matched units (fold, repeat, "
+              f"case) per domain{average}. "
               f"Marks: {TEST_NAMES.get(test, test)} of each method against "
               f"{display_name(reference, names)} (unmarked), "
               + ("Holm-corrected within each metric and domain"
                  if correction == "holm" else "no multiple-comparison correction")
-              + ": † p < 0.01, ‡ p < 0.05, ∗ p ≥ 0.05."]
+              + ": † p < 0.01, ‡ p < 0.05, ∗ p ≥ 0.05." + fits]
     return "\n".join(lines) + "\n"
+
+
+def _range(counts: pd.Series) -> str:
+    values = sorted(set(counts.astype(int)))
+    return str(values[0]) if len(values) == 1 else f"{values[0]}–{values[-1]}"
 
 
 def output_paths(csv_path: Path) -> tuple[Path, Path, Path]:
@@ -191,8 +203,10 @@ def write_leaderboard(run_dir: Path, reference: str = "lts",
         raise DataError(source, "not found; run `oodcalib run` first (or `oodcalib summary "
                                 "RUN_DIR` to collect the per-case files of a partial run)")
     try:
-        results = pd.read_csv(source, dtype={"case": str})
-        stats = compare_to_reference(results, reference, tuple(metrics or headline_metrics()),
+        results = with_dataset_metrics(pd.read_csv(source, dtype={"case": str}), run_dir)
+        default = [*headline_metrics(), *(["micro_ace"] if "micro_ace" in
+                                          set(results["metric"]) else [])]
+        stats = compare_to_reference(results, reference, tuple(metrics or default),
                                      test, correction, names=names, domains=domains)
     except UnknownNameError:
         raise

@@ -14,6 +14,7 @@ import pandas as pd
 
 from oodcalib.benchmark.metrics import METRICS
 from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, LGE
+from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS
 
 #: Pseudo-domain: per matched unit, the mean over the artifact domains.
 ARTIFACT_AVG = "artifact avg"
@@ -61,7 +62,9 @@ def display_name(name: str, names: Mapping[str, str] | None) -> str:
 
 def metric_label(metric: str) -> str:
     """Display name of a metric (``ece`` -> ``ECE``), from the metric registry."""
-    return METRICS[metric].display_name if metric in METRICS else metric.upper()
+    if metric in METRICS:
+        return METRICS[metric].display_name
+    return DATASET_METRICS.get(metric, metric.upper())
 
 
 def with_artifact_avg(frame: pd.DataFrame) -> pd.DataFrame:

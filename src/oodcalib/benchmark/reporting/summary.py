@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from oodcalib.benchmark.metrics import METRICS, headline_metrics
+from oodcalib.benchmark.metrics import METRICS, headline_metrics, in_percent
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
     ordered,
@@ -61,11 +61,12 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
 
 
 def format_summary(table: pd.DataFrame) -> str:
-    """Render a :func:`summary_table` in percent as fixed-width text."""
+    """Render a :func:`summary_table` as fixed-width text, in percent where the metric is."""
     shown = table.copy()
     numeric = [c for c in shown.columns if c not in ("metric", "method")]
-    shown[numeric] = shown[numeric] * 100
-    shown["metric"] = shown["metric"].str.upper() + " %"
+    percent = shown["metric"].map(in_percent).astype(bool)
+    shown.loc[percent, numeric] = shown.loc[percent, numeric] * 100
+    shown["metric"] = shown["metric"].str.upper() + percent.map({True: " %", False: ""})
     shown["method"] = shown["method"].str.upper()
     return shown.to_string(index=False, float_format=lambda v: f"{v:6.2f}")
 

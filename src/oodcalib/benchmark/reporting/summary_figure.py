@@ -1,0 +1,98 @@
+"""The figure a reader grasps at a glance: every method's metric across the domains.
+
+One point per (method, domain): the mean over matched units (fold, repeat, case), with
+the 95% bootstrap confidence interval of that mean (the BCa interval of
+:func:`~oodcalib.benchmark.reporting.significance.bootstrap_ci`, the one the leaderboard
+uses for differences). Domains run along the x axis in table order, the artifact average
+after the artifacts; methods are dodged side by side in registry order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from oodcalib.benchmark.metrics import in_percent
+from oodcalib.benchmark.reporting.figures import _save
+from oodcalib.benchmark.reporting.names import (
+    ARTIFACT_AVG,
+    ARTIFACT_AVG_HEADER,
+    display_name,
+    metric_label,
+    ordered,
+    ordered_domains,
+    with_artifact_avg,
+)
+from oodcalib.benchmark.reporting.significance import bootstrap_ci
+from oodcalib.errors import OodcalibError
+
+
+def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95
+                   ) -> pd.DataFrame:
+    """Mean and bootstrap CI per (method, domain) of one metric, in fractions.
+
+    Example:
+        >>> df = pd.DataFrame({"method": "uc", "fold": 0, "repeat": 0, "domain": "clean",
+        ...     "case": list("abcd"), "metric": "ece", "value": [0.1, 0.2, 0.2, 0.3]})
+        >>> summary_points(df, "ece")[["method", "domain", "n", "mean"]].values.tolist()
+        [['uc', 'clean', 4, 0.2]]
+    """
+    subset = results[(results["metric"] == metric) & results["value"].notna()]
+    if subset.empty:
+        present = ", ".join(sorted(results["metric"].unique()))
+        raise OodcalibError(f"metric {metric!r} has no values in these results; metrics "
+                            f"present: {present}")
+    rows = []
+    for (method, domain), group in with_artifact_avg(subset).groupby(["method", "domain"],
+                                                                     sort=False):
+        values = group["value"].to_numpy(float)
+        low, high = bootstrap_ci(values, confidence)
+        rows.append({"method": method, "domain": domain, "n": len(values),
+                     "mean": float(values.mean()), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def summary_figure(results: pd.DataFrame, metric: str = "ece",
+                   names: Mapping[str, str] | None = None,
+                   domains: Mapping[str, str] | None = None) -> Figure:
+    """Points with 95% CIs of ``metric`` (in %) for every method across the domains."""
+    points = summary_points(results, metric)
+    order = ordered_domains(list(points["domain"].unique()), domains)
+    methods = ordered(list(points["method"]), names)
+    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
+    fig = Figure(figsize=(1.3 * len(order) + 2.5, 3.8))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    colours = sns.color_palette("colorblind", len(methods))
+    width = 0.8 / len(methods)
+    for i, method in enumerate(methods):
+        rows = points[points["method"] == method].set_index("domain").reindex(order)
+        x = np.arange(len(order)) - 0.4 + width * (i + 0.5)
+        scale = 100 if in_percent(metric) else 1
+        ax.errorbar(x, scale * rows["mean"],
+                    yerr=[scale * (rows["mean"] - rows["ci_low"]),
+                          scale * (rows["ci_high"] - rows["mean"])],
+                    fmt="o", ms=4, capsize=2, color=colours[i],
+                    label=display_name(method, names))
+    ax.set_xticks(np.arange(len(order)), [display_name(d, headers) for d in order],
+                  rotation=20, ha="right")
+    ax.set_ylabel(metric_label(metric) + (" (%)" if in_percent(metric) else ""))
+    ax.grid(axis="y", alpha=0.4)
+    ax.legend(fontsize="small", frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over "
+                 "(fold, repeat, scan)", fontsize="medium")
+    return fig
+
+
+def write_summary_figure(results: pd.DataFrame, out_dir: Path, metric: str = "ece",
+                         names: Mapping[str, str] | None = None,
+                         domains: Mapping[str, str] | None = None) -> Path:
+    """Write ``summary_<metric>.png`` in ``out_dir``; return its path."""
+    fig = summary_figure(results, metric, names, domains)
+    return _save(fig, Path(out_dir) / f"summary_{metric}.png")
