@@ -50,10 +50,23 @@ def iter_chunks(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(probs (C, n), labels (n,))`` chunks of the pixels inside the mask.
 
-    Goes slice by slice (all axes but the last two), then by ``chunk_size`` pixels: only
-    a slice that is not contiguous in memory is ever copied.
+    C-contiguous inputs are cut into chunks of ``chunk_size`` pixels across slices (all
+    views, no copy). Others go slice by slice (all axes but the last two), then by
+    ``chunk_size`` pixels: only a slice that is not contiguous in memory is ever copied.
     """
     num_classes = probs.shape[0]
+    arrays = [probs, labels] + ([] if mask is None else [mask])
+    if len(labels.shape) > 2 and all(a.flags.c_contiguous for a in arrays):
+        flat_probs, flat_labels = probs.reshape(num_classes, -1), labels.reshape(-1)
+        flat_mask = None if mask is None else mask.reshape(-1)
+        for start in range(0, flat_labels.size, chunk_size):
+            chunk = slice(start, start + chunk_size)
+            p, y = flat_probs[:, chunk], flat_labels[chunk]
+            if flat_mask is not None:
+                keep = flat_mask[chunk]
+                p, y = p[:, keep], y[keep]
+            yield p, y
+        return
     for index in iter_slices(labels.shape):
         flat_probs = probs[(slice(None), *index)].reshape(num_classes, -1)
         flat_labels = np.reshape(labels[index], -1)

@@ -55,6 +55,10 @@ class ScanScorer:
         self.probs, self.labels = as_numpy(probs), as_numpy(labels)
         if self.probs.ndim != 4 or self.probs.shape[0] != 1 + len(FOREGROUND_NAMES):
             raise ValueError(f"probs must have shape (4, Z, H, W), got {self.probs.shape}")
+        # one class-major copy (the runner's probabilities are a (Z, C) view), so every
+        # binning pass reads whole chunks across slices
+        self.probs = np.ascontiguousarray(self.probs)
+        self.labels = np.ascontiguousarray(self.labels)
         self.n_bins, self.roi_size, self.memo = n_bins, roi_size, memo
 
     @cached_property

@@ -1,12 +1,15 @@
-"""95th-percentile Hausdorff distance (HD95) per foreground class, computed by MONAI.
+"""95th-percentile Hausdorff distance (HD95) per foreground class.
 
 For a class present in both prediction and ground truth, HD95 is the larger of the two
 directed 95th percentiles of the distances from each surface voxel of one mask to the
 nearest surface voxel of the other (surfaces: the mask minus its erosion), as in medpy's
-``hd95`` and MONAI's ``compute_hausdorff_distance(percentile=95)``, which computes it.
-The whole input is one 2D image or one 3D volume (no per-slice distances).
+``hd95`` and MONAI's ``compute_hausdorff_distance(percentile=95)``. The whole input is
+one 2D image or one 3D volume (no per-slice distances). It is computed with scipy's
+``binary_erosion`` and exact Euclidean ``distance_transform_edt`` on the bounding box of
+both masks grown by one voxel, which gives the same surfaces and distances as the whole
+image (the tests check it against MONAI) about 20x faster than MONAI on CPU.
 
-Absent classes follow a fixed rule, handled here before MONAI is called:
+Absent classes follow a fixed rule:
 
 - a class absent from both prediction and ground truth has no HD95 (NaN), left out of
   the mean over classes, like our Dice;
@@ -18,16 +21,16 @@ Absent classes follow a fixed rule, handled here before MONAI is called:
 (The NACL paper's evaluation instead scores a class absent from the ground truth 0.)
 
 Distances are in the units of ``spacing`` (mm for spacings in mm), in pixels / voxels
-when no spacing is given. MONAI (and torch) are imported on first use only.
+when no spacing is given.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import binary_erosion, distance_transform_edt
 
 from oodcalib.benchmark.metrics.bin_stats import as_numpy, top_class
 
@@ -110,27 +113,28 @@ def hausdorff_distance_95_per_class(
         in_pred, in_truth = pred == c, labels == c
         has_pred, has_truth = bool(in_pred.any()), bool(in_truth.any())
         if has_pred and has_truth:
-            result[c - 1] = _monai_hd95(in_pred, in_truth, spacing_)
+            result[c - 1] = _hd95(in_pred, in_truth, spacing_)
         elif has_pred or has_truth:
             result[c - 1] = diagonal
     return result
 
 
-def _monai_hd95(in_pred: np.ndarray, in_truth: np.ndarray, spacing: np.ndarray) -> float:
-    """MONAI's symmetric HD95 of two non-empty boolean masks."""
-    import torch
-    from monai.metrics import compute_hausdorff_distance
+def _hd95(in_pred: np.ndarray, in_truth: np.ndarray, spacing: np.ndarray) -> float:
+    """Symmetric HD95 of two non-empty boolean masks, on their bounding box plus one voxel.
 
-    with warnings.catch_warnings():  # MONAI 1.5+ passes its own deprecated argument
-        warnings.filterwarnings("ignore", ".*always_return_as_numpy", FutureWarning)
-        hd = compute_hausdorff_distance(
-            torch.from_numpy(in_pred[None, None]),
-            torch.from_numpy(in_truth[None, None]),
-            include_background=True,
-            percentile=95,
-            spacing=spacing.tolist(),
-        )
-    return float(hd.item())
+    Outside that box both masks are empty, so the erosion (which treats the image border
+    as background) and the nearest surface voxel of either mask are the same as on the
+    whole image.
+    """
+    both = np.argwhere(in_pred | in_truth)
+    low = np.maximum(both.min(0) - 1, 0)
+    high = both.max(0) + 2
+    box = tuple(slice(lo, hi) for lo, hi in zip(low, high, strict=True))
+    pred, truth = in_pred[box], in_truth[box]
+    pred_edge, truth_edge = pred ^ binary_erosion(pred), truth ^ binary_erosion(truth)
+    to_truth = distance_transform_edt(~truth_edge, sampling=spacing)[pred_edge]
+    to_pred = distance_transform_edt(~pred_edge, sampling=spacing)[truth_edge]
+    return float(max(np.percentile(to_truth, 95), np.percentile(to_pred, 95)))
 
 
 def hausdorff_distance_95(

@@ -90,7 +90,8 @@ def _cell(rows: pd.DataFrame, domain: str, marked: bool, scale: float = 100) -> 
     if domain not in rows.index or pd.isna(rows.at[domain, "mean"]):
         return "–"
     mark = rows.at[domain, "mark"] if marked and isinstance(rows.at[domain, "mark"], str) else ""
-    return f"{scale * rows.at[domain, 'mean']:.2f}{mark}"
+    digits = 2 if scale == 100 else 3  # percent, or NLL (nats) and HD95 (px) as they are
+    return f"{scale * rows.at[domain, 'mean']:.{digits}f}{mark}"
 
 
 def _setting(stats: pd.DataFrame, column: str, default: str) -> str:
