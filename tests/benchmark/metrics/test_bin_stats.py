@@ -134,3 +134,18 @@ def test_top_class_equals_numpy_max_and_argmax_ties_included(classes, seed):
     conf, index = top_class(p)
     np.testing.assert_array_equal(index, p.argmax(axis=0))
     np.testing.assert_array_equal(conf, p.max(axis=0))
+
+
+@pytest.mark.parametrize("n_bins", [1, 3, 7, 10, 15, 20, 100])
+def test_bin_index_equals_numpy_digitize_next_to_every_edge(n_bins):
+    """The fast path (ceil, then one comparison) bins exactly as ``digitize(right=True)``,
+    also for the float64 and float32 neighbours of every edge and values a rounding
+    error outside [0, 1]."""
+    edges = np.arange(n_bins + 1) / n_bins
+    near = [np.nextafter(e, d) for e in edges for d in (-1, 2)] + list(edges)
+    near32 = [float(np.nextafter(np.float32(e), np.float32(d))) for e in edges for d in (-1, 2)]
+    rng = np.random.default_rng(n_bins)
+    values = np.concatenate([near, near32, [-1e-9, 0.0, 1.0, 1 + 1e-9],
+                             rng.random(10_000), rng.random(1000).astype(np.float32)])
+    expected = np.clip(np.digitize(values, edges, right=True) - 1, 0, n_bins - 1)
+    np.testing.assert_array_equal(bin_index(values, n_bins), expected)
