@@ -122,3 +122,15 @@ def test_dataset_reliability_and_summary_figures(smoke):
     assert bad.exit_code == 2 and "present: " in bad.output
     neither = runner.invoke(app, ["figures", str(out)])
     assert neither.exit_code == 2 and "--dataset-reliability" in neither.output
+
+
+def test_phantom_figure_command(tmp_path):
+    out = tmp_path / "figs" / "phantom.png"
+    result = runner.invoke(app, ["phantom", "--out", str(out), "--cases", "1", "--seed", "2",
+                                 "--size", "64"])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "phantom000" in result.output and "lge_phantom000" in result.output
+    assert out.stat().st_size > 10_000
+    bad = runner.invoke(app, ["phantom", "--out", str(out), "--size", "16"])
+    assert bad.exit_code == 2

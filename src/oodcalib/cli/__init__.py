@@ -2,7 +2,8 @@
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
 :mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard), with their shared options in
-:mod:`~oodcalib.cli.options`; they are registered here, in the order ``--help`` lists them.
+:mod:`~oodcalib.cli.options`, and :mod:`~oodcalib.cli.phantom` draws the built-in phantom; they
+are registered here, in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import typer
 
 from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
+from oodcalib.cli.phantom import phantom
 from oodcalib.cli.speed import speed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -25,5 +27,6 @@ app.command()(analysis.figures)
 app.command(name="list")(run_commands.list_names)
 app.command()(analysis.leaderboard)
 app.command()(speed)
+app.command()(phantom)
 
 __all__ = ["app"]
