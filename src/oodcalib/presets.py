@@ -30,7 +30,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "data.size": 64,
         "data.train_per_fold": 4,
         "data.val_per_fold": 1,
-        "data.max_test_cases": 3,
+        "data.max_test_cases": 2,
         "model.width": 4,
         "model.depth": 3,
         "train.iterations": 6,

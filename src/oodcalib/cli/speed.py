@@ -17,7 +17,7 @@ def speed(
     set_: SetOpt = None,
     threads: Annotated[int, typer.Option(help="torch threads (0: torch's default).")] = 0,
     slices_per_scan: Annotated[float, typer.Option(
-        help="Mean slices per scan for the prediction (ACDC ES 9.9, phantom 9.4).")] = 10.0,
+        help="Mean slices per scan for the prediction (ACDC ES 9.9, phantom 10.2).")] = 10.0,
     repeats: Annotated[int, typer.Option(help="Timed repeats; the fastest counts.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
