@@ -56,18 +56,8 @@ def iter_chunks(
     """
     num_classes = probs.shape[0]
     arrays = [probs, labels] + ([] if mask is None else [mask])
-    if len(labels.shape) > 2 and all(a.flags.c_contiguous for a in arrays):
-        flat_probs, flat_labels = probs.reshape(num_classes, -1), labels.reshape(-1)
-        flat_mask = None if mask is None else mask.reshape(-1)
-        for start in range(0, flat_labels.size, chunk_size):
-            chunk = slice(start, start + chunk_size)
-            p, y = flat_probs[:, chunk], flat_labels[chunk]
-            if flat_mask is not None:
-                keep = flat_mask[chunk]
-                p, y = p[:, keep], y[keep]
-            yield p, y
-        return
-    for index in iter_slices(labels.shape):
+    whole = len(labels.shape) > 2 and all(a.flags.c_contiguous for a in arrays)
+    for index in [()] if whole else iter_slices(labels.shape):
         flat_probs = probs[(slice(None), *index)].reshape(num_classes, -1)
         flat_labels = np.reshape(labels[index], -1)
         flat_mask = None if mask is None else np.reshape(mask[index], -1)
