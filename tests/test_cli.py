@@ -27,6 +27,14 @@ def test_run_smoke_prints_the_table_and_summary_command(smoke):
     assert (out / "leaderboard.csv").exists()
     again = runner.invoke(app, ["summary", str(out)])
     assert again.exit_code == 0 and "ECE %" in again.output
+    summary = __import__("pandas").read_csv(out / "summary.csv")
+    assert {"ace", "cece", "brier", "nll", "hd95"} <= set(summary["metric"])
+    other = runner.invoke(app, ["summary", str(out), "--metric", "ace,hd95,micro_ace"])
+    assert other.exit_code == 0, other.output
+    assert "ACE %" in other.output and "HD95" in other.output and "MICRO_ACE %" in other.output
+    assert "SCE" not in other.output
+    bad = runner.invoke(app, ["summary", str(out), "--metric", "bogus"])
+    assert bad.exit_code == 2 and "present: " in bad.output
 
 
 def test_leaderboard_ablate_and_figures_on_a_run(smoke):

@@ -57,12 +57,13 @@ def run(
 def report(run_dir: Path, results, seconds: float) -> None:
     """Write and print the summary, the leaderboard (when LTS ran) and the stage timings."""
     from oodcalib.atomic import write_csv
+    from oodcalib.benchmark.metrics import METRICS, headline_metrics
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
 
     names = _names(run_dir)
-    table = summary_table(results, **names)
+    table = summary_table(results, list(METRICS), **names)  # every metric in the CSV
     write_csv(run_dir / "summary.csv", table)
-    typer.echo(format_summary(table))
+    typer.echo(format_summary(table[table["metric"].isin(headline_metrics())]))
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
     if "lts" in set(results["method"]) and results["method"].nunique() > 1:
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
@@ -76,15 +77,27 @@ def report(run_dir: Path, results, seconds: float) -> None:
                f"{format_timings(timings_table(run_dir))}")
 
 
-def summary(run_dir: Path) -> None:
+def summary(
+    run_dir: Path,
+    metric: Annotated[list[str] | None, typer.Option(
+        help="Metric(s): repeat the option or comma-separate (e.g. ace,hd95,micro_ace); "
+             "the headline metrics (ece, sce, dice) if unset.")] = None,
+) -> None:
     """Print the summary table of a finished (or partial) run directory."""
     from oodcalib.benchmark.protocol.runner import collect_results
+    from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.errors import OodcalibError
 
+    metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
         names = _names(run_dir)
-        typer.echo(format_summary(summary_table(collect_results(run_dir), **names)))
+        results = with_dataset_metrics(collect_results(run_dir), run_dir)
+        absent = sorted(set(metrics) - set(results["metric"]))
+        if absent:
+            raise OodcalibError(f"metric(s) {', '.join(absent)} not in {run_dir}; present: "
+                                f"{', '.join(sorted(results['metric'].unique()))}")
+        typer.echo(format_summary(summary_table(results, metrics or None, **names)))
     except OodcalibError as error:
         _fail(error)
 
