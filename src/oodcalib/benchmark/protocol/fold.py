@@ -140,8 +140,8 @@ class Fold:
                 rows[name] += [(*key, k, v) for k, v in scores.items()]
         return {name: pd.DataFrame(r, columns=RESULT_COLUMNS) for name, r in rows.items()}
 
-    def score(self, calibrator: Calibrator, method: str, repeat: int,
-              domains: dict[str, list[Case]], path: Path) -> None:
+    def write_scores(self, calibrator: Calibrator, method: str, repeat: int,
+                     domains: dict[str, list[Case]], path: Path) -> None:
         """Evaluate and write the per-case results, their bins and the fit's state.
 
         The results CSV is written last: its presence marks the (method, repeat) done.
@@ -188,7 +188,7 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
                     copy_repeat(per_case_path(out, label, 0), path, repeat)
                     continue
                 calibrator = ctx.calibrator(method, repeat, val_scans)
-                ctx.score(calibrator, method, repeat, test_domains, path)
+                ctx.write_scores(calibrator, method, repeat, test_domains, path)
     finally:
         ctx.save_counts()
     return written

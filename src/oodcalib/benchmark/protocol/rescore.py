@@ -95,4 +95,4 @@ def _rescore(fold: Fold, method: str, repeat: int, val: list, domains: dict) -> 
                             f"{path} cannot be rescored without refitting; delete {path} "
                             "to fit it again")
     calibrator = fold.calibrator(method, repeat, val)
-    fold.score(calibrator, method, repeat, domains, path)
+    fold.write_scores(calibrator, method, repeat, domains, path)

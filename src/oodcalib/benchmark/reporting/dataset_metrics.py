@@ -13,23 +13,27 @@ as the ACE paper's code does (REFERENCE.md §2):
   ``micro_mce = max_m |o_m − e_m|``, ``micro_marginal_ece = Σ n_m |o_m − e_m| / Σ n_m``;
   then the mean over the foreground classes.
 
-The bins merge, so no pixel is kept: memory is O(scans × classes × bins). The values
-come back as tidy rows in the columns of ``results.csv`` with ``case`` = :data:`ALL_CASES`,
-one per (method, fold, repeat, domain, metric): the unit of a dataset-level metric is a
-calibrator fit, so significance tests pair fits, not scans.
+The rules are those of :class:`~oodcalib.benchmark.metrics.MicroBins`, built here from the
+rows of each fit. The bins merge, so no pixel is kept: memory is O(scans × classes × bins).
+The values come back as tidy rows in the columns of ``results.csv`` with ``case`` =
+:data:`ALL_CASES`, one per (method, fold, repeat, domain, metric): the unit of a
+dataset-level metric is a calibrator fit, so significance tests pair fits, not scans.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from oodcalib.benchmark.metrics import MicroBins
+from oodcalib.benchmark.metrics.marginal import MARGINAL_BINS
 from oodcalib.benchmark.protocol.layout import BIN_COLUMNS, RESULT_COLUMNS
 
 #: ``case`` of a dataset-level row: every scan of the (fold, repeat, domain).
 ALL_CASES = "all"
-#: Dataset-level metric -> (display name, reduction over bins of one class).
+#: Dataset-level metric -> display name.
 DATASET_METRICS = {"micro_ace": "micro-ACE", "micro_mce": "micro-MCE",
                    "micro_marginal_ece": "micro-ECE (marginal)"}
 _FIT = ["method", "fold", "repeat", "domain"]
@@ -43,12 +47,22 @@ def read_bins(run_dir: Path) -> pd.DataFrame:
     return pd.concat([pd.read_csv(f, dtype={"case": str}) for f in files], ignore_index=True)
 
 
-def pooled_bins(bins: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Bins pooled over scans within each ``by`` group: ``count``, ``o`` and ``e`` per bin."""
-    frame = bins.assign(e=bins["conf_sum"] / bins["count"])
-    pooled = frame.groupby([*by, "class", "bin"], sort=False).agg(
-        count=("count", "sum"), acc_sum=("acc_sum", "sum"), e=("e", "mean")).reset_index()
-    return pooled.assign(o=pooled["acc_sum"] / pooled["count"])
+def fit_micro_bins(rows: pd.DataFrame, classes: int, n_bins: int = MARGINAL_BINS) -> MicroBins:
+    """The :class:`~oodcalib.benchmark.metrics.MicroBins` of one fit's per-scan bin rows.
+
+    Each row is one scan's non-empty bin, so summing its count, ``acc_sum``, its own
+    ``e_m = conf_sum / count`` and a 1 per row into the (class, bin) cells is the sum of
+    the scans' ``MicroBins.from_scan``.
+    """
+    shape = (classes, n_bins)
+    cells = (rows["class"].to_numpy(), rows["bin"].to_numpy())
+    fields = {"counts": rows["count"], "acc_sum": rows["acc_sum"],
+              "e_sum": rows["conf_sum"] / rows["count"], "scans": np.ones(len(rows))}
+    sums = {}
+    for name, values in fields.items():
+        sums[name] = np.zeros(shape, np.float64 if name == "e_sum" else np.int64)
+        np.add.at(sums[name], cells, np.asarray(values))
+    return MicroBins(**sums)
 
 
 def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
@@ -60,16 +74,13 @@ def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
     """
     if bins.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    pooled = pooled_bins(bins[bins["class"] > 0], _FIT)
-    pooled = pooled.assign(gap=(pooled["o"] - pooled["e"]).abs())
-    pooled = pooled.assign(weighted=pooled["gap"] * pooled["count"])
-    per_class = pooled.groupby([*_FIT, "class"], sort=False).agg(
-        micro_ace=("gap", "mean"), micro_mce=("gap", "max"),
-        weighted=("weighted", "sum"), count=("count", "sum")).reset_index()
-    per_class["micro_marginal_ece"] = per_class["weighted"] / per_class["count"]
-    per_fit = per_class.groupby(_FIT, sort=False)[list(DATASET_METRICS)].mean().reset_index()
-    tidy = per_fit.melt(id_vars=_FIT, var_name="metric", value_name="value")
-    return tidy.assign(case=ALL_CASES)[RESULT_COLUMNS]
+    classes = int(bins["class"].max()) + 1
+    rows = []
+    for key, group in bins.groupby(_FIT, sort=False):
+        micro = fit_micro_bins(group, classes)
+        rows += [(*key, ALL_CASES, name, value) for name, value in
+                 zip(DATASET_METRICS, (micro.ace(), micro.mce(), micro.ece()), strict=True)]
+    return pd.DataFrame(rows, columns=[*_FIT, "case", "metric", "value"])[RESULT_COLUMNS]
 
 
 def with_dataset_metrics(results: pd.DataFrame, run_dir: Path) -> pd.DataFrame:

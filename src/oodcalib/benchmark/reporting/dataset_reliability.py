@@ -20,7 +20,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from oodcalib.benchmark.metrics import FOREGROUND_NAMES, bin_index
-from oodcalib.benchmark.reporting.figures import _save
+from oodcalib.benchmark.reporting.figures import save_figure
 from oodcalib.benchmark.reporting.names import display_name
 from oodcalib.errors import OodcalibError
 
@@ -107,5 +107,5 @@ def write_dataset_reliability(bins: pd.DataFrame, out_dir: Path,
             group, f"{display_name(method, names)} on {domain} ({group['case'].nunique()} "
                    f"scans × {group[['fold', 'repeat']].drop_duplicates().shape[0]} fits)")
         safe = str(method).replace(":", ".").replace("/", "_")
-        paths.append(_save(fig, Path(out_dir) / f"dataset_reliability_{safe}_{domain}.png"))
+        paths.append(save_figure(fig, Path(out_dir) / f"dataset_reliability_{safe}_{domain}.png"))
     return paths

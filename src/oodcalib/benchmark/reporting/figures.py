@@ -40,7 +40,8 @@ def _contour(ax: Axes, mask: np.ndarray, **kwargs: Any) -> None:
         ax.contour(mask.astype(float), levels=[0.5], **kwargs)
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Lay out ``fig`` (unless it has a layout engine) and write it as a PNG atomically."""
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=100))
@@ -116,7 +117,7 @@ def case_figures(
                     plot_reliability(ax, data, titles[method])
                 else:
                     plot_confidence_histogram(ax, probs, roi, titles[method], label, n_bins)
-            paths.append(_save(fig, out_dir / f"{prefix}_{kind}.png"))
+            paths.append(save_figure(fig, out_dir / f"{prefix}_{kind}.png"))
         fig = Figure(figsize=(_PANEL * 3, _PANEL * n))
         FigureCanvasAgg(fig)
         z = slice_index % label.shape[0]
@@ -137,5 +138,5 @@ def case_figures(
                 if cmap == "magma":
                     fig.colorbar(shown, ax=ax, fraction=0.046)
             row[0].set_ylabel(titles[method])
-        paths.append(_save(fig, out_dir / f"{prefix}_entropy_error.png"))
+        paths.append(save_figure(fig, out_dir / f"{prefix}_entropy_error.png"))
     return paths

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.benchmark.metrics import in_percent
-from oodcalib.benchmark.reporting.figures import _save
+from oodcalib.benchmark.reporting.figures import save_figure
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
     ARTIFACT_AVG_HEADER,
@@ -95,4 +95,4 @@ def write_summary_figure(results: pd.DataFrame, out_dir: Path, metric: str = "ec
                          domains: Mapping[str, str] | None = None) -> Path:
     """Write ``summary_<metric>.png`` in ``out_dir``; return its path."""
     fig = summary_figure(results, metric, names, domains)
-    return _save(fig, Path(out_dir) / f"summary_{metric}.png")
+    return save_figure(fig, Path(out_dir) / f"summary_{metric}.png")
