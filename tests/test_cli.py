@@ -61,7 +61,7 @@ def test_leaderboard_ablate_and_figures_on_a_run(smoke):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["run", "--preset", "huge"], "valid names are: paper, quick, smoke"),
+    (["run", "--preset", "huge"], "valid names are: losses, losses_full, paper, quick, smoke"),
     (["run", "--preset", "smoke", "--set", "eval.methods=uc,bogus"], "valid names are"),
     (["run", "--preset", "smoke", "--set", "eval.corruptions=blur"], "bias_field"),
     (["run", "--preset", "smoke", "--data", "mnist"], "acdc"),

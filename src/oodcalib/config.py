@@ -62,7 +62,11 @@ class TrainConfig:
     """Segmentation network training."""
 
     loss: str = "dice_ce"
-    #: Hyperparameters of the loss factory (``--set train.loss_params.alpha=0.1``).
+    #: The loss grid: one segmentation net per (loss, fold) (``--losses ce,nacl``);
+    #: empty: ``loss`` alone, in the single-loss layout (``fold<k>/``).
+    losses: list[str] = field(default_factory=list)
+    #: Hyperparameters of the loss factory: ``--set train.loss_params.alpha=0.1`` for a
+    #: single-loss run, ``--set train.loss_params.nacl.alpha=0.1`` per loss of a grid.
     loss_params: dict[str, Any] = field(default_factory=dict)
     iterations: int = 20000
     batch_size: int = 16

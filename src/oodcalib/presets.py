@@ -1,7 +1,9 @@
 """Named presets: overrides of the :class:`~oodcalib.config.Config` defaults.
 
 The defaults are the paper's protocol (preset ``paper``); ``quick`` is a small protocol
-for a laptop, ``smoke`` a seconds-long run for tests. A preset is a plain dict of dotted
+for a laptop, ``smoke`` a seconds-long run for tests. ``losses`` crosses the twelve
+train-time losses with UC and TS at the quick protocol, ``losses_full`` with every
+post-hoc calibrator of the paper. A preset is a plain dict of dotted
 keys, applied with :func:`~oodcalib.config.set_value` exactly as ``--set`` overrides are.
 
 This module imports nothing from :mod:`oodcalib.config` (which imports it).
@@ -62,3 +64,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "paper": {},
 }
+#: The loss grid of the train-time calibration papers, in their order.
+GRID_LOSSES = ["ce", "dice_ce", "hl1ace", "sl1ace", "nacl", "svls", "mbls", "ls", "focal",
+               "ecp", "meep_kl", "meep_h"]
+#: Every loss x 3 folds on a CPU: the quick protocol, UC and TS on top.
+PRESETS["losses"] = {**PRESETS["quick"], "train.losses": GRID_LOSSES,
+                     "eval.methods": ["uc", "ts"]}
+#: The same grid with every post-hoc calibrator of the paper on top.
+PRESETS["losses_full"] = {**PRESETS["quick"], "train.losses": GRID_LOSSES,
+                          "eval.methods": ["uc", "ts", "lts", "alea", "proposed"]}

@@ -86,6 +86,9 @@ def figures(
         "--summary", help="Every method's --metric across the domains, with 95% CIs.")]
     = False,
     metric: Annotated[str, typer.Option(help="Metric of --summary.")] = "ece",
+    loss: Annotated[str | None, typer.Option(
+        help="Loss whose net --case shows, in a loss grid (default: its first loss).")]
+    = None,
 ) -> None:
     """Per-case reliability figures (--case), dataset reliability histograms, or a summary."""
     from oodcalib.errors import OodcalibError
@@ -99,7 +102,7 @@ def figures(
         names = _names(run_dir)
         if case:
             paths += _case_figures(run_dir, case, domain, fold, repeat, method, slice_index,
-                                   names["names"])
+                                   names["names"], loss)
         if dataset_reliability:
             from oodcalib.benchmark.reporting.dataset_metrics import read_bins
             from oodcalib.benchmark.reporting.dataset_reliability import (
@@ -112,9 +115,11 @@ def figures(
             from oodcalib.benchmark.protocol.runner import collect_results
             from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
             from oodcalib.benchmark.reporting.summary_figure import write_summary_figure
+            from oodcalib.benchmark.segmentation.losses import LOSS_NAMES
 
             results = with_dataset_metrics(collect_results(run_dir), run_dir)
-            paths.append(write_summary_figure(results, out, metric, **names))
+            paths.append(write_summary_figure(results, out, metric, **names,
+                                              losses=LOSS_NAMES))
     except (OodcalibError, ValueError) as error:
         _fail(error)
     for path in paths:
@@ -122,21 +127,24 @@ def figures(
 
 
 def _case_figures(run_dir: Path, case: str, domain: list[str] | None, fold: int, repeat: int,
-                  method: list[str] | None, slice_index: int | None, names) -> list[Path]:
+                  method: list[str] | None, slice_index: int | None, names,
+                  loss: str | None = None) -> list[Path]:
     from oodcalib.benchmark.protocol.case_view import case_probabilities
     from oodcalib.benchmark.reporting.figures import case_figures
 
     if not domain or len(domain) != 1:
         raise ValueError("--case needs exactly one --domain")
-    scan, probs = case_probabilities(run_dir, case, domain[0], fold, repeat, method)
-    return case_figures(probs, scan.image, scan.label, run_dir / "figures",
-                        f"{domain[0]}_{case}_fold{fold}_r{repeat}", slice_index, names=names)
+    scan, probs = case_probabilities(run_dir, case, domain[0], fold, repeat, method, loss)
+    stem = f"{loss + '_' if loss else ''}{domain[0]}_{case}_fold{fold}_r{repeat}"
+    return case_figures(probs, scan.image, scan.label, run_dir / "figures", stem, slice_index,
+                        names=names)
 
 
 def leaderboard(
     run_dir: Path,
-    reference: Annotated[str, typer.Option(help="Method the others are tested against.")]
-    = "lts",
+    reference: Annotated[str | None, typer.Option(
+        help="Entrant the others are tested against: a method (default lts) or, in a loss "
+             "grid, LOSS/METHOD (default dice_ce/uc).")] = None,
     metric: Annotated[list[str] | None, typer.Option(
         help="Metric(s): repeat the option or comma-separate; the headline metrics "
         "(ece, sce, dice) if unset.")]

@@ -56,7 +56,7 @@ def _names(run_dir: Path) -> dict:
     if (Path(run_dir) / "config.json").is_file():
         config = Config.load(Path(run_dir) / "config.json")
         load_plugins(config.plugins)
-    return {"names": method_names(), "domains": domain_names(config)}
+    return {"names": method_names(config), "domains": domain_names(config)}
 
 
 def _fail(error: Exception) -> None:

@@ -33,17 +33,23 @@ def run(
     backend: Annotated[str, typer.Option(help="joblib backend: loky or dask.")] = "loky",
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
     plugin: PluginOpt = None,
+    losses: Annotated[str | None, typer.Option(
+        help="Loss grid: one segmentation net per (loss, fold), e.g. dice_ce,nacl,hl1ace "
+             "(`oodcalib list` names them; same as --set train.losses=...).")] = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
     from oodcalib.errors import OodcalibError
 
     try:
-        config = _config(preset, data, data_root, lge_root, set_, seed, plugin)
+        grid = [f"train.losses={losses}"] if losses else []
+        config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or [])], seed,
+                         plugin)
         config.n_jobs, config.backend = jobs, backend
         run_dir = out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}"
         client = _dask_client(scheduler) if backend == "dask" else None
         typer.echo(f"run directory: {run_dir}")
+        announce_cost(config, run_dir)
         start = time.perf_counter()
         results = run_benchmark(config, run_dir)
     except (OodcalibError, ValueError, FileNotFoundError) as error:
@@ -52,6 +58,36 @@ def run(
         if backend == "dask" and "client" in locals() and client is not None:
             client.close()
     report(run_dir, results, time.perf_counter() - start)
+
+
+def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
+    """Print ``oodcalib speed``'s prediction for the cells still to train, if it is long.
+
+    Nothing is measured for runs of fewer than ``min_steps`` pending training steps.
+    """
+    from oodcalib.benchmark.protocol.fold import cell_dir
+    from oodcalib.benchmark.protocol.hyperparameters import run_losses
+
+    losses = run_losses(config)
+    cells = [(loss, k) for loss in losses for k in range(config.data.n_folds)]
+    pending = [c for c in cells if not (cell_dir(config, run_dir, c[1], c[0])
+                                        / "checkpoint.pt").exists()]
+    if len(pending) * config.train.iterations < min_steps:
+        return
+    from oodcalib.benchmark.protocol.cost_model import (
+        measured_rates,
+        predict_seconds,
+        source_counts,
+    )
+
+    stages = predict_seconds(config, measured_rates(config, repeats=1),
+                             **source_counts(config))
+    minutes = {k: v / 60 * len(pending) / len(cells) for k, v in stages.items()}
+    detail = ", ".join(f"{k} {v:.0f}" for k, v in minutes.items() if v >= 0.5)
+    typer.echo(f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted "
+               f"segmentation-network time on this machine: {sum(minutes.values()):.0f} min "
+               f"({detail}); calibrator nets, metrics and I/O come on top "
+               "(`oodcalib speed` explains the estimate)")
 
 
 def report(run_dir: Path, results, seconds: float) -> None:
@@ -65,12 +101,19 @@ def report(run_dir: Path, results, seconds: float) -> None:
     write_csv(run_dir / "summary.csv", table)
     typer.echo(format_summary(table[table["metric"].isin(headline_metrics())]))
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
-    if "lts" in set(results["method"]) and results["method"].nunique() > 1:
+    grid = results["loss"].nunique() > 1
+    if grid or ("lts" in set(results["method"]) and results["method"].nunique() > 1):
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
+        from oodcalib.benchmark.reporting.names import display_name, reference_entrant
 
-        _, md_path = write_leaderboard(run_dir, **names)
-        typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
-        typer.echo(f"leaderboard (significance against LTS): {md_path.with_suffix('.csv')}")
+        reference = reference_entrant(results)
+        if grid and reference not in set(results["loss"] + "/" + results["method"]):
+            reference = None  # the grid has no UC: no default reference, no leaderboard
+        if reference:
+            _, md_path = write_leaderboard(run_dir, reference, **names)
+            typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
+            typer.echo(f"leaderboard (significance against "
+                       f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}")
     from oodcalib.benchmark.reporting.timings import format_timings, timings_table
 
     typer.echo(f"\nminutes per stage ({run_dir / 'timings.json'}):\n"

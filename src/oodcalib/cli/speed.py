@@ -24,8 +24,12 @@ def speed(
     """Measure fp32 peak and U-Net GFLOP/s here; predict a preset's network time."""
     import torch
 
-    from oodcalib.benchmark.protocol.cost_model import predict_seconds
-    from oodcalib.benchmark.segmentation.throughput import matmul_peak, unet_rates
+    from oodcalib.benchmark.protocol.cost_model import (
+        measured_rates,
+        predict_seconds,
+        source_counts,
+    )
+    from oodcalib.benchmark.segmentation.throughput import matmul_peak
     from oodcalib.config import build_config
     from oodcalib.errors import OodcalibError
 
@@ -38,14 +42,9 @@ def speed(
     # the CPU's clock drifts on a shared machine: the peak is the best rate seen before
     # and after the network is timed, so a fraction of it is never flattered
     peak = matmul_peak(repeats=3 * repeats)
-    rates = unet_rates(config.model.width, config.model.depth,
-                       config.data.input_size or config.data.size,
-                       config.train.batch_size, repeats)
+    rates = measured_rates(config, repeats)
     peak = max(peak, matmul_peak(repeats=3 * repeats))
-    d = config.data
-    cases = ({"source_cases": d.phantom_cases, "lge_cases": d.lge_phantom_cases}
-             if d.source == "phantom" else {})
-    stages = predict_seconds(config, rates, slices_per_scan, **cases)
+    stages = predict_seconds(config, rates, slices_per_scan, **source_counts(config))
     report = {
         "preset": preset, "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
         **rates, "infer_fraction_of_peak": rates["infer_gflops"] / peak,
@@ -63,7 +62,8 @@ def speed(
     typer.echo(f"U-Net training:   {rates['train_gflops']:.1f} GFLOP/s = "
                f"{100 * report['train_fraction_of_peak']:.0f}% of peak "
                f"({rates['train_seconds_per_step']:.2f} s per step of "
-               f"{config.train.batch_size})")
+               f"{config.train.batch_size}; the losses add "
+               f"{1000 * rates['loss_seconds_per_step']:.1f} ms)")
     typer.echo(f"\npredicted segmentation-network time of preset {preset!r} "
                "(calibrator nets, metrics and I/O come on top):")
     for stage, seconds in stages.items():

@@ -42,7 +42,7 @@ def test_run_directory_contents(smoke_run):
 
 def test_results_are_tidy_and_complete(smoke_run):
     config, _, results = smoke_run
-    assert list(results.columns) == ["method", "fold", "repeat", "domain", "case", "metric",
+    assert list(results.columns) == ["loss", "method", "fold", "repeat", "domain", "case", "metric",
                                      "value"]
     assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
     assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}

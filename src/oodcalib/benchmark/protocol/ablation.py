@@ -7,6 +7,8 @@
 - ``components``: Proposed with the susceptibility and/or shape-prior inputs switched
   off. ``both`` is the run's own Proposed fit; the others are fitted with the same seeds.
 
+In a loss grid, every (loss, fold) cell is ablated (``per_case/<loss>/fold<k>/``).
+
 Outputs go to ``run_dir/ablation/{kind}/``: per-case CSVs per fold (``per_case/``) and
 the tidy ``results.csv`` (with a ``setting`` column).
 :func:`oodcalib.benchmark.reporting.ablation_table.write_ablation_tables` makes
@@ -22,6 +24,7 @@ import pandas as pd
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
 from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
+from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.layout import (
     CALIBRATION,
     ablation_dir,
@@ -74,10 +77,12 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
     out = ablation_dir(run_dir, kind)
     data = load_run_data(config, run_dir)
     frames = []
-    for fold_spec in data.splits["folds"]:
-        fold = Fold.open(config, run_dir, fold_spec["fold"])
+    cells = [(loss, spec) for loss in run_losses(config) for spec in data.splits["folds"]]
+    for loss, fold_spec in cells:
+        fold = Fold.open(config, run_dir, fold_spec["fold"], loss=loss)
         val = [fold.store.get(CALIBRATION, c) for c in data.cases(fold_spec["val"])]
-        directory = out / "per_case" / f"fold{fold.index}"
+        directory = out / "per_case" / (f"{loss}/" if config.train.losses else "") / \
+            f"fold{fold.index}"
         try:
             for repeat in range(config.eval.repeats):
                 for method in dict.fromkeys(m for m, _, _ in settings):

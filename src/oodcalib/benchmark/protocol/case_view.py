@@ -14,8 +14,8 @@ from oodcalib.errors import OodcalibError, lookup
 
 
 def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
-                       repeat: int = 0, methods: list[str] | None = None
-                       ) -> tuple[Case, dict[str, np.ndarray]]:
+                       repeat: int = 0, methods: list[str] | None = None,
+                       loss: str | None = None) -> tuple[Case, dict[str, np.ndarray]]:
     """Calibrated probabilities of one test case under every fitted method of a run.
 
     Args:
@@ -25,6 +25,7 @@ def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
         fold: Which fold's segmentation net and calibrators to use.
         repeat: Which calibrator repeat.
         methods: Methods to include (default: the run's methods).
+        loss: Whose segmentation net, in a loss grid (default: the grid's first loss).
 
     Returns:
         The case and ``{method: (Z, C, H, W) probabilities}``.
@@ -37,7 +38,7 @@ def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
     folds = [f["fold"] for f in data.splits["folds"]]
     if fold not in folds:
         raise OodcalibError(f"unknown fold {fold}; valid folds are: {folds}")
-    ctx = Fold.open(config, run_dir, fold)
+    ctx = Fold.open(config, run_dir, fold, loss=loss)
     probs = {}
     for method in methods or config.eval.methods:
         path = calibrator_path(ctx.directory, file_label(method), repeat)

@@ -9,7 +9,11 @@ the prediction is a lower bound of the run's wall time.
 from __future__ import annotations
 
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
+from oodcalib.benchmark.protocol.hyperparameters import (
+    calibrator_params,
+    loss_params,
+    run_losses,
+)
 from oodcalib.config import Config
 
 
@@ -40,12 +44,15 @@ def pool_passes(config: Config) -> float:
 
 def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: float = 10.0,
                     source_cases: int = 100, lge_cases: int = 20) -> dict[str, float]:
-    """Seconds of segmentation-network work per stage, summed over the folds.
+    """Seconds of segmentation-network work per stage, summed over the (loss, fold) cells.
 
     Args:
         config: The run's configuration.
         rates: ``infer_seconds_per_slice`` and ``train_seconds_per_step`` measured at the
-            run's shapes (:func:`~oodcalib.benchmark.segmentation.throughput.unet_rates`).
+            run's shapes (:func:`~oodcalib.benchmark.segmentation.throughput.unet_rates`),
+            and optionally ``loss_seconds_per_step``, the mean extra time of the run's
+            losses over cross-entropy
+            (:func:`~oodcalib.benchmark.segmentation.throughput.loss_overhead`).
         slices_per_scan: Mean slices per scan (ACDC ES: 9.9; the phantom: 9.4).
         source_cases: Scans of the training source (ACDC and the phantom: 100).
         lge_cases: Scans of the cross-sequence domain (MS-CMRSeg and the LGE phantom: 20).
@@ -67,7 +74,8 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     val_slices = slices_per_scan * d.val_per_fold
     train = config.train
     stages = {
-        "train": train.iterations * rates["train_seconds_per_step"]
+        "train": train.iterations * (rates["train_seconds_per_step"]
+                                     + rates.get("loss_seconds_per_step", 0.0))
         + train.iterations // train.val_every * val_slices * per_slice,
         "logits": (test_slices + val_slices) * per_slice,
         "passes": 0.0,
@@ -75,4 +83,26 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     if any(CALIBRATORS[m].test_time_passes for m in e.methods if m in CALIBRATORS):
         stages["passes"] = e.num_aug * test_slices * per_slice
     stages["pool"] = pool_passes(config) * val_slices * per_slice
-    return {stage: seconds * d.n_folds for stage, seconds in stages.items()}
+    cells = d.n_folds * len(run_losses(config))
+    return {stage: seconds * cells for stage, seconds in stages.items()}
+
+
+def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
+    """The U-Net's rates at the run's shapes plus the mean overhead of its losses."""
+    from oodcalib.benchmark.segmentation.throughput import loss_overhead, unet_rates
+
+    size = config.data.input_size or config.data.size
+    rates = unet_rates(config.model.width, config.model.depth, size, config.train.batch_size,
+                       repeats)
+    params = {loss: loss_params(config, loss) for loss in run_losses(config)}
+    rates["loss_seconds_per_step"] = loss_overhead(run_losses(config), params,
+                                                   config.train.batch_size, size)
+    return rates
+
+
+def source_counts(config: Config) -> dict[str, int]:
+    """Scans of the source and cross-sequence domains, where the config says (phantom)."""
+    d = config.data
+    if d.source == "phantom":
+        return {"source_cases": d.phantom_cases, "lge_cases": d.lge_phantom_cases}
+    return {}

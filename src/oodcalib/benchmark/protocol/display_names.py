@@ -8,13 +8,31 @@ from __future__ import annotations
 
 from oodcalib.baselines import display_names
 from oodcalib.benchmark.protocol.layout import CLEAN, DOMAIN_HEADERS, LGE
+from oodcalib.benchmark.reporting.names import entrant_names
 from oodcalib.config import Config
 from oodcalib.corruptions import CORRUPTIONS
 
 
-def method_names() -> dict[str, str]:
-    """``{method: display name}`` of every registered calibrator, in table order."""
-    return display_names()
+def method_names(config: Config | None = None) -> dict[str, str]:
+    """``{method: display name}`` of every registered calibrator, in table order.
+
+    For a loss grid, the (loss, method) entrants follow, loss-major in the grid's order
+    (:func:`~oodcalib.benchmark.reporting.names.entrant_names`).
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> names = method_names(build_config("quick", ["train.losses=focal,nacl"]))
+        >>> names["uc"], names["focal/ts"], list(names)[-1]
+        ('UC', 'FL + TS', 'nacl/platt')
+    """
+    methods = display_names()
+    if config is None or not config.train.losses:
+        return methods
+    from oodcalib.benchmark.protocol.hyperparameters import run_losses
+    from oodcalib.benchmark.segmentation.losses import LOSS_NAMES
+
+    losses = {loss: LOSS_NAMES.get(loss, loss) for loss in run_losses(config)}
+    return entrant_names(methods, losses)
 
 
 def domain_names(config: Config | None = None) -> dict[str, str]:

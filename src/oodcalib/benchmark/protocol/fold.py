@@ -21,7 +21,7 @@ from oodcalib.atomic import save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
 from oodcalib.benchmark.metrics import ScanScorer, score
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
-from oodcalib.benchmark.protocol.hyperparameters import calibrator_params
+from oodcalib.benchmark.protocol.hyperparameters import calibrator_params, cell_config, run_losses
 from oodcalib.benchmark.protocol.layout import (
     BIN_COLUMNS,
     CALIBRATION,
@@ -47,7 +47,11 @@ from oodcalib.seeding import derive_seed
 
 @dataclass
 class Fold:
-    """A trained fold, ready for calibration: its model, caches and pass counter."""
+    """A trained fold (of one loss), ready for calibration: its model, caches and counter.
+
+    ``config`` is the single-loss configuration of the fold's loss
+    (:func:`~oodcalib.benchmark.protocol.hyperparameters.cell_config`).
+    """
 
     config: Config
     directory: Path
@@ -55,17 +59,26 @@ class Fold:
     model: torch.nn.Module
     store: LogitStore
     counter: ForwardCounter
+    #: The training loss of the fold's segmentation net (the ``loss`` column of its rows)
+    loss: str = "dice_ce"
     #: HD95 by prediction hash, shared by the methods that keep UC's argmax
     memo: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, config: Config, run_dir: Path, fold: int,
-             timer: StageTimer | None = None) -> Fold:
+             timer: StageTimer | None = None, loss: str | None = None) -> Fold:
         """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
 
-        ``timer`` (default: a new one) times every stage of the fold.
+        Args:
+            config: The run's configuration.
+            run_dir: The run directory.
+            fold: The fold index.
+            timer: Times every stage of the fold (default: a new one).
+            loss: Which loss's fold, in a loss grid (default: the run's first loss).
         """
-        directory = fold_dir(run_dir, fold)
+        loss = loss or run_losses(config)[0]
+        directory = cell_dir(config, run_dir, fold, loss)
+        config = cell_config(config, loss)
         checkpoint = checkpoint_path(directory)
         if not checkpoint.exists():
             raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
@@ -75,7 +88,7 @@ class Fold:
         snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
         passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
         store = LogitStore(directory / "logits", model, passes, counter)
-        return cls(config, directory, fold, model, store, counter)
+        return cls(config, directory, fold, model, store, counter, loss)
 
     def calibrator(self, method: str, repeat: int, scans: list[ScanLogits],
                    label: str | None = None, **params) -> Calibrator:
@@ -120,7 +133,8 @@ class Fold:
         """
         rows: dict[str, list] = {name: [] for name in settings}
         jobs = [(d, c) for d, cases in domains.items() for c in cases]
-        for domain, case in tqdm(jobs, desc=f"fold {self.index} {label} r{repeat}", leave=False):
+        desc = f"{self.loss} fold {self.index} {label} r{repeat}"
+        for domain, case in tqdm(jobs, desc=desc, leave=False):
             scan = self.store.get(domain, case)
             for name, params in settings.items():
                 with self.counter.stage(f"predict:{file_label(label)}"):
@@ -134,7 +148,7 @@ class Fold:
                                         roi_size=self.config.eval.roi_size,
                                         memo=self.memo)
                     scores = score(scorer)
-                    key = (label, self.index, repeat, domain, case.case_id)
+                    key = (self.loss, label, self.index, repeat, domain, case.case_id)
                     if bins is not None:
                         bins[name] += [(*key, *r) for r in scorer.marginal_bins.rows()]
                 rows[name] += [(*key, k, v) for k, v in scores.items()]
@@ -164,16 +178,27 @@ class Fold:
         return self.counter.save(self.directory / "forward_passes.json")
 
 
+def cell_dir(config: Config, run_dir: Path, fold: int, loss: str) -> Path:
+    """Directory of the (``loss``, ``fold``) cell: ``fold<k>``, or ``losses/<loss>/fold<k>``."""
+    return fold_dir(run_dir, fold, loss if config.train.losses else None)
+
+
 def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: list[Case],
-             test_domains: dict[str, list[Case]]) -> list[Path]:
-    """Train, calibrate and evaluate one fold; return its per-case CSV files."""
+             test_domains: dict[str, list[Case]], loss: str | None = None) -> list[Path]:
+    """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
+
+    Every loss trains from the same seed (initialisation, batches, augmentation), so the
+    losses of a grid are compared on paired nets.
+    """
     load_plugins(config.plugins)  # a worker process starts with bare registries
-    out = fold_dir(run_dir, fold)
+    loss = loss or run_losses(config)[0]
+    out = cell_dir(config, run_dir, fold, loss)
     timer = StageTimer()
+    prefix = f"{loss} " if config.train.losses else ""
     with timer.stage("train"):
-        train_segmenter(train, val, config, out, derive_seed(config.seed, "train", fold),
-                        desc=f"fold {fold} train")
-    ctx = Fold.open(config, run_dir, fold, timer)
+        train_segmenter(train, val, cell_config(config, loss), out,
+                        derive_seed(config.seed, "train", fold), desc=f"{prefix}fold {fold} train")
+    ctx = Fold.open(config, run_dir, fold, timer, loss)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
     written = []
     try:

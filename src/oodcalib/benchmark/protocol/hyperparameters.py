@@ -2,13 +2,16 @@
 
 A calibrator receives exactly ``config.calib[<method>]`` (``--set calib.lts.lr=1e-4``),
 plus the run's ``eval.num_aug`` when it declares ``test_time_passes``. A loss receives
-exactly ``config.train.loss_params`` (``--set train.loss_params.alpha=0.1``). Nothing is
-matched by name against other sections, and a name the calibrator or loss does not
-accept is an error that lists the valid ones.
+``config.train.loss_params``: its flat entries in a single-loss run
+(``--set train.loss_params.alpha=0.1``), and in a loss grid the section named after it
+(``--set train.loss_params.nacl.alpha=0.1``). Nothing is matched by name against other
+sections, and a name the calibrator or loss does not accept is an error that lists the
+valid ones.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from oodcalib.baselines import CALIBRATORS, Calibrator
@@ -40,11 +43,77 @@ def calibrator_params(config: Config, method: str) -> dict[str, Any]:
     return params
 
 
+def run_losses(config: Config) -> list[str]:
+    """The losses of a run: the grid ``train.losses``, else ``[train.loss]``.
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> run_losses(build_config("quick")), run_losses(build_config("quick",
+        ...     ["train.losses=ce,nacl"]))
+        (['dice_ce'], ['ce', 'nacl'])
+    """
+    return list(dict.fromkeys(config.train.losses)) or [config.train.loss]
+
+
+def loss_params(config: Config, loss: str) -> dict[str, Any]:
+    """Hyperparameters of ``loss`` in this run (the loss's own defaults fill the rest).
+
+    Flat entries of ``train.loss_params`` belong to a single-loss run's loss; a section
+    named after a loss (``train.loss_params.nacl.alpha``) to that loss, in any run.
+
+    Raises:
+        OodcalibError: A section for a loss the run does not train, or flat entries in a
+            grid of several losses (they would be ambiguous).
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> c = build_config("quick", ["train.losses=ce,nacl",
+        ...                            "train.loss_params.nacl.alpha=0.3"])
+        >>> loss_params(c, "nacl"), loss_params(c, "ce")
+        ({'alpha': 0.3}, {})
+    """
+    losses = run_losses(config)
+    raw = config.train.loss_params
+    sections = {k: v for k, v in raw.items() if isinstance(v, dict)}
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    stray = sorted(set(sections) - set(losses))
+    if stray:
+        raise OodcalibError(f"config key train.loss_params.{stray[0]}: {stray[0]!r} is not a "
+                            f"loss of this run; its losses are: {', '.join(losses)}")
+    if flat and len(losses) > 1:
+        name = next(iter(flat))
+        raise OodcalibError(f"config key train.loss_params.{name} is ambiguous in a grid of "
+                            f"{len(losses)} losses; name the loss, e.g. "
+                            f"train.loss_params.{losses[0]}.{name}=...")
+    return flat | sections.get(loss, {})
+
+
+def cell_config(config: Config, loss: str) -> Config:
+    """The single-loss configuration of one loss of the run: what its cells train with.
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> c = build_config("quick", ["train.losses=ce,nacl",
+        ...                            "train.loss_params.nacl.alpha=0.3"])
+        >>> cell = cell_config(c, "nacl")
+        >>> cell.train.loss, cell.train.loss_params, cell.train.losses
+        ('nacl', {'alpha': 0.3}, [])
+    """
+    if loss not in run_losses(config):
+        raise OodcalibError(f"loss {loss!r} is not trained in this run; its losses are: "
+                            f"{', '.join(run_losses(config))}")
+    cell = copy.deepcopy(config)
+    cell.train.loss, cell.train.loss_params = loss, loss_params(config, loss)
+    cell.train.losses = []
+    return cell
+
+
 def check_hyperparameters(config: Config) -> None:
-    """Check every ``calib.<method>.<name>`` and ``train.loss_params.<name>`` before a run."""
+    """Check every ``calib.<method>.<name>`` and every loss's parameters before a run."""
     from oodcalib.benchmark.segmentation.losses import loss_hyperparameter_names
 
     for method in dict.fromkeys([*config.calib, *config.eval.methods]):
         calibrator_params(config, method)
-    reject_unknown("loss", config.train.loss, config.train.loss_params,
-                   loss_hyperparameter_names(config.train.loss))
+    for loss in run_losses(config):
+        reject_unknown("loss", loss, loss_params(config, loss),
+                       loss_hyperparameter_names(loss))

@@ -10,14 +10,23 @@ Layout of ``run_dir``::
     fold<k>/calibrators/<method>_r<repeat>.pt
     fold<k>/per_case/<method>_r<repeat>.csv (+ .json, .bins.csv.gz)
     ablation/<kind>/per_case/fold<k>/<method>_<setting>_r<repeat>.csv
+    ablation/loss_param/<loss>.<name>=<value>/fold<k>/...   (a cell, as below)
     results.csv, summary.csv, leaderboard.csv (+ .md, _stats.csv)
+
+A run with a loss grid (``train.losses``) has one such ``fold<k>/`` per loss, a *cell*:
+``losses/<loss>/fold<k>/``. A single-loss run keeps ``fold<k>/`` at the top.
 
 This module imports nothing heavy, so reporting code may use it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The intra-domain test set (test patients of the training source).
 CLEAN = "clean"
@@ -34,9 +43,27 @@ def file_label(method: str) -> str:
     return method.replace(":", ".")
 
 
-def fold_dir(run_dir: Path, fold: int) -> Path:
-    """``run_dir/fold<k>``."""
-    return Path(run_dir) / f"fold{fold}"
+def fold_dir(run_dir: Path, fold: int, loss: str | None = None) -> Path:
+    """``run_dir/fold<k>``, or the cell ``run_dir/losses/<loss>/fold<k>`` of a loss grid.
+
+    Example:
+        >>> fold_dir(Path("run"), 2, "nacl").as_posix()
+        'run/losses/nacl/fold2'
+    """
+    base = Path(run_dir) if loss is None else Path(run_dir) / "losses" / loss
+    return base / f"fold{fold}"
+
+
+def fold_files(run_dir: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` inside every fold (and every cell) of a run, sorted.
+
+    Example:
+        >>> fold_files(Path("no-such-run"), "per_case/*.csv")
+        []
+    """
+    run_dir = Path(run_dir)
+    return sorted([*run_dir.glob(f"fold*/{pattern}"),
+                   *run_dir.glob(f"losses/*/fold*/{pattern}")])
 
 
 def checkpoint_path(fold_directory: Path) -> Path:
@@ -70,10 +97,29 @@ def ablation_dir(run_dir: Path, kind: str) -> Path:
 
 
 #: Columns of the tidy per-case results (``results.csv``): one row per observation.
-RESULT_COLUMNS = ["method", "fold", "repeat", "domain", "case", "metric", "value"]
-#: The matched unit of a (method, domain, metric): one scan of one calibrator fit.
+RESULT_COLUMNS = ["loss", "method", "fold", "repeat", "domain", "case", "metric", "value"]
+#: The matched unit of a (loss, method, domain, metric): one scan of one calibrator fit.
 UNIT = ["fold", "repeat", "case"]
 #: Columns of the per-scan marginal bins (``<method>_r<repeat>.bins.csv.gz``): one row per
 #: scan, class and non-empty bin of the ACE paper's 20 bins.
-BIN_COLUMNS = ["method", "fold", "repeat", "domain", "case", "class", "bin", "count",
+BIN_COLUMNS = ["loss", "method", "fold", "repeat", "domain", "case", "class", "bin", "count",
                "conf_sum", "acc_sum"]
+
+
+def run_loss(run_dir: Path) -> str:
+    """The training loss of a single-loss run (``dice_ce`` without a ``config.json``)."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        return "dice_ce"
+    return json.loads(path.read_text()).get("train", {}).get("loss", "dice_ce")
+
+
+def with_loss(frame: pd.DataFrame, loss: str) -> pd.DataFrame:
+    """``frame`` with a ``loss`` column first, filled with ``loss`` where it is absent.
+
+    Per-case and bins files written before the loss grid have no ``loss`` column; their
+    run's one loss is filled in.
+    """
+    if "loss" in frame.columns:
+        return frame
+    return frame.assign(loss=loss)[["loss", *frame.columns]]

@@ -20,14 +20,14 @@ import pandas as pd
 
 from oodcalib.baselines import CALIBRATORS, Calibrator
 from oodcalib.benchmark.metrics import METRICS
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
+from oodcalib.benchmark.protocol.fold import Fold, cell_dir, copy_repeat
+from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.layout import (
     CALIBRATION,
     bins_path,
     calibrator_path,
     checkpoint_path,
     file_label,
-    fold_dir,
     per_case_path,
 )
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
@@ -58,9 +58,9 @@ def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
     for method in add:
         lookup(CALIBRATORS, method, "method")
     data = load_run_data(config, run_dir)
-    folds = [spec["fold"] for spec in data.splits["folds"]]
-    for fold in folds:
-        checkpoint = checkpoint_path(fold_dir(run_dir, fold))
+    cells = [(loss, spec) for loss in run_losses(config) for spec in data.splits["folds"]]
+    for loss, spec in cells:
+        checkpoint = checkpoint_path(cell_dir(config, run_dir, spec["fold"], loss))
         if not checkpoint.exists():
             raise OodcalibError(f"{checkpoint}: missing; finish `oodcalib run` on {run_dir} "
                                 "before rescoring it")
@@ -68,8 +68,8 @@ def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
     if new:
         config.eval.methods = [*config.eval.methods, *new]
         config.save(run_dir / "config.json")
-    for spec in data.splits["folds"]:
-        fold = Fold.open(config, run_dir, spec["fold"])
+    for loss, spec in cells:
+        fold = Fold.open(config, run_dir, spec["fold"], loss=loss)
         val = [fold.store.get(CALIBRATION, c) for c in data.cases(spec["val"])]
         try:
             for method in config.eval.methods:

@@ -1,7 +1,8 @@
-"""The benchmark runner: every stage for every fold, resumable, in one run directory.
+"""The benchmark runner: every stage of every (loss, fold) cell, resumable, in one run directory.
 
-Folds are independent jobs run with joblib, so ``n_jobs``/``backend`` spread them over
-processes or, with ``backend="dask"``, over a dask cluster. The runner writes the tidy
+The cells (one fold of one training loss; the folds alone in a single-loss run) are
+independent jobs run with joblib, so ``n_jobs``/``backend`` spread them over processes
+or, with ``backend="dask"``, over a dask cluster. The runner writes the tidy
 ``results.csv``; tables and figures are made from it by :mod:`oodcalib.benchmark.reporting`.
 See :mod:`~oodcalib.benchmark.protocol.layout` for the run directory.
 """
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
+from tqdm.auto import tqdm
 
 from oodcalib.atomic import write_csv, write_json
 from oodcalib.benchmark.protocol.fold import run_fold
-from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters
-from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS
+from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
+from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, fold_files, run_loss, with_loss
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
 from oodcalib.config import Config
@@ -37,6 +39,8 @@ def check_names(config: Config) -> None:
 
     load_plugins(config.plugins)
     lookup(LOSSES, config.train.loss, "loss")
+    for loss in config.train.losses:
+        lookup(LOSSES, loss, "loss")
     lookup(SOURCES, config.data.source, "data source")
     for method in config.eval.methods:
         lookup(CALIBRATORS, method, "method")
@@ -57,15 +61,32 @@ def check_config(config: Config, run_dir: Path) -> None:
                 "version cannot resume (its fitted calibrators name modules that moved); "
                 "use another --out. `oodcalib leaderboard` and `summary` still read it."
             )
+        # keys added since then take their defaults
+        old = json.loads(json.dumps(Config.from_dict(old).to_dict()))
         ignore = {"n_jobs", "backend"}
         diff = sorted(_flat(old).items() ^ _flat(new).items())
-        keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore})
+        keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
+                       and not _adds_losses(old, new, k)})
         if keys:
             raise OodcalibError(
                 f"{path}: this run directory was made with a different configuration "
                 f"(differs in {', '.join(keys)}); use another --out or the same settings"
             )
     config.save(path)
+
+
+def _adds_losses(old: dict, new: dict, key: str) -> bool:
+    """Whether ``key`` differs only because a loss grid gained losses (which is resumable).
+
+    Cells of the old losses stay valid; the new losses (and their own
+    ``train.loss_params.<loss>`` sections) just add cells.
+    """
+    before, after = old["train"].get("losses") or [], new["train"]["losses"]
+    if not before or not set(before) < set(after):
+        return False
+    added = set(after) - set(before)
+    return key == "train.losses" or any(key.startswith(f"train.loss_params.{loss}.")
+                                        for loss in added)
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
@@ -96,28 +117,42 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     data = load_run_data(config, run_dir)
     jobs = [
         delayed(run_fold)(config, run_dir, fold["fold"], data.cases(fold["train"]),
-                          data.cases(fold["val"]), data.test_domains)
-        for fold in data.splits["folds"]
+                          data.cases(fold["val"]), data.test_domains, loss)
+        for loss in run_losses(config) for fold in data.splits["folds"]
     ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
-        files = [p for paths in Parallel()(jobs) for p in paths]
+        cells = Parallel(return_as="generator")(jobs)
+        if len(jobs) > 1:
+            cells = tqdm(cells, total=len(jobs), desc="cells (loss, fold)", leave=False)
+        files = [p for paths in cells for p in paths]
     collect_timings(run_dir)
     return collect_results(run_dir, files)
 
 
 def collect_timings(run_dir: Path) -> dict[str, dict[str, float]]:
-    """Gather ``fold{k}/timings.json`` into ``run_dir/timings.json``: seconds per stage."""
-    timings = {path.parent.name: json.loads(path.read_text())
-               for path in sorted(Path(run_dir).glob("fold*/timings.json"))}
+    """Gather the cells' ``timings.json`` into ``run_dir/timings.json``: seconds per stage.
+
+    Keys are ``fold<k>``, or ``<loss>/fold<k>`` in a loss grid.
+    """
+    timings = {_cell_name(run_dir, path.parent): json.loads(path.read_text())
+               for path in fold_files(run_dir, "timings.json")}
     write_json(Path(run_dir) / "timings.json", timings)
     return timings
 
 
+def _cell_name(run_dir: Path, directory: Path) -> str:
+    relative = directory.relative_to(run_dir).as_posix()
+    return relative.removeprefix("losses/")
+
+
 def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
     """Concatenate per-case CSVs into ``results.csv`` (one row per observation)."""
-    files = files if files is not None else sorted(Path(run_dir).glob("fold*/per_case/*.csv"))
+    files = files if files is not None else fold_files(run_dir, "per_case/*.csv")
     if not files:
         raise OodcalibError(f"{run_dir}: no per-case results found")
-    results = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)[RESULT_COLUMNS]
+    frames = [pd.read_csv(f, dtype={"case": str}) for f in files]
+    if any("loss" not in f.columns for f in frames):
+        frames = [with_loss(f, run_loss(run_dir)) for f in frames]
+    results = pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]
     write_csv(Path(run_dir) / "results.csv", results)
     return results

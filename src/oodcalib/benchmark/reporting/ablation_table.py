@@ -16,6 +16,7 @@ from oodcalib.benchmark.metrics import headline_metrics, in_percent
 from oodcalib.benchmark.protocol.layout import CLEAN, LGE
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
+    as_entrants,
     display_name,
     metric_label,
     with_artifact_avg,
@@ -30,15 +31,25 @@ def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
     (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`). Numeric settings
     sort numerically.
     """
-    frame = results[results["metric"].isin(list(metrics or headline_metrics()))]
-    frame = with_artifact_avg(frame.astype({"setting": str}))
+    frame = as_entrants(results)  # in a loss grid, a row per (loss, method) and setting
+    frame = frame[frame["metric"].isin(list(metrics or headline_metrics()))]
+    frame = with_artifact_avg(frame.astype({"setting": str}).drop(columns="loss",
+                                                                    errors="ignore"))
     table = frame.pivot_table(index=["method", "setting", "metric"], columns="domain",
                               values="value", sort=False)
     table.columns.name = None
     table = table.reset_index()
-    order = table["setting"].map(lambda v: (0, int(v), "") if str(v).isdigit() else (1, 0, v))
+    order = table["setting"].map(_setting_order)
     return table.assign(_order=order).sort_values(["method", "_order"], kind="stable").drop(
         columns="_order").reset_index(drop=True)
+
+
+def _setting_order(value: str) -> tuple[int, float, str]:
+    """Numeric settings first, in numeric order (``5 < 10``, ``0.05 < 0.1``), then the rest."""
+    try:
+        return 0, float(value), ""
+    except ValueError:
+        return 1, 0.0, str(value)
 
 
 def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] | None = None,

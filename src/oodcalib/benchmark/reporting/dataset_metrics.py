@@ -29,22 +29,31 @@ import pandas as pd
 
 from oodcalib.benchmark.metrics import MicroBins
 from oodcalib.benchmark.metrics.marginal import MARGINAL_BINS
-from oodcalib.benchmark.protocol.layout import BIN_COLUMNS, RESULT_COLUMNS
+from oodcalib.benchmark.protocol.layout import (
+    BIN_COLUMNS,
+    RESULT_COLUMNS,
+    fold_files,
+    run_loss,
+    with_loss,
+)
 
 #: ``case`` of a dataset-level row: every scan of the (fold, repeat, domain).
 ALL_CASES = "all"
 #: Dataset-level metric -> display name.
 DATASET_METRICS = {"micro_ace": "micro-ACE", "micro_mce": "micro-MCE",
                    "micro_marginal_ece": "micro-ECE (marginal)"}
-_FIT = ["method", "fold", "repeat", "domain"]
+_FIT = ["loss", "method", "fold", "repeat", "domain"]
 
 
 def read_bins(run_dir: Path) -> pd.DataFrame:
     """Every per-scan bins file of a run directory (empty frame if there is none)."""
-    files = sorted(Path(run_dir).glob("fold*/per_case/*.bins.csv.gz"))
+    files = fold_files(run_dir, "per_case/*.bins.csv.gz")
     if not files:
         return pd.DataFrame(columns=BIN_COLUMNS)
-    return pd.concat([pd.read_csv(f, dtype={"case": str}) for f in files], ignore_index=True)
+    frames = [pd.read_csv(f, dtype={"case": str}) for f in files]
+    if any("loss" not in f.columns for f in frames):
+        frames = [with_loss(f, run_loss(run_dir)) for f in frames]
+    return pd.concat(frames, ignore_index=True)[BIN_COLUMNS]
 
 
 def fit_micro_bins(rows: pd.DataFrame, classes: int, n_bins: int = MARGINAL_BINS) -> MicroBins:
@@ -66,7 +75,7 @@ def fit_micro_bins(rows: pd.DataFrame, classes: int, n_bins: int = MARGINAL_BINS
 
 
 def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
-    """Dataset-level ACE, MCE and marginal ECE per (method, fold, repeat, domain).
+    """Dataset-level ACE, MCE and marginal ECE per (loss, method, fold, repeat, domain).
 
     Returns:
         Tidy rows in :data:`~oodcalib.benchmark.protocol.layout.RESULT_COLUMNS`, ``case``
@@ -74,6 +83,7 @@ def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
     """
     if bins.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
+    bins = with_loss(bins, "dice_ce")
     classes = int(bins["class"].max()) + 1
     rows = []
     for key, group in bins.groupby(_FIT, sort=False):

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from oodcalib.benchmark.metrics import FOREGROUND_NAMES, bin_index
 from oodcalib.benchmark.reporting.figures import save_figure
-from oodcalib.benchmark.reporting.names import display_name
+from oodcalib.benchmark.reporting.names import ENTRANT_SEP, as_entrants, display_name
 from oodcalib.errors import OodcalibError
 
 #: Probability bins of the ACE paper.
@@ -88,19 +88,25 @@ def write_dataset_reliability(bins: pd.DataFrame, out_dir: Path,
                               names: Mapping[str, str] | None = None) -> list[Path]:
     """One PNG per (method, domain): ``dataset_reliability_<method>_<domain>.png``.
 
+    In a loss grid the "method" is the entrant ``loss/method`` (file ``<loss>_<method>``);
+    ``methods`` may name entrants or bare methods (a method on every loss).
+
     Raises:
         OodcalibError: No bins at all, or a requested domain or method without any.
     """
     if bins.empty:
         raise OodcalibError("no per-scan bins in this run; `oodcalib rescore RUN_DIR` "
                             "writes them")
-    for column, wanted in (("domain", domains), ("method", methods)):
-        missing = sorted(set(wanted or []) - set(bins[column]))
+    bins = as_entrants(bins)
+    base = bins["method"].astype(str).str.split(ENTRANT_SEP).str[-1]
+    for column, wanted, present in (("domain", domains, set(bins["domain"])),
+                                    ("method", methods, set(bins["method"]) | set(base))):
+        missing = sorted(set(wanted or []) - present)
         if missing:
             raise OodcalibError(f"no bins for {column} {', '.join(missing)}; present: "
-                                f"{', '.join(sorted(set(bins[column])))}")
-    selected = bins[bins["domain"].isin(domains or bins["domain"].unique())
-                    & bins["method"].isin(methods or bins["method"].unique())]
+                                f"{', '.join(sorted(present))}")
+    chosen = bins["method"].isin(methods) | base.isin(methods) if methods else True
+    selected = bins[bins["domain"].isin(domains or bins["domain"].unique()) & chosen]
     paths = []
     for (method, domain), group in selected.groupby(["method", "domain"], sort=False):
         fig = dataset_reliability_figure(

@@ -27,6 +27,8 @@ from oodcalib.benchmark.reporting.names import (
     metric_label,
     ordered,
     ordered_domains,
+    reference_entrant,
+    split_entrants,
 )
 from oodcalib.benchmark.reporting.significance import check_options
 from oodcalib.benchmark.reporting.statistics import compare_to_reference
@@ -51,6 +53,9 @@ def _check(stats: pd.DataFrame) -> None:
 def leaderboard_table(stats: pd.DataFrame, names: Mapping[str, str] | None = None,
                       domains: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Wide table: one row per method (in ``names`` order), columns ``metric/domain/stat``.
+
+    In a loss grid a row is an entrant ``loss/method``; :func:`write_leaderboard` splits
+    it into ``loss`` and ``method`` columns.
 
     ``stat`` is each key of :data:`FIELDS` (n, mean, std, diff, ci_low, ci_high, p,
     p_adj, mark); domains follow :func:`~oodcalib.benchmark.reporting.statistics.ordered_domains`.
@@ -173,7 +178,7 @@ def output_paths(csv_path: Path) -> tuple[Path, Path, Path]:
             csv_path.with_name(f"{csv_path.stem}_stats.csv"))
 
 
-def write_leaderboard(run_dir: Path, reference: str = "lts",
+def write_leaderboard(run_dir: Path, reference: str | None = None,
                       metrics: Sequence[str] | None = None,
                       test: str = "wilcoxon", correction: str | None = None,
                       out: Path | None = None, names: Mapping[str, str] | None = None,
@@ -182,7 +187,10 @@ def write_leaderboard(run_dir: Path, reference: str = "lts",
 
     Args:
         run_dir: Run directory holding ``results.csv``.
-        reference: Method every other one is compared with.
+        reference: Entrant every other one is compared with: a method (default LTS), or
+            in a loss grid ``loss/method`` (default ``dice_ce/uc``; a bare method name
+            means it on ``dice_ce``), see
+            :func:`~oodcalib.benchmark.reporting.names.reference_entrant`.
         metrics: Metrics to compare (default: the registry's headline metrics).
         test: ``"wilcoxon"`` or ``"ttest"``.
         correction: ``None`` or ``"holm"``.
@@ -207,6 +215,7 @@ def write_leaderboard(run_dir: Path, reference: str = "lts",
         results = with_dataset_metrics(pd.read_csv(source, dtype={"case": str}), run_dir)
         default = [*headline_metrics(), *(["micro_ace"] if "micro_ace" in
                                           set(results["metric"]) else [])]
+        reference = reference_entrant(results, reference)
         stats = compare_to_reference(results, reference, tuple(metrics or default),
                                      test, correction, names=names, domains=domains)
     except UnknownNameError:
@@ -215,9 +224,9 @@ def write_leaderboard(run_dir: Path, reference: str = "lts",
         raise DataError(source, str(error)) from error
     csv_path, md_path, stats_path = output_paths(Path(out) if out else
                                                  Path(run_dir) / "leaderboard.csv")
-    write_csv(csv_path, leaderboard_table(stats, names, domains))
+    write_csv(csv_path, split_entrants(leaderboard_table(stats, names, domains)))
     write_text(md_path, markdown_table(stats, reference, names, domains))
-    write_csv(stats_path, stats)
+    write_csv(stats_path, split_entrants(stats))
     return csv_path, md_path
 
 

@@ -20,6 +20,82 @@ from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS
 ARTIFACT_AVG = "artifact avg"
 #: Header of the artifact average in tables.
 ARTIFACT_AVG_HEADER = "Artifact avg"
+#: Joins a loss and a method into the name of a grid entrant (``nacl/ts``).
+ENTRANT_SEP = "/"
+
+
+def is_grid(results: pd.DataFrame) -> bool:
+    """Whether the results cross several training losses (a loss grid)."""
+    return "loss" in results.columns and results["loss"].nunique() > 1
+
+
+def as_entrants(results: pd.DataFrame) -> pd.DataFrame:
+    """The results with one compared entrant per ``method``: ``loss/method`` in a grid.
+
+    Tables and tests compare the values of the ``method`` column. In a loss grid the
+    entrants are the (loss, method) pairs, so their names become ``<loss>/<method>``; a
+    single-loss run keeps its method names. :func:`split_entrants` undoes it in tables.
+
+    Example:
+        >>> df = pd.DataFrame({"loss": ["ce", "nacl"], "method": "ts", "value": [1, 2]})
+        >>> as_entrants(df)["method"].tolist()
+        ['ce/ts', 'nacl/ts']
+    """
+    if not is_grid(results) or results["method"].astype(str).str.contains(ENTRANT_SEP).any():
+        return results
+    return results.assign(method=results["loss"].astype(str) + ENTRANT_SEP
+                          + results["method"].astype(str))
+
+
+def split_entrants(table: pd.DataFrame) -> pd.DataFrame:
+    """A table keyed by entrant (``method``) with ``loss`` and ``method`` split apart.
+
+    Entrants without a loss part (a single-loss run) are left as they are.
+
+    Example:
+        >>> split_entrants(pd.DataFrame({"method": ["ce/ts", "nacl/uc"]})).values.tolist()
+        [['ce', 'ts'], ['nacl', 'uc']]
+    """
+    entrants = table["method"].astype(str)
+    if not entrants.str.contains(ENTRANT_SEP).any():
+        return table
+    parts = entrants.str.split(ENTRANT_SEP, n=1, expand=True)
+    out = table.assign(method=parts[1].to_numpy())
+    out.insert(list(out.columns).index("method"), "loss", parts[0].to_numpy())
+    return out
+
+
+def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict[str, str]:
+    """Display names of the methods, then of every (loss, method) entrant, loss-major.
+
+    Example:
+        >>> entrant_names({"uc": "UC"}, {"ce": "CE", "nacl": "NACL"})
+        {'uc': 'UC', 'ce/uc': 'CE + UC', 'nacl/uc': 'NACL + UC'}
+    """
+    return {**methods, **{f"{loss}{ENTRANT_SEP}{method}": f"{lname} + {mname}"
+                          for loss, lname in losses.items() for method, mname in methods.items()}}
+
+
+def reference_entrant(results: pd.DataFrame, reference: str | None = None) -> str:
+    """The entrant the others are tested against.
+
+    Default: LTS (the paper's reference), or in a loss grid Dice+CE with UC (the first
+    loss if the grid has no ``dice_ce``). In a grid, a bare method name means that method
+    on the default loss, and ``loss/method`` names any pair.
+
+    Example:
+        >>> grid = pd.DataFrame({"loss": ["ce", "dice_ce"], "method": "uc"})
+        >>> reference_entrant(grid), reference_entrant(grid, "ts"), reference_entrant(grid,
+        ...     "ce/ts"), reference_entrant(grid.head(1), None)
+        ('dice_ce/uc', 'dice_ce/ts', 'ce/ts', 'lts')
+    """
+    if not is_grid(results):
+        return reference or "lts"
+    if reference and ENTRANT_SEP in reference:
+        return reference
+    losses = list(dict.fromkeys(results["loss"].astype(str)))
+    loss = "dice_ce" if "dice_ce" in losses else losses[0]
+    return f"{loss}{ENTRANT_SEP}{reference or 'uc'}"
 
 
 def is_artifact(domain: str) -> bool:

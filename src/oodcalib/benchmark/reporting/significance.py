@@ -69,7 +69,42 @@ def paired_test(values: Sequence[float], reference: Sequence[float],
         raise OodcalibError("paired test got NaN values; drop or fix those units first")
     if np.all(x - y == 0):
         return 1.0
+    d = x - y
+    if test == "wilcoxon" and d.size <= _EXACT_MAX and (
+            (d == 0).any() or len(np.unique(np.abs(d))) < d.size):
+        return signed_rank_permutation_p(d)
     return float(function(x, y).pvalue)
+
+
+#: Sample sizes up to which scipy's Wilcoxon test (``method="auto"``) with ties or zeros
+#: is the exact permutation test over all 2^n sign flips.
+_EXACT_MAX = 13
+
+
+def signed_rank_permutation_p(differences: Sequence[float]) -> float:
+    """Two-sided p of the Wilcoxon signed-rank test by enumerating every sign flip.
+
+    What :func:`scipy.stats.wilcoxon` computes for ``n <= 13`` paired differences with
+    ties or zeros (its exact permutation test: zeros dropped, average ranks of ``|d|``,
+    statistic ``R+``, ``p = min(1, 2 min(P(R+ <= r), P(R+ >= r)))``), but vectorised over
+    the ``2^n`` flips instead of one scipy call per flip: about 1 ms instead of 1 s.
+
+    Example:
+        >>> d = [0.0, 1.0, 1.0, 2.0, -0.5]
+        >>> signed_rank_permutation_p(d) == float(stats.wilcoxon(d).pvalue)
+        True
+    """
+    d = np.asarray(differences, dtype=float)
+    d = d[d != 0]
+    if d.size == 0:
+        return 1.0
+    ranks = stats.rankdata(np.abs(d))
+    observed = ranks[d > 0].sum()
+    flips = (np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1
+    null = flips @ ranks
+    gamma = abs(observed) * np.finfo(float).eps * 100  # scipy's tolerance for equal values
+    less, greater = np.mean(null <= observed + gamma), np.mean(null >= observed - gamma)
+    return float(min(1.0, 2 * min(less, greater)))
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, UNIT
-from oodcalib.benchmark.reporting.names import ordered, ordered_domains, with_artifact_avg
+from oodcalib.benchmark.reporting.names import (
+    as_entrants,
+    ordered,
+    ordered_domains,
+    with_artifact_avg,
+)
 from oodcalib.benchmark.reporting.significance import (
     bootstrap_ci,
     check_options,
@@ -33,15 +38,16 @@ from oodcalib.errors import OodcalibError
 def _validate(results: pd.DataFrame, reference: str, metrics: Sequence[str]) -> pd.DataFrame:
     if not metrics:
         raise OodcalibError("no metric requested; pass e.g. metrics=('ece', 'sce', 'dice')")
-    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
+    needed = [c for c in RESULT_COLUMNS if c != "loss"]  # absent: a single-loss run
+    missing = [c for c in needed if c not in results.columns]
     if missing:
         raise OodcalibError(f"results lack column(s) {', '.join(missing)}; "
                             f"expected {', '.join(RESULT_COLUMNS)}")
-    frame = results[RESULT_COLUMNS].astype({"method": str, "domain": str, "case": str,
+    frame = results[needed].astype({"method": str, "domain": str, "case": str,
                                             "metric": str})
     methods = sorted(frame["method"].unique())
     if reference not in methods:
-        raise OodcalibError(f"reference method {reference!r} not in results; methods "
+        raise OodcalibError(f"reference {reference!r} not in results; entrants "
                             f"present: {', '.join(methods) or 'none'}")
     absent = [m for m in metrics if m not in set(frame["metric"])]
     if absent:
@@ -101,7 +107,9 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
     ``confidence`` record the settings. The ``artifact avg`` domain holds, per unit, the
     mean over the artifact domains
     (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`). ``names`` and
-    ``domains`` (``{name: display name}``) give the order of methods and domains.
+    ``domains`` (``{name: display name}``) give the order of methods and domains. In a
+    loss grid every (loss, method) pair is an entrant named ``loss/method``
+    (:func:`~oodcalib.benchmark.reporting.names.as_entrants`), and ``reference`` names one.
 
     Raises:
         OodcalibError: Missing columns, reference method or metrics; NaN values;
@@ -110,7 +118,7 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     correction = check_options(test, correction)
-    frame = with_artifact_avg(_validate(results, reference, metrics))
+    frame = with_artifact_avg(_validate(as_entrants(results), reference, metrics))
     methods = ordered(list(frame["method"]), names)
     rows = []
     for metric in metrics:

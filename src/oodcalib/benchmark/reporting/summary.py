@@ -9,8 +9,10 @@ import pandas as pd
 from oodcalib.benchmark.metrics import METRICS, headline_metrics, in_percent
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
+    as_entrants,
     ordered,
     ordered_domains,
+    split_entrants,
     with_artifact_avg,
 )
 
@@ -19,6 +21,9 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
                   names: Mapping[str, str] | None = None,
                   domains: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Aggregate per (metric, method) x domain, with an ``artifact avg`` column.
+
+    In a loss grid the rows are (metric, loss, method), with a ``loss`` column
+    (:func:`~oodcalib.benchmark.reporting.names.as_entrants`).
 
     Per-scan values are aggregated over folds, repeats and scans with the metric's
     ``aggregate`` (the mean for every built-in metric). ``artifact avg`` aggregates the
@@ -39,6 +44,7 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
         (0.1, 0.2, 0.4, 0.3)
     """
     metrics = list(metrics or headline_metrics())
+    results = as_entrants(results)
     subset = with_artifact_avg(results[results["metric"].isin(metrics)])
     parts = []
     for metric, block in subset.groupby("metric", sort=False):
@@ -57,17 +63,19 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
     table = table.sort_values(["metric", "method"]).reset_index(drop=True)
     table["metric"] = table["metric"].astype(str)
     table["method"] = table["method"].astype(str)
-    return table
+    return split_entrants(table)
 
 
 def format_summary(table: pd.DataFrame) -> str:
     """Render a :func:`summary_table` as fixed-width text, in percent where the metric is."""
     shown = table.copy()
-    numeric = [c for c in shown.columns if c not in ("metric", "method")]
+    numeric = [c for c in shown.columns if c not in ("metric", "loss", "method")]
     percent = shown["metric"].map(in_percent).astype(bool)
     shown.loc[percent, numeric] = shown.loc[percent, numeric] * 100
     shown["metric"] = shown["metric"].str.upper() + percent.map({True: " %", False: ""})
     shown["method"] = shown["method"].str.upper()
+    if "loss" in shown.columns:
+        shown["loss"] = shown["loss"].str.upper()
     return shown.to_string(index=False, float_format=lambda v: f"{v:6.2f}")
 
 

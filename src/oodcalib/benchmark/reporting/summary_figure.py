@@ -23,10 +23,13 @@ from oodcalib.benchmark.reporting.figures import save_figure
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
     ARTIFACT_AVG_HEADER,
+    as_entrants,
     display_name,
+    is_grid,
     metric_label,
     ordered,
     ordered_domains,
+    split_entrants,
     with_artifact_avg,
 )
 from oodcalib.benchmark.reporting.significance import bootstrap_ci
@@ -60,39 +63,62 @@ def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95
 
 def summary_figure(results: pd.DataFrame, metric: str = "ece",
                    names: Mapping[str, str] | None = None,
-                   domains: Mapping[str, str] | None = None) -> Figure:
-    """Points with 95% CIs of ``metric`` (in %) for every method across the domains."""
-    points = summary_points(results, metric)
+                   domains: Mapping[str, str] | None = None,
+                   losses: Mapping[str, str] | None = None) -> Figure:
+    """Points with 95% CIs of ``metric`` (in %) for every method across the domains.
+
+    In a loss grid there is one panel per method, with one series per training loss
+    (named by ``losses``, ``{loss: display name}``).
+    """
+    points = summary_points(as_entrants(results), metric)
     order = ordered_domains(list(points["domain"].unique()), domains)
-    methods = ordered(list(points["method"]), names)
-    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
-    fig = Figure(figsize=(1.3 * len(order) + 2.5, 3.8))
+    grid = is_grid(results)
+    if grid:
+        points = split_entrants(points)
+        panels = ordered(list(points["method"]), names)
+        series = ordered(list(points["loss"]), losses)
+    else:
+        panels, series = [None], ordered(list(points["method"]), names)
+    fig = Figure(figsize=(1.3 * len(order) + 2.5, 3.4 * len(panels) + 0.4))
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    colours = sns.color_palette("colorblind", len(methods))
-    width = 0.8 / len(methods)
-    for i, method in enumerate(methods):
-        rows = points[points["method"] == method].set_index("domain").reindex(order)
-        x = np.arange(len(order)) - 0.4 + width * (i + 0.5)
-        scale = 100 if in_percent(metric) else 1
-        ax.errorbar(x, scale * rows["mean"],
-                    yerr=[scale * (rows["mean"] - rows["ci_low"]),
-                          scale * (rows["ci_high"] - rows["mean"])],
-                    fmt="o", ms=4, capsize=2, color=colours[i],
-                    label=display_name(method, names))
-    ax.set_xticks(np.arange(len(order)), [display_name(d, headers) for d in order],
-                  rotation=20, ha="right")
-    ax.set_ylabel(metric_label(metric) + (" (%)" if in_percent(metric) else ""))
-    ax.grid(axis="y", alpha=0.4)
-    ax.legend(fontsize="small", frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over "
+    axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        rows = points if panel is None else points[points["method"] == panel]
+        key, labels = ("loss", losses) if grid else ("method", names)
+        _draw(ax, rows, key, series, order, metric, labels)
+        if panel is not None:
+            ax.set_title(f"calibrator: {display_name(panel, names)}", fontsize="medium")
+    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
+    axes[-1].set_xticks(np.arange(len(order)), [display_name(d, headers) for d in order],
+                        rotation=20, ha="right")
+    fig.suptitle(f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over "
                  "(fold, repeat, scan)", fontsize="medium")
     return fig
 
 
+def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str],
+          metric: str, labels: Mapping[str, str] | None) -> None:
+    """One panel: a dodged point with its CI per (series, domain)."""
+    colours = sns.color_palette("colorblind", len(series))
+    width = 0.8 / len(series)
+    scale = 100 if in_percent(metric) else 1
+    for i, name in enumerate(series):
+        rows = points[points[key] == name].set_index("domain").reindex(order)
+        x = np.arange(len(order)) - 0.4 + width * (i + 0.5)
+        ax.errorbar(x, scale * rows["mean"],
+                    yerr=[scale * (rows["mean"] - rows["ci_low"]),
+                          scale * (rows["ci_high"] - rows["mean"])],
+                    fmt="o", ms=4, capsize=2, color=colours[i],
+                    label=display_name(name, labels))
+    ax.set_ylabel(metric_label(metric) + (" (%)" if in_percent(metric) else ""))
+    ax.grid(axis="y", alpha=0.4)
+    ax.legend(fontsize="small", frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+
+
 def write_summary_figure(results: pd.DataFrame, out_dir: Path, metric: str = "ece",
                          names: Mapping[str, str] | None = None,
-                         domains: Mapping[str, str] | None = None) -> Path:
+                         domains: Mapping[str, str] | None = None,
+                         losses: Mapping[str, str] | None = None) -> Path:
     """Write ``summary_<metric>.png`` in ``out_dir``; return its path."""
-    fig = summary_figure(results, metric, names, domains)
+    fig = summary_figure(results, metric, names, domains, losses)
     return save_figure(fig, Path(out_dir) / f"summary_{metric}.png")

@@ -80,3 +80,27 @@ def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3
             "infer_gflops": infer_flops / infer_s / 1e9,
             "train_gflops": train_flops / train_s / 1e9,
             "infer_seconds_per_slice": infer_s / batch, "train_seconds_per_step": train_s}
+
+
+def loss_overhead(losses: list[str], params: dict[str, dict], batch: int, size: int,
+                  classes: int = 4, repeats: int = 3) -> float:
+    """Mean seconds a training step spends in the losses beyond cross-entropy.
+
+    Each loss's forward and backward pass is timed on random logits of the training
+    batch's shape; cross-entropy's own time is part of :func:`unet_rates`' step.
+    """
+    from oodcalib.benchmark.segmentation.losses import get_loss
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(batch, classes, size, size, generator=generator)
+    target = torch.randint(0, classes, (batch, size, size), generator=generator)
+
+    def cost(loss) -> float:
+        def call() -> None:
+            x = logits.clone().requires_grad_(True)
+            loss(x, target).backward()
+        return best_seconds(call, repeats)
+
+    base = cost(torch.nn.functional.cross_entropy)
+    extra = [max(0.0, cost(get_loss(name, **params.get(name, {}))) - base) for name in losses]
+    return sum(extra) / len(extra)

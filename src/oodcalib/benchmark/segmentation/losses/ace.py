@@ -133,7 +133,7 @@ def _objective(ace_per_class, ace_weight: float, dice_weight: float,
     return loss
 
 
-@register_loss("hl1ace")
+@register_loss("hl1ace", "hL1-ACE")
 def hl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.33,
            ce_weight: float = 0.33) -> LossFn:
     """Hard-binned L1 ACE + Dice + CE: ``w_ace·ACE_hard + w_dice·Dice + w_ce·CE``.
@@ -147,7 +147,7 @@ def hl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.
     return _objective(lambda p, y: hard_ace(p, y, bins), ace_weight, dice_weight, ce_weight)
 
 
-@register_loss("sl1ace")
+@register_loss("sl1ace", "sL1-ACE")
 def sl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.33,
            ce_weight: float = 0.33, empty_weight: float = 0.01) -> LossFn:
     """Soft-binned L1 ACE + Dice + CE: ``w_ace·ACE_soft + w_dice·Dice + w_ce·CE``.

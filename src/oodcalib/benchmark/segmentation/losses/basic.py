@@ -34,7 +34,18 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5
     return 1 - dice[1:].mean()
 
 
-@register_loss("dice_ce")
+@register_loss("ce", "CE")
+def cross_entropy() -> LossFn:
+    """Plain pixel-wise cross-entropy, ``mean_{n,h,w} -log p_y``.
+
+    Example:
+        >>> round(float(cross_entropy()(torch.zeros(1, 4, 2, 2), torch.zeros(1, 2, 2).long())), 4)
+        1.3863
+    """
+    return F.cross_entropy
+
+
+@register_loss("dice_ce", "Dice+CE")
 def dice_ce(dice_weight: float = 1.0, ce_weight: float = 1.0) -> LossFn:
     """Soft Dice + cross-entropy, the baseline segmentation loss (our baseline).
 
@@ -53,14 +64,3 @@ def dice_ce(dice_weight: float = 1.0, ce_weight: float = 1.0) -> LossFn:
         )
 
     return loss
-
-
-@register_loss("ce")
-def cross_entropy() -> LossFn:
-    """Plain pixel-wise cross-entropy, ``mean_{n,h,w} -log p_y``.
-
-    Example:
-        >>> round(float(cross_entropy()(torch.zeros(1, 4, 2, 2), torch.zeros(1, 2, 2).long())), 4)
-        1.3863
-    """
-    return F.cross_entropy

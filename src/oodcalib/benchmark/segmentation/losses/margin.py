@@ -31,7 +31,7 @@ def logit_margin_penalty(logits: torch.Tensor, margin: float) -> torch.Tensor:
     return F.relu(largest - logits - margin).mean()
 
 
-@register_loss("mbls")
+@register_loss("mbls", "MbLS")
 def mbls(margin: float = 5.0, alpha: float = 0.1) -> LossFn:
     """Margin-based label smoothing: ``CE + α · mean_{b,k,h,w} relu(max_j l_j − l_k − m)``.
 

@@ -25,7 +25,7 @@ def _mean_over_errors(per_pixel: torch.Tensor, logits: torch.Tensor,
     return (per_pixel * wrong).sum() / wrong.sum().clamp(min=1)
 
 
-@register_loss("meep_kl")
+@register_loss("meep_kl", "MEEP-KL")
 def meep_kl(lam: float = 0.3) -> LossFn:
     """MEEP with the KL-to-uniform term: ``CE + λ · mean_{errors} mean_k(−log clip(p_k))``.
 
@@ -49,7 +49,7 @@ def meep_kl(lam: float = 0.3) -> LossFn:
     return loss
 
 
-@register_loss("meep_h")
+@register_loss("meep_h", "MEEP-H")
 def meep_h(lam: float = 0.3) -> LossFn:
     """MEEP with the entropy term: ``CE − λ · mean_{errors}(−Σ_k p_k log p_k)``.
 

@@ -70,7 +70,7 @@ def window_share(target: torch.Tensor, num_classes: int, size: int = 3,
     return F.avg_pool2d(one_hot(padded, num_classes, dtype), size, stride=1)
 
 
-@register_loss("nacl")
+@register_loss("nacl", "NACL")
 def nacl(alpha: float = 0.1, kernel_size: int = 3, prior: str = "mean", sigma: float = 1.0,
          distance: str = "l1") -> LossFn:
     """Neighbour-aware calibration loss: ``CE + α · mean_{b,k,h,w} d(τ, l)`` on the logits.
@@ -106,7 +106,7 @@ def nacl(alpha: float = 0.1, kernel_size: int = 3, prior: str = "mean", sigma: f
     return loss
 
 
-@register_loss("svls")
+@register_loss("svls", "SVLS")
 def svls(sigma: float = 1.0) -> LossFn:
     """Spatially varying label smoothing: ``mean_{b,h,w} −Σ_k ỹ_k log p_k``.
 

@@ -3,7 +3,7 @@
 A loss is any callable ``loss(logits (N, C, H, W), target (N, H, W) long) -> scalar``.
 Register a new one with :func:`register_loss`::
 
-    @register_loss("my_loss")
+    @register_loss("my_loss", "My loss")
     def my_loss(**hyperparameters) -> Callable: ...
 """
 
@@ -20,13 +20,17 @@ from oodcalib.errors import OodcalibError, lookup, reject_unknown
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LOSSES: dict[str, Callable[..., LossFn]] = {}
+#: Display names of the losses in tables (``focal`` -> ``FL``), in registry order.
+LOSS_NAMES: dict[str, str] = {}
 
 
-def register_loss(name: str) -> Callable[[Callable[..., LossFn]], Callable[..., LossFn]]:
-    """Decorator registering a loss factory under ``name``."""
+def register_loss(name: str, display_name: str | None = None
+                  ) -> Callable[[Callable[..., LossFn]], Callable[..., LossFn]]:
+    """Decorator registering a loss factory under ``name`` (shown as ``display_name``)."""
 
     def decorator(factory: Callable[..., LossFn]) -> Callable[..., LossFn]:
         LOSSES[name] = factory
+        LOSS_NAMES[name] = display_name or name
         return factory
 
     return decorator

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from oodcalib.benchmark.segmentation.losses.registry import LossFn, check_number, register_loss
 
 
-@register_loss("ls")
+@register_loss("ls", "LS")
 def label_smoothing(alpha: float = 0.1) -> LossFn:
     """Label smoothing: ``mean[(1 − α)(−log p_y) + α · mean_k(−log p_k)]``.
 
@@ -33,7 +33,7 @@ def label_smoothing(alpha: float = 0.1) -> LossFn:
     return loss
 
 
-@register_loss("focal")
+@register_loss("focal", "FL")
 def focal(gamma: float = 3.0) -> LossFn:
     """Focal loss: ``mean_{b,h,w} −(1 − p_y)^γ log p_y``.
 
@@ -55,7 +55,7 @@ def focal(gamma: float = 3.0) -> LossFn:
     return loss
 
 
-@register_loss("ecp")
+@register_loss("ecp", "ECP")
 def entropy_penalty(beta: float = 0.1) -> LossFn:
     """Confidence penalty: ``CE − β · mean_{b,k,h,w}(−p log p)``, ``p`` in ``[1e-10, 1 − 1e-10]``.
 
