@@ -204,13 +204,13 @@ def _set_entry(mapping: dict, keys: list[str], value: Any, dotted: str) -> None:
         if not isinstance(inner, dict):
             raise OodcalibError(f"config key {dotted!r}: {key!r} holds a value, not a section")
         mapping = inner
-    mapping[keys[-1]] = _parse(value) if isinstance(value, str) else value
+    mapping[keys[-1]] = parse_value(value) if isinstance(value, str) else value
 
 
 def _coerce(current: Any, value: Any) -> Any:
     """Parse a string override and match the container type of the current value."""
     if isinstance(value, str) and not isinstance(current, str):
-        value = _parse(value)
+        value = parse_value(value)
     if isinstance(current, list) and not isinstance(value, list):
         value = [value]
     if isinstance(current, tuple) and isinstance(value, list):
@@ -220,7 +220,7 @@ def _coerce(current: Any, value: Any) -> Any:
     return value
 
 
-def _parse(text: str) -> Any:
+def parse_value(text: str) -> Any:
     """Parse an override value: Python/JSON literals, else a plain string."""
     lowered = text.strip().lower()
     if lowered in {"none", "null"}:
@@ -231,7 +231,7 @@ def _parse(text: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         if "," in text:
-            return [_parse(part) for part in text.split(",") if part.strip()]
+            return [parse_value(part) for part in text.split(",") if part.strip()]
         return text
 
 

@@ -18,9 +18,15 @@ def ablate(
     components: Annotated[bool, typer.Option(
         "--components", help="Switch Proposed's susceptibility / shape-prior inputs off.")]
     = False,
+    loss_param: Annotated[list[str] | None, typer.Option(
+        "--loss-param", help="Sweep one loss hyperparameter, LOSS.NAME=V1,V2,... (e.g. "
+        "nacl.alpha=0.05,0.1,0.3): one net per (value, fold), calibrated and scored on "
+        "every domain (repeatable).")] = None,
+    methods: Annotated[str, typer.Option(
+        help="Post-hoc calibrators fitted on the nets of --loss-param.")] = "uc,ts",
     more: MoreOpt = None,
 ) -> None:
-    """Ablate a finished run (paper Table 2), reusing its models, fits and cached passes."""
+    """Ablate a run: test-time passes or Proposed's inputs (paper Table 2), or a loss weight."""
     from oodcalib.benchmark.protocol.ablation import run_ablation
     from oodcalib.benchmark.protocol.layout import ablation_dir
     from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
@@ -31,9 +37,12 @@ def ablate(
             _fail(ValueError(f"unexpected arguments {more}; N_A values follow --num-aug"))
         num_aug = [*num_aug, *map(int, more)]
 
-    if not num_aug and not components:
-        _fail(ValueError("choose --num-aug N [N ...] and/or --components"))
+    if not num_aug and not components and not loss_param:
+        _fail(ValueError("choose --num-aug N [N ...], --components and/or "
+                         "--loss-param LOSS.NAME=V1,V2,..."))
     try:
+        for spec in loss_param or []:
+            _loss_sweep(run_dir, spec, [m.strip() for m in methods.split(",") if m.strip()])
         kinds = [("num_aug", num_aug)] if num_aug else []
         kinds += [("components", None)] if components else []
         for kind, values in kinds:
@@ -44,6 +53,22 @@ def ablate(
             typer.echo(f"wrote {md_path} and {csv_path}")
     except (OodcalibError, ValueError) as error:
         _fail(error)
+
+
+def _loss_sweep(run_dir: Path, spec: str, methods: list[str]) -> None:
+    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.protocol.loss_sweep import parse_loss_param, run_loss_sweep
+    from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
+    from oodcalib.benchmark.reporting.sensitivity import write_sensitivity_figure
+
+    loss, name, _ = parse_loss_param(spec)
+    results = run_loss_sweep(run_dir, spec, methods)
+    out = ablation_dir(run_dir, "loss_param") / f"{loss}.{name}"
+    names = _names(run_dir)["names"]
+    csv_path, md_path = write_ablation_tables(results, out, f"{loss} {name}", names)
+    figure = write_sensitivity_figure(results, out, f"{loss} {name}", names)
+    typer.echo(md_path.read_text())
+    typer.echo(f"wrote {md_path}, {csv_path} and {figure}")
 
 
 def rescore(

@@ -6,9 +6,10 @@ passes it these plain dicts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from oodcalib.baselines import display_names
-from oodcalib.benchmark.protocol.layout import CLEAN, DOMAIN_HEADERS, LGE
-from oodcalib.benchmark.reporting.names import entrant_names
+from oodcalib.benchmark.protocol.layout import CLEAN, DOMAIN_HEADERS, ENTRANT_SEP, LGE
 from oodcalib.config import Config
 from oodcalib.corruptions import CORRUPTIONS
 
@@ -17,7 +18,7 @@ def method_names(config: Config | None = None) -> dict[str, str]:
     """``{method: display name}`` of every registered calibrator, in table order.
 
     For a loss grid, the (loss, method) entrants follow, loss-major in the grid's order
-    (:func:`~oodcalib.benchmark.reporting.names.entrant_names`).
+    (:func:`entrant_names`).
 
     Example:
         >>> from oodcalib.config import build_config
@@ -53,3 +54,14 @@ def domain_names(config: Config | None = None) -> dict[str, str]:
         headers[name] = (corruption.display_name if corruption else "") or name
     headers[LGE] = DOMAIN_HEADERS[LGE]
     return headers
+
+
+def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict[str, str]:
+    """Display names of the methods, then of every (loss, method) entrant, loss-major.
+
+    Example:
+        >>> entrant_names({"uc": "UC"}, {"ce": "CE", "nacl": "NACL"})
+        {'uc': 'UC', 'ce/uc': 'CE + UC', 'nacl/uc': 'NACL + UC'}
+    """
+    return {**methods, **{f"{loss}{ENTRANT_SEP}{method}": f"{lname} + {mname}"
+                          for loss, lname in losses.items() for method, mname in methods.items()}}

@@ -34,6 +34,8 @@ CLEAN = "clean"
 CALIBRATION = "val"
 #: The cross-sequence test set.
 LGE = "lge"
+#: Joins a loss and a method into the name of a loss grid's entrant (``nacl/ts``).
+ENTRANT_SEP = "/"
 #: Table headers of the fixed domains (artifact headers come from ``CORRUPTIONS``).
 DOMAIN_HEADERS = {CLEAN: "Intra", LGE: "Cross-seq (LGE)"}
 

@@ -56,9 +56,12 @@ def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] |
                       metrics: Sequence[str] = ("ece", "sce")) -> str:
     """Table-2 layout: one row per setting, values in %.
 
+    ``kind`` is ``num_aug``, ``components``, or the title of a loss sweep's settings
+    (``nacl alpha``).
+
     Columns: the artifact average of each of ``metrics``, then clean and LGE of the first.
     """
-    title = "N_A" if kind == "num_aug" else "components"
+    title = {"num_aug": "N_A", "components": "components"}.get(kind, kind)
     columns = [(ARTIFACT_AVG, m) for m in metrics] + [(CLEAN, metrics[0]), (LGE, metrics[0])]
     header = " | ".join(f"{'artifact avg' if d == ARTIFACT_AVG else 'LGE' if d == LGE else d} "
                         f"{metric_label(m)}" for d, m in columns)

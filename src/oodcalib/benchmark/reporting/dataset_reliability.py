@@ -20,8 +20,9 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from oodcalib.benchmark.metrics import FOREGROUND_NAMES, bin_index
+from oodcalib.benchmark.protocol.layout import ENTRANT_SEP
 from oodcalib.benchmark.reporting.figures import save_figure
-from oodcalib.benchmark.reporting.names import ENTRANT_SEP, as_entrants, display_name
+from oodcalib.benchmark.reporting.names import as_entrants, display_name
 from oodcalib.errors import OodcalibError
 
 #: Probability bins of the ACE paper.

@@ -13,15 +13,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from oodcalib.benchmark.metrics import METRICS
-from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, LGE
+from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, ENTRANT_SEP, LGE
 from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS
 
 #: Pseudo-domain: per matched unit, the mean over the artifact domains.
 ARTIFACT_AVG = "artifact avg"
 #: Header of the artifact average in tables.
 ARTIFACT_AVG_HEADER = "Artifact avg"
-#: Joins a loss and a method into the name of a grid entrant (``nacl/ts``).
-ENTRANT_SEP = "/"
 
 
 def is_grid(results: pd.DataFrame) -> bool:
@@ -63,17 +61,6 @@ def split_entrants(table: pd.DataFrame) -> pd.DataFrame:
     out = table.assign(method=parts[1].to_numpy())
     out.insert(list(out.columns).index("method"), "loss", parts[0].to_numpy())
     return out
-
-
-def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict[str, str]:
-    """Display names of the methods, then of every (loss, method) entrant, loss-major.
-
-    Example:
-        >>> entrant_names({"uc": "UC"}, {"ce": "CE", "nacl": "NACL"})
-        {'uc': 'UC', 'ce/uc': 'CE + UC', 'nacl/uc': 'NACL + UC'}
-    """
-    return {**methods, **{f"{loss}{ENTRANT_SEP}{method}": f"{lname} + {mname}"
-                          for loss, lname in losses.items() for method, mname in methods.items()}}
 
 
 def reference_entrant(results: pd.DataFrame, reference: str | None = None) -> str:
