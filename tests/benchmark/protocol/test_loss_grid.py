@@ -111,16 +111,22 @@ def test_loss_param_sweep_trains_one_net_per_value_and_plots_it(grid):
                                  "nacl.alpha=0.05,0.3", "--methods", "uc"])
     assert result.exit_code == 0, result.output
     out = run_dir / "ablation" / "loss_param"
-    for value in ("0.05", "0.3"):
-        assert (out / f"nacl.alpha={value}" / "fold2" / "checkpoint.pt").exists()
+    assert (out / "nacl.alpha=0.05" / "fold2" / "checkpoint.pt").exists()
+    assert not (out / "nacl.alpha=0.3").exists()  # the grid's own nacl: not trained again
     sweep = pd.read_csv(out / "nacl.alpha" / "results.csv", dtype={"setting": str})
     assert set(sweep["setting"]) == {"0.05", "0.3"} and set(sweep["method"]) == {"uc"}
-    # alpha = 0.3 is the grid's own nacl: the same nets, so the same values
+    # alpha = 0.3 is the grid's own nacl: its results are the grid's
     grid_rows = pd.read_csv(run_dir / "results.csv", dtype={"case": str})
     mine = grid_rows[(grid_rows["loss"] == "nacl") & (grid_rows["method"] == "uc")]
     same = sweep[sweep["setting"] == "0.3"]
     np.testing.assert_array_equal(same.sort_values(KEY)["value"].to_numpy(),
                                   mine.sort_values(KEY)["value"].to_numpy())
+    trained = json.loads((out / "nacl.alpha=0.05" / "config.json").read_text())["train"]
+    assert (trained["loss"], trained["loss_params"]) == ("nacl", {"alpha": 0.05})
+    other = sweep[sweep["setting"] == "0.05"].sort_values(KEY)
+    assert other[KEY].reset_index(drop=True).equals(same.sort_values(KEY)[KEY]
+                                                    .reset_index(drop=True))
+    assert not np.array_equal(other["value"].to_numpy(), same.sort_values(KEY)["value"])
     assert (out / "nacl.alpha" / "sensitivity.png").stat().st_size > 10_000
     assert "| UC | 0.05 |" in (out / "nacl.alpha" / "table.md").read_text()
 

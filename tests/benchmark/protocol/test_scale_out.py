@@ -1,4 +1,4 @@
-"""Scale-out: folds sent to a dask cluster give the results of the serial run."""
+"""Scale-out: (loss, fold) cells sent to a dask cluster give the results of the serial run."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from oodcalib.config import build_config
 
 distributed = pytest.importorskip("dask.distributed")
 
-KEY = ["method", "fold", "repeat", "domain", "case", "metric"]
+KEY = ["loss", "method", "fold", "repeat", "domain", "case", "metric"]
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def restore_threads():
 def test_dask_local_cluster_equals_the_serial_run(tmp_path, restore_threads):
     """One torch thread on both sides: float sums then add up in the same order."""
     overrides = ["data.n_folds=2", "eval.methods=uc,ts,alea", "eval.repeats=1",
-                 "data.max_test_cases=2", "train.num_threads=1"]
+                 "data.max_test_cases=2", "train.num_threads=1", "train.losses=ce,nacl"]
     serial = run_benchmark(build_config("smoke", overrides), tmp_path / "serial")
     config = build_config("smoke", overrides)
     config.backend, config.n_jobs = "dask", 2
@@ -37,4 +37,7 @@ def test_dask_local_cluster_equals_the_serial_run(tmp_path, restore_threads):
     assert len(a) == len(b) > 0
     assert a[KEY].equals(b[KEY])
     np.testing.assert_allclose(a["value"], b["value"], rtol=1e-6, atol=1e-9)
-    assert sorted(p.name for p in (tmp_path / "dask").glob("fold*")) == ["fold0", "fold1"]
+    cells = sorted(p.relative_to(tmp_path / "dask").as_posix()
+                   for p in (tmp_path / "dask").glob("losses/*/fold*"))
+    assert cells == ["losses/ce/fold0", "losses/ce/fold1", "losses/nacl/fold0",
+                     "losses/nacl/fold1"]

@@ -10,12 +10,14 @@ its own, resumable like any run::
     ablation/loss_param/<loss>.<name>/results.csv            (with a ``setting`` column)
 
 The sweep adds the lines of the ACE, NACL and MEEP papers' sensitivity plots (metric
-against alpha or lambda) under the artifacts and the sequence shift.
+against alpha or lambda) under the artifacts and the sequence shift. A value the run
+itself trained that loss with is not trained again: the run's own cells are used.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,15 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
 from oodcalib.atomic import write_csv
-from oodcalib.benchmark.protocol.fold import run_fold
+from oodcalib.benchmark.protocol.fold import cell_dir, run_fold
 from oodcalib.benchmark.protocol.hyperparameters import loss_params, run_losses
-from oodcalib.benchmark.protocol.layout import ablation_dir
+from oodcalib.benchmark.protocol.layout import ablation_dir, file_label, per_case_path
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
-from oodcalib.benchmark.segmentation.losses import get_loss, loss_hyperparameter_names
+from oodcalib.benchmark.segmentation.losses import (
+    LOSSES,
+    get_loss,
+    loss_hyperparameter_names,
+)
 from oodcalib.config import Config, parse_value
 from oodcalib.errors import OodcalibError, reject_unknown
 
@@ -69,6 +75,23 @@ def sweep_config(config: Config, loss: str, name: str, value: Any,
     return sweep
 
 
+def _own_cells(config: Config, run_dir: Path, loss: str, name: str, value: Any,
+               methods: list[str]) -> list[Path]:
+    """The run's per-case files of ``loss`` if it trained it with ``name=value``, else ``[]``.
+
+    Only when every fold is finished for every requested method.
+    """
+    if loss not in run_losses(config) or not set(methods) <= set(config.eval.methods):
+        return []
+    default = inspect.signature(LOSSES[loss]).parameters[name].default
+    if loss_params(config, loss).get(name, default) != value:
+        return []
+    paths = [per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r)
+             for k in range(config.data.n_folds) for m in methods
+             for r in range(config.eval.repeats)]
+    return paths if all(p.exists() for p in paths) else []
+
+
 def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None
                    ) -> pd.DataFrame:
     """Train and score every value of ``spec`` (``LOSS.NAME=V1,V2,...``) on ``run_dir``'s folds.
@@ -88,8 +111,13 @@ def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None
     methods = list(methods or ["uc", "ts"])
     data = load_run_data(config, run_dir)
     root = ablation_dir(run_dir, "loss_param")
-    cells = []
+    cells, frames = [], []
     for value in values:
+        own = _own_cells(config, run_dir, loss, name, value, methods)
+        if own:  # the run trained this very net: its results are the sweep's
+            frames += [pd.read_csv(p, dtype={"case": str}).assign(setting=str(value))
+                       for p in own]
+            continue
         sweep = sweep_config(config, loss, name, value, methods)
         directory = root / f"{loss}.{name}={value}"
         directory.mkdir(parents=True, exist_ok=True)
@@ -99,8 +127,8 @@ def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None
                   for f in data.splits["folds"]]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
         outputs = Parallel()(job for _, job in cells)
-    frames = [pd.read_csv(path, dtype={"case": str}).assign(setting=str(value))
-              for (value, _), paths in zip(cells, outputs, strict=True) for path in paths]
+    frames += [pd.read_csv(path, dtype={"case": str}).assign(setting=str(value))
+               for (value, _), paths in zip(cells, outputs, strict=True) for path in paths]
     if not frames:
         raise OodcalibError(f"--loss-param {spec!r}: no values to sweep")
     results = pd.concat(frames, ignore_index=True)
