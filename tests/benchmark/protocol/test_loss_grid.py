@@ -103,6 +103,15 @@ def test_reports_group_by_loss_and_method_against_dice_ce_uc_or_any_pair(grid):
     figure = runner.invoke(app, ["figures", str(run_dir), "--summary", "--metric", "ace"])
     assert figure.exit_code == 0, figure.output
     assert (run_dir / "figures" / "summary_ace.png").stat().st_size > 10_000
+    case = pd.read_csv(run_dir / "results.csv", dtype={"case": str}).query(
+        "domain == 'clean'")["case"].iloc[0]
+    figure = runner.invoke(app, ["figures", str(run_dir), "--case", case, "--domain", "clean",
+                                 "--loss", "nacl", "--method", "ts"])
+    assert figure.exit_code == 0, figure.output
+    assert any(p.name.startswith(f"nacl_clean_{case}") for p in (run_dir / "figures").iterdir())
+    figure = runner.invoke(app, ["figures", str(run_dir), "--case", case, "--domain", "clean",
+                                 "--loss", "focal"])
+    assert figure.exit_code == 2 and "loss 'focal' is not trained in this run" in figure.output
 
 
 def test_loss_param_sweep_trains_one_net_per_value_and_plots_it(grid):
