@@ -46,6 +46,9 @@ class DataConfig:
     nifti_images: str | None = None  #: glob of images (source "nifti")
     nifti_labels: str | None = None  #: glob of labels (source "nifti")
     label_map: dict[int, int] | None = None  #: raw label code -> 1 RV / 2 MYO / 3 LV
+    #: NIfTI sources: "affine" reorients each volume from its affine to the package's
+    #: convention (RV left of LV, base first); "stored" uses the arrays as stored
+    orientation: str = "affine"
 
 
 @dataclass

@@ -7,7 +7,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from oodcalib.datasets.sources.mscmr_lge import canonical_axes, load_mscmr_lge
+from oodcalib.datasets.orientation import canonical_order
+from oodcalib.datasets.sources.mscmr_lge import load_mscmr_lge
 from oodcalib.errors import DataError
 
 SHAPE = (12, 10, 4)  # stored (H, W, Z)
@@ -87,8 +88,9 @@ def test_anatomical_directions_of_the_loaded_axes(tmp_path, affine, direction, a
     assert np.all(np.diff(profile) > 0)
 
 
-def test_canonical_axes_ignores_the_aff2axcodes_tie():
-    assert canonical_axes(AFF_LSP) == canonical_axes(AFF_PSR) == ((1, 0), (True, True, False))
+def test_canonical_order_ignores_the_aff2axcodes_tie():
+    assert canonical_order(AFF_LSP) == canonical_order(AFF_PSR) == ((2, 1, 0),
+                                                                    (True, True, False))
 
 
 def test_official_codes_are_remapped(tmp_path):

@@ -5,26 +5,16 @@ Layout: ``root/images/subjectN_DE.nii.gz`` (int16) and
 either the package's codes (1 RV, 2 MYO, 3 LV) or the official ones (200 MYO, 500 LV,
 600 RV); the code set is detected per file.
 
-Orientation convention (the one of the ACDC arrays, checked by eye on every subject):
-slice 0 is the base of the heart, image rows run from superior (lungs) to inferior
-(abdomen), columns run from the RV towards the LV (anterior-right to posterior-left of
-the patient), so the RV lies left of the LV and the chest wall is on the left.
-
-The short-axis planes are oblique, about 45 degrees between the body axes, so
-``nib.aff2axcodes`` labels the same storage either ('L', 'S', 'P') or ('P', 'S', 'R')
-depending on tiny tilts; reorienting to a canonical orientation would move the slice
-axis in-plane for one group. Instead the stored slice axis is kept, and of the eight
-flips and transposes of the two in-plane axes the one whose world directions (from the
-image affine) best match the convention above is applied, then the slices are flipped
-if they run apex to base. The label gets exactly the same array operation, computed from
-the image's affine only: a label whose header disagrees with its image (subject43: RAS
-vs PSR) but whose array has the same shape is used as stored, with a warning.
+The arrays are brought to the package's orientation convention from the image affine
+(:mod:`oodcalib.datasets.orientation`); the label gets exactly the same array operation,
+computed from the image's affine only: a label whose header disagrees with its image
+(subject43: RAS vs PSR) but whose array has the same shape is used as stored, with a
+warning.
 """
 
 from __future__ import annotations
 
 import re
-from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -36,17 +26,13 @@ from oodcalib.datasets.io import (
     read_image_and_label,
     require_dir,
 )
+from oodcalib.datasets.orientation import canonical_order, to_canonical
 from oodcalib.datasets.validation import remap_labels, validate_case
 from oodcalib.errors import DataError, OodcalibError
 
 #: Official MS-CMRSeg label codes -> package classes (1 RV, 2 MYO, 3 LV).
 OFFICIAL_LABELS: dict[int, int] = {200: 2, 500: 3, 600: 1}
 
-# World (RAS+) directions of the target array axes: rows increase towards the feet,
-# columns from the RV towards the LV (left and posterior), slices from base to apex.
-_ROW_DIRECTION = np.array([0.0, 0.0, -1.0])
-_COL_DIRECTION = np.array([-1.0, -1.0, 0.0]) / np.sqrt(2.0)
-_APEX_DIRECTION = np.array([-1.0, 1.0, -1.0]) / np.sqrt(3.0)
 _IMAGE_NAME = re.compile(r"^(subject\d+)_DE\.nii(\.gz)?$")
 
 
@@ -83,47 +69,6 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
     return sorted(cases, key=lambda c: c.case_id)
 
 
-def canonical_axes(affine: np.ndarray) -> tuple[tuple[int, int], tuple[bool, bool, bool]]:
-    """Find how to reorder an ``(H, W, Z)`` short-axis stack to the package convention.
-
-    Args:
-        affine: The image's 4x4 voxel-to-world (RAS+) affine.
-
-    Returns:
-        ``(order, flips)``: ``order`` gives the stored in-plane axes that become rows and
-        columns; ``flips`` says whether to reverse (slices, rows, columns) afterwards.
-
-    Example:
-        >>> canonical_axes(np.diag([1.0, 1.0, 1.0, 1.0])[:, [2, 0, 1, 3]])
-        ((0, 1), (False, True, True))
-    """
-    directions = affine[:3, :3] / np.linalg.norm(affine[:3, :3], axis=0)
-    best = max(
-        product(((0, 1), (1, 0)), (1, -1), (1, -1)),
-        key=lambda o: (
-            o[1] * directions[:, o[0][0]] @ _ROW_DIRECTION
-            + o[2] * directions[:, o[0][1]] @ _COL_DIRECTION
-        ),
-    )
-    order, row_sign, col_sign = best
-    flip_slices = bool(directions[:, 2] @ _APEX_DIRECTION < 0)
-    return order, (flip_slices, row_sign < 0, col_sign < 0)
-
-
-def to_canonical(array: np.ndarray, order: tuple[int, int], flips: tuple[bool, ...]) -> np.ndarray:
-    """Apply the reordering found by :func:`canonical_axes` to an ``(H, W, Z)`` array.
-
-    Example:
-        >>> to_canonical(np.zeros((4, 5, 2)), (1, 0), (True, False, False)).shape
-        (2, 5, 4)
-    """
-    out = array.transpose(2, *order)
-    for axis, flip in enumerate(flips):
-        if flip:
-            out = np.flip(out, axis=axis)
-    return np.ascontiguousarray(out)
-
-
 def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str) -> Case:
     image, raw_label, image_nii = read_image_and_label(image_path, label_path)
     codes = set(np.unique(raw_label).tolist())
@@ -137,14 +82,14 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
     label = remap_labels(
         raw_label, OFFICIAL_LABELS if official else IDENTITY_LABELS, str(label_path)
     )
-    order, flips = canonical_axes(image_nii.affine)
     zooms = image_nii.header.get_zooms()
+    axes, flips = canonical_order(image_nii.affine, zooms)
     case = Case(
         case_id=subject,
-        image=to_canonical(image, order, flips).astype(np.float32),
-        label=to_canonical(label, order, flips),
+        image=to_canonical(image, axes, flips).astype(np.float32),
+        label=to_canonical(label, axes, flips),
         domain=domain,
-        spacing=(float(zooms[order[0]]), float(zooms[order[1]])),
+        spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=f"{image_path} (label {label_path.name})",
         meta={"label_codes": "official" if official else "package"},
     )

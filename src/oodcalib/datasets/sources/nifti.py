@@ -1,10 +1,12 @@
 """Any NIfTI set of cardiac short-axis scans, given by glob patterns and a label map.
 
 Images and labels are paired by case id: the part of each path matched by the wildcards
-of its pattern (``imgs/*_img.nii.gz`` gives ``p7`` for ``imgs/p7_img.nii.gz``). The
-arrays are used as stored, with the slice axis moved first; no reorientation is done,
-so a user's set should be stored in one orientation (see :mod:`.mscmr_lge` for the
-package's convention).
+of its pattern (``imgs/*_img.nii.gz`` gives ``p7`` for ``imgs/p7_img.nii.gz``). Each
+volume is brought to the package's orientation convention from its image affine (RV
+left of LV, rows to the feet, base first; :mod:`oodcalib.datasets.orientation`), so a
+set stored LPS, PIR, PSR or LSP loads like ACDC. For files with broken affines,
+``orientation="stored"`` (``--set data.orientation=stored``) uses the arrays as stored,
+with ``slice_axis`` moved first.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from oodcalib.datasets.io import (
     IDENTITY_LABELS,
     read_image_and_label,
 )
+from oodcalib.datasets.orientation import canonical_order, orientation_code, to_canonical
 from oodcalib.datasets.validation import remap_labels, validate_case
 from oodcalib.errors import DataError, OodcalibError
 
+#: How volumes are oriented: from the image affine, or used as stored.
+ORIENTATIONS = ("affine", "stored")
 _WILDCARD = re.compile(r"(\*\*/|\*\*|\*|\?|\[!?\]?[^\]]*\])")
 
 
@@ -35,6 +40,7 @@ def load_nifti(
     label_map: dict[int, int] | None = None,
     domain: str = "custom",
     slice_axis: int = 2,
+    orientation: str = "affine",
 ) -> list[Case]:
     """Load a user's NIfTI scans (and label maps) as raw cases.
 
@@ -46,11 +52,13 @@ def load_nifti(
             structure), e.g. ``{1: 3, 2: 2, 3: 1}`` for a set with LV=1 and RV=3;
             None keeps codes 1/2/3 as they are. Unlisted codes other than 0 are errors.
         domain: Domain name given to the cases.
-        slice_axis: Array axis holding the short-axis slices; it is moved to the front.
+        slice_axis: With ``orientation="stored"``, the array axis holding the short-axis
+            slices; it is moved to the front.
+        orientation: ``"affine"`` (reorient from the image affine) or ``"stored"``.
 
     Returns:
         Validated cases sorted by case id, with spacing ``(row, col)`` from the header
-        zooms of the two in-plane axes.
+        zooms of the two in-plane axes and ``meta["orientation"]``, the stored code.
 
     Raises:
         ValueError: If ``slice_axis`` or ``label_map`` is invalid.
@@ -58,6 +66,9 @@ def load_nifti(
     """
     if slice_axis not in range(-3, 3):
         raise ValueError(f"slice_axis must be 0, 1 or 2 (or negative), got {slice_axis}")
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"orientation must be one of {', '.join(ORIENTATIONS)}, "
+                         f"got {orientation!r} (data.orientation)")
     slice_axis %= 3
     mapping = IDENTITY_LABELS if label_map is None else {int(k): v for k, v in label_map.items()}
     bad = {k: v for k, v in mapping.items() if v not in range(NUM_CLASSES)}
@@ -70,7 +81,8 @@ def load_nifti(
     cases = []
     for case_id, image_path in sorted(image_files.items()):
         label_path = None if label_files is None else label_files[case_id]
-        cases.append(_load_case(case_id, image_path, label_path, mapping, domain, slice_axis))
+        cases.append(_load_case(case_id, image_path, label_path, mapping, domain, slice_axis,
+                                orientation))
     return cases
 
 
@@ -135,22 +147,25 @@ def _load_case(
     mapping: dict[int, int],
     domain: str,
     slice_axis: int,
+    orientation: str,
 ) -> Case:
     image, raw_label, image_nii = read_image_and_label(image_path, label_path)
+    zooms = image_nii.header.get_zooms()
+    if orientation == "affine":
+        axes, flips = canonical_order(image_nii.affine, zooms)
+    else:
+        axes, flips = (slice_axis, *(a for a in range(3) if a != slice_axis)), (False,) * 3
     label = None
     if raw_label is not None:
-        label = np.ascontiguousarray(
-            np.moveaxis(remap_labels(raw_label, mapping, str(label_path)), slice_axis, 0)
-        )
-    zooms = image_nii.header.get_zooms()
-    rows, cols = (a for a in range(3) if a != slice_axis)
+        label = to_canonical(remap_labels(raw_label, mapping, str(label_path)), axes, flips)
     case = Case(
         case_id=case_id,
-        image=np.ascontiguousarray(np.moveaxis(image, slice_axis, 0), dtype=np.float32),
+        image=to_canonical(image, axes, flips).astype(np.float32),
         label=label,
         domain=domain,
-        spacing=(float(zooms[rows]), float(zooms[cols])),
+        spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=str(image_path) if label_path is None else f"{image_path} (label {label_path.name})",
+        meta={"orientation": orientation_code(image_nii.affine)},
     )
     return validate_case(case, require_label=label_path is not None)
 
@@ -160,4 +175,5 @@ def from_config(config: Config) -> list[Case]:
     d = config.data
     if not d.nifti_images:
         raise OodcalibError("data source 'nifti' needs --set data.nifti_images=GLOB")
-    return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean")
+    return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean",
+                      orientation=d.orientation)
