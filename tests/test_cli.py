@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -142,3 +144,24 @@ def test_phantom_figure_command(tmp_path):
     assert out.stat().st_size > 10_000
     bad = runner.invoke(app, ["phantom", "--out", str(out), "--size", "16"])
     assert bad.exit_code == 2
+
+
+def test_a_start_that_fails_on_its_data_does_not_lock_the_directory(tmp_path):
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["run", "--preset", "smoke", "--out", str(out),
+                                 "--set", "data.train_per_fold=40"])
+    assert result.exit_code == 2 and "data.train_per_fold=40" in result.output
+    assert not (out / "config.json").exists() and not (out / "splits.json").exists()
+
+
+def test_paths_are_stored_absolute_and_corrupt_takes_set(tmp_path, monkeypatch):
+    from oodcalib.cli.options import _config
+
+    monkeypatch.chdir(tmp_path)
+    config = _config("smoke", "nifti", Path("data/acdc"), None,
+                     ["data.nifti_images=imgs/*.nii.gz"], None)
+    assert config.data.root == str(tmp_path / "data" / "acdc")
+    assert config.data.nifti_images == str(tmp_path / "imgs" / "*.nii.gz")
+    result = runner.invoke(app, ["corrupt", "--out", str(tmp_path / "c"), "--data", "nifti",
+                                 "--set", "data.nifti_images=none/*.nii.gz"])
+    assert result.exit_code == 2 and "none/*.nii.gz: no file matches" in result.output

@@ -49,6 +49,9 @@ class DataConfig:
     #: NIfTI sources: "affine" reorients each volume from its affine to the package's
     #: convention (RV left of LV, base first); "stored" uses the arrays as stored
     orientation: str = "affine"
+    #: Regex finding the patient id in a case id (its first group, else the match), so
+    #: that every file of one patient lands in the same pool; None: a case per patient
+    patient_pattern: str | None = None
 
 
 @dataclass

@@ -35,15 +35,26 @@ def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | Non
     if seed is not None:
         extra.append(f"seed={seed}")
     config = build_config(preset, [*extra, *(overrides or [])])
-    for key in ("root", "lge_root"):  # keep paths as typed strings
-        value = getattr(config.data, key)
-        if value is not None:
-            setattr(config.data, key, str(value))
+    absolute_paths(config)
     # plugin files are recorded with absolute paths, so later commands find them anywhere
     config.plugins = [*config.plugins, *(str(Path(p).resolve()) if p.endswith(".py") else p
                                          for p in plugins or [])]
     load_plugins(config.plugins)
     return config
+
+
+def absolute_paths(config) -> None:
+    """Store data roots and globs as absolute paths, so later commands work from anywhere."""
+    import os
+
+    for key in PATH_KEYS:
+        value = getattr(config.data, key)
+        if value:
+            setattr(config.data, key, os.path.abspath(os.path.expanduser(str(value))))
+
+
+#: ``data.*`` keys holding paths or globs (stored absolute).
+PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
 
 
 def _names(run_dir: Path) -> dict:

@@ -156,6 +156,7 @@ def corrupt(
     cases: Annotated[int, typer.Option(help="Number of cases to write.")] = 3,
     size: Annotated[int, typer.Option(help="In-plane crop size.")] = 192,
     plugin: PluginOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Write corrupted NIfTI volumes (and their sampled parameters) for inspection."""
     from oodcalib.corruptions import CORRUPTIONS, get_corruption, write_corrupted_nifti
@@ -165,7 +166,8 @@ def corrupt(
 
     try:
         config = _config("paper", data, data_root, None,
-                         [f"data.size={size}", f"data.phantom_cases={cases}"], seed, plugin)
+                         [f"data.size={size}", f"data.phantom_cases={cases}", *(set_ or [])],
+                         seed, plugin)
         names = list(corruption or CORRUPTIONS)
         for name in names:
             get_corruption(name)

@@ -20,7 +20,7 @@ from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
 from oodcalib.datasets.preprocessing import prepare_case, resize_inplane, robust_normalise
-from oodcalib.datasets.splits import make_splits, read_splits, write_splits
+from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
 
@@ -75,7 +75,7 @@ def load_lge(config: Config) -> list[Case]:
 
 
 def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
-    """The run's splits: read from ``splits.json``, or made once and written there."""
+    """The run's splits: read from ``splits.json``, or made (:func:`load_run_data` writes them)."""
     d = config.data
     split_path = run_dir / "splits.json"
     if split_path.exists():
@@ -87,8 +87,8 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         return splits
     splits = make_splits(case_ids, seed=config.seed, n_folds=d.n_folds,
                          train_per_fold=d.train_per_fold, val_per_fold=d.val_per_fold,
-                         fractions=tuple(d.split_fractions))
-    write_splits(splits, split_path)
+                         fractions=tuple(d.split_fractions),
+                         patients=patient_ids(case_ids, d.patient_pattern))
     return splits
 
 
@@ -106,6 +106,8 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     if cache.exists():
         return joblib.load(cache)
     data = _prepare_run_data(config, run_dir)
+    if not (run_dir / "splits.json").exists():  # written once everything loaded
+        write_splits(data.splits, run_dir / "splits.json")
     atomic_write(cache, lambda f: joblib.dump(data, f))
     return data
 

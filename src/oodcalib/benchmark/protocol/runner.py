@@ -10,6 +10,7 @@ See :mod:`~oodcalib.benchmark.protocol.layout` for the run directory.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +51,11 @@ def check_names(config: Config) -> None:
 
 
 def check_config(config: Config, run_dir: Path) -> None:
-    """Write ``config.json``, or refuse to resume a directory made with another config."""
+    """Refuse to resume a directory made with another config (``config.json``).
+
+    The caller writes ``config.json`` once the run's data loaded, so a start that fails
+    on its data never locks the directory.
+    """
     path = run_dir / "config.json"
     new = json.loads(json.dumps(config.to_dict()))
     if path.exists():
@@ -63,6 +68,10 @@ def check_config(config: Config, run_dir: Path) -> None:
             )
         # keys added since then take their defaults
         old = json.loads(json.dumps(Config.from_dict(old).to_dict()))
+        for key in ("root", "lge_root", "nifti_images", "nifti_labels"):  # as typed before
+            if old["data"].get(key) and new["data"].get(key):
+                old["data"][key] = os.path.abspath(old["data"][key])
+                new["data"][key] = os.path.abspath(new["data"][key])
         ignore = {"n_jobs", "backend"}
         diff = sorted(_flat(old).items() ^ _flat(new).items())
         keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
@@ -72,7 +81,6 @@ def check_config(config: Config, run_dir: Path) -> None:
                 f"{path}: this run directory was made with a different configuration "
                 f"(differs in {', '.join(keys)}); use another --out or the same settings"
             )
-    config.save(path)
 
 
 def _adds_losses(old: dict, new: dict, key: str) -> bool:
@@ -113,8 +121,9 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     check_config(config, run_dir)
-    write_environment(run_dir / "environment.json")
     data = load_run_data(config, run_dir)
+    config.save(run_dir / "config.json")
+    write_environment(run_dir / "environment.json")
     jobs = [
         delayed(run_fold)(config, run_dir, fold["fold"], data.cases(fold["train"]),
                           data.cases(fold["val"]), data.test_domains, loss)
