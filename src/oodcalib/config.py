@@ -52,6 +52,8 @@ class DataConfig:
     #: Regex finding the patient id in a case id (its first group, else the match), so
     #: that every file of one patient lands in the same pool; None: a case per patient
     patient_pattern: str | None = None
+    #: Labels whose classes look swapped (RV/LV, ...) stop the run instead of a warning
+    strict_labels: bool = False
 
 
 @dataclass

@@ -33,6 +33,9 @@ def run(
     backend: Annotated[str, typer.Option(help="joblib backend: loky or dask.")] = "loky",
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
     plugin: PluginOpt = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop when labelled classes look swapped (RV/LV...), instead of "
+        "warning (data.strict_labels).")] = False,
     losses: Annotated[str | None, typer.Option(
         help="Loss grid: one segmentation net per (loss, fold), e.g. dice_ce,nacl,hl1ace "
              "(`oodcalib list` names them; same as --set train.losses=...).")] = None,
@@ -43,6 +46,7 @@ def run(
 
     try:
         grid = [f"train.losses={losses}"] if losses else []
+        grid += ["data.strict_labels=true"] if strict else []
         config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or [])], seed,
                          plugin)
         config.n_jobs, config.backend = jobs, backend

@@ -19,6 +19,7 @@ from oodcalib.benchmark.protocol.layout import CLEAN, LGE, prepared_path
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.plausibility import swap_message, swapped_cases
 from oodcalib.datasets.preprocessing import prepare_case, resize_inplane, robust_normalise
 from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
 from oodcalib.errors import OodcalibError
@@ -112,9 +113,26 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     return data
 
 
+def check_plausible(cases: list[Case], what: str, config: Config) -> None:
+    """Warn (or, with ``data.strict_labels``, stop) when labelled classes look swapped.
+
+    See :mod:`oodcalib.datasets.plausibility`.
+    """
+    swapped = swapped_cases(cases)
+    if not swapped:
+        return
+    labelled = sum(c.label is not None for c in cases)
+    message = swap_message(swapped, labelled, what, config.data.label_map)
+    if config.data.strict_labels:
+        raise OodcalibError(message + " (data.strict_labels / --strict made this an error)")
+    warnings.warn(message + " Use --strict to stop on this.", UserWarning, stacklevel=2)
+
+
 def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
     d = config.data
-    prepared = [prepare_case(c, d.size, d.spacing) for c in load_source(config)]
+    raw = load_source(config)
+    check_plausible(raw, f"the {d.source} source", config)
+    prepared = [prepare_case(c, d.size, d.spacing) for c in raw]
     source = {c.case_id: c for c in prepared}
     splits = load_splits(config, run_dir, list(source))
     test_ids = splits["pools"]["test"][: d.max_test_cases]
@@ -126,7 +144,9 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
             for case in tqdm(domains[CLEAN], desc=f"corrupt {name}", leave=False)
         ]
     if config.eval.cross_sequence:
-        lge = [prepare_case(c, d.size, d.spacing) for c in load_lge(config)]
+        raw_lge = load_lge(config)
+        check_plausible(raw_lge, "the cross-sequence (LGE) domain", config)
+        lge = [prepare_case(c, d.size, d.spacing) for c in raw_lge]
         domains[LGE] = lge[: d.max_test_cases]
     side = d.input_size or d.size
     normalised = {k: [normalise(c, side) for c in v] for k, v in domains.items()}
