@@ -1,9 +1,10 @@
 """Command-line interface (Typer): ``oodcalib.cli:app``. Heavy imports live inside the commands.
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
-:mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard), with their shared options in
-:mod:`~oodcalib.cli.options`, and :mod:`~oodcalib.cli.phantom` draws the built-in phantom; they
-are registered here, in the order ``--help`` lists them.
+:mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard), with their shared
+options in :mod:`~oodcalib.cli.options`; :mod:`~oodcalib.cli.phantom` draws the built-in
+phantom and :mod:`~oodcalib.cli.inspect` shows a data source. They are registered here, in
+the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import typer
 
 from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
+from oodcalib.cli.inspect import inspect
 from oodcalib.cli.phantom import phantom
 from oodcalib.cli.speed import speed
 
@@ -21,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.command()(run_commands.run)
 app.command()(run_commands.summary)
 app.command()(run_commands.corrupt)
+app.command()(inspect)
 app.command()(analysis.ablate)
 app.command()(analysis.rescore)
 app.command()(analysis.figures)

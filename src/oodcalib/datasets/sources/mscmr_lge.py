@@ -26,7 +26,7 @@ from oodcalib.datasets.io import (
     read_image_and_label,
     require_dir,
 )
-from oodcalib.datasets.orientation import canonical_order, to_canonical
+from oodcalib.datasets.orientation import canonical_order, orientation_code, to_canonical
 from oodcalib.datasets.validation import remap_labels, validate_case
 from oodcalib.errors import DataError, OodcalibError
 
@@ -91,7 +91,8 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
         domain=domain,
         spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=f"{image_path} (label {label_path.name})",
-        meta={"label_codes": "official" if official else "package"},
+        meta={"label_codes": "official" if official else "package",
+              "orientation": orientation_code(image_nii.affine)},
     )
     return validate_case(case)
 
