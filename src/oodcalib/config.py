@@ -54,6 +54,8 @@ class DataConfig:
     patient_pattern: str | None = None
     #: Labels whose classes look swapped (RV/LV, ...) stop the run instead of a warning
     strict_labels: bool = False
+    #: NIfTI sources with 4D (H, W, Z, T) files: frame index, or "ED"/"ES" from a sidecar
+    frame: int | str | None = None
 
 
 @dataclass

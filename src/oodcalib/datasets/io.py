@@ -47,27 +47,36 @@ def require_dir(root: str | Path, expected: str) -> Path:
     return path
 
 
-def read_nifti(path: str | Path, *, label: bool = False) -> tuple[np.ndarray, nib.Nifti1Image]:
-    """Read a 3D NIfTI volume and its header.
+def read_nifti(path: str | Path, *, label: bool = False, frame: int | None = None
+               ) -> tuple[np.ndarray, nib.Nifti1Image]:
+    """Read a 3D NIfTI volume (or one frame of a 4D one) and its header.
 
     Args:
         path: The ``.nii`` or ``.nii.gz`` file.
         label: Whether the file is a label map: its raw (integer) codes are returned
             instead of float32 intensities.
+        frame: For a 4D ``(H, W, Z, T)`` file, the frame to read (0-based).
 
     Returns:
         ``(array, image)``: the voxel array as stored (a trailing singleton 4th axis is
         dropped) and the nibabel image, for its affine and zooms.
 
     Raises:
-        DataError: If the file is missing, unreadable or not 3D.
+        DataError: If the file is missing, unreadable, not 3D, or 4D with no (or a bad)
+            ``frame``.
     """
     try:
         img = nib.load(str(path))
-        if label:
-            array = np.asanyarray(img.dataobj)
-        else:
-            array = img.get_fdata(dtype=np.float32)
+        frames = img.shape[3] if len(img.shape) == 4 else 1
+        if frames > 1 and frame is None:
+            raise DataError(path, f"4D file with {frames} frames; choose one with --set "
+                                  "data.frame=ED|ES|<index> (ED/ES need a sidecar, see "
+                                  "the nifti source)")
+        if frames > 1 and not 0 <= frame < frames:
+            raise DataError(path, f"frame {frame} out of range: the file has {frames} frames "
+                                  f"(0..{frames - 1}; data.frame)")
+        data = img.dataobj[..., frame] if frames > 1 else img.dataobj
+        array = np.asanyarray(data) if label else np.asarray(data, dtype=np.float32)
     except READ_ERRORS as err:
         raise DataError(path, f"cannot read NIfTI file ({type(err).__name__}: {err})") from err
     if array.ndim == 4 and array.shape[3] == 1:
@@ -138,8 +147,17 @@ def check_label_grid(
         )
 
 
+def _frames(path: str | Path) -> int:
+    """Frames of a 4D NIfTI file (1 for 3D or unreadable files; reading reports those)."""
+    try:
+        shape = nib.load(str(path)).shape
+    except READ_ERRORS:
+        return 1
+    return shape[3] if len(shape) == 4 else 1
+
+
 def read_image_and_label(
-    image_path: Path, label_path: Path | None = None
+    image_path: Path, label_path: Path | None = None, frame: int | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
     """Read a NIfTI image and its raw label map, the checks every loader needs done.
 
@@ -150,6 +168,7 @@ def read_image_and_label(
     Args:
         image_path: The image file.
         label_path: Its label file, or None for an unlabelled scan.
+        frame: The frame of a 4D image (and of its label, when that is 4D too).
 
     Returns:
         ``(image, raw_label or None, image_nii)``, arrays as stored.
@@ -157,10 +176,11 @@ def read_image_and_label(
     Raises:
         DataError: Naming the file that is missing, unreadable, not 3D or inconsistent.
     """
-    image, image_nii = read_nifti(image_path)
+    image, image_nii = read_nifti(image_path, frame=frame)
     raw_label = None
     if label_path is not None:
-        raw_label, label_nii = read_nifti(label_path, label=True)
+        raw_label, label_nii = read_nifti(label_path, label=True,
+                                          frame=frame if _frames(label_path) > 1 else None)
         check_label_grid(image_nii, label_nii, Path(image_path), Path(label_path))
     check_finite(image, image_path)
     return image, raw_label, image_nii

@@ -126,3 +126,39 @@ def test_label_header_mismatch_warns(tmp_path):
     with pytest.warns(UserWarning, match=r"p2_lab\.nii\.gz: label header geometry"):
         cases = load_nifti(images, labels)
     assert cases[1].spacing == pytest.approx((1.2, 1.4))  # the image's geometry
+
+
+def _four_d(root: Path, frames: int = 3) -> tuple[str, str]:
+    image = np.stack([_image(1000 * t) for t in range(frames)], axis=-1)
+    label = np.stack([np.roll(_label(), t % 2, axis=0) for t in range(frames)], axis=-1)
+    _save(root / "p1_img.nii.gz", image)
+    _save(root / "p1_lab.nii.gz", label)
+    return str(root / "*_img.nii.gz"), str(root / "*_lab.nii.gz")
+
+
+def test_a_frame_of_a_4d_file_by_index_or_sidecar(tmp_path):
+    import json
+
+    images, labels = _four_d(tmp_path)
+    with pytest.raises(DataError, match=r"4D file with 3 frames; choose one with --set data.frame"):
+        load_nifti(images, labels)
+    kwargs = {"orientation": "stored"}
+    case = load_nifti(images, labels, frame=2, **kwargs)[0]
+    np.testing.assert_array_equal(case.image, np.moveaxis(_image(2000), 2, 0))
+    np.testing.assert_array_equal(case.label, np.moveaxis(_label(), 2, 0))  # label frame 2
+    assert case.meta["frame"] == 2
+    with pytest.raises(DataError, match=r"frame 5 out of range: the file has 3 frames"):
+        load_nifti(images, labels, frame=5, **kwargs)
+    with pytest.raises(DataError, match=r"data.frame=ES needs a sidecar"):
+        load_nifti(images, labels, frame="ES", **kwargs)
+    (tmp_path / "p1_img.json").write_text(json.dumps({"ED": 0, "ES": 1}))
+    es = load_nifti(images, labels, frame="es", **kwargs)[0]
+    np.testing.assert_array_equal(es.image, np.moveaxis(_image(1000), 2, 0))
+    np.testing.assert_array_equal(es.label, np.moveaxis(np.roll(_label(), 1, axis=0), 2, 0))
+    (tmp_path / "p1_img.json").unlink()
+    (tmp_path / "Info.cfg").write_text("ED: 1\nES: 3\n")  # ACDC's, 1-based
+    es = load_nifti(images, labels, frame="ES", **kwargs)[0]
+    np.testing.assert_array_equal(es.image, np.moveaxis(_image(2000), 2, 0))
+    # a 3D label beside a 4D image is used as it is
+    _save(tmp_path / "p1_lab.nii.gz", _label())
+    assert load_nifti(images, labels, frame=1, **kwargs)[0].label.sum() > 0

@@ -7,11 +7,17 @@ left of LV, rows to the feet, base first; :mod:`oodcalib.datasets.orientation`),
 set stored LPS, PIR, PSR or LSP loads like ACDC. For files with broken affines,
 ``orientation="stored"`` (``--set data.orientation=stored``) uses the arrays as stored,
 with ``slice_axis`` moved first.
+
+4D ``(H, W, Z, T)`` files need a frame (``data.frame``): an index, or ``ED``/``ES`` read
+from a sidecar next to the image, either ``<image stem>.json`` with 0-based ``{"ED": i,
+"ES": j}`` or ACDC's ``Info.cfg`` (1-based ``ED: i``, ``ES: j``). A 4D label file gives the
+same frame; a 3D one is used as it is.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 from pathlib import Path
@@ -25,6 +31,7 @@ from oodcalib.datasets.io import (
     read_image_and_label,
 )
 from oodcalib.datasets.orientation import canonical_order, orientation_code, to_canonical
+from oodcalib.datasets.sources.acdc import parse_info_cfg
 from oodcalib.datasets.validation import remap_labels, validate_case
 from oodcalib.errors import DataError, OodcalibError
 
@@ -41,6 +48,7 @@ def load_nifti(
     domain: str = "custom",
     slice_axis: int = 2,
     orientation: str = "affine",
+    frame: int | str | None = None,
 ) -> list[Case]:
     """Load a user's NIfTI scans (and label maps) as raw cases.
 
@@ -55,6 +63,7 @@ def load_nifti(
         slice_axis: With ``orientation="stored"``, the array axis holding the short-axis
             slices; it is moved to the front.
         orientation: ``"affine"`` (reorient from the image affine) or ``"stored"``.
+        frame: For 4D files: a 0-based index, or ``"ED"``/``"ES"`` from a sidecar.
 
     Returns:
         Validated cases sorted by case id, with spacing ``(row, col)`` from the header
@@ -81,8 +90,9 @@ def load_nifti(
     cases = []
     for case_id, image_path in sorted(image_files.items()):
         label_path = None if label_files is None else label_files[case_id]
+        index = frame_index(image_path, frame)
         cases.append(_load_case(case_id, image_path, label_path, mapping, domain, slice_axis,
-                                orientation))
+                                orientation, index))
     return cases
 
 
@@ -148,8 +158,9 @@ def _load_case(
     domain: str,
     slice_axis: int,
     orientation: str,
+    frame: int | None = None,
 ) -> Case:
-    image, raw_label, image_nii = read_image_and_label(image_path, label_path)
+    image, raw_label, image_nii = read_image_and_label(image_path, label_path, frame)
     zooms = image_nii.header.get_zooms()
     if orientation == "affine":
         axes, flips = canonical_order(image_nii.affine, zooms)
@@ -165,9 +176,41 @@ def _load_case(
         domain=domain,
         spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=str(image_path) if label_path is None else f"{image_path} (label {label_path.name})",
-        meta={"orientation": orientation_code(image_nii.affine)},
+        meta={"orientation": orientation_code(image_nii.affine),
+              **({"frame": frame} if frame is not None else {})},
     )
     return validate_case(case, require_label=label_path is not None)
+
+
+def frame_index(image_path: Path, frame: int | str | None) -> int | None:
+    """The 0-based frame of a 4D file: ``frame`` itself, or ED/ES from the sidecar.
+
+    Raises:
+        DataError: ED/ES asked for but no sidecar names it.
+    """
+    if frame is None or isinstance(frame, int):
+        return frame
+    phase = str(frame).upper()
+    if phase.isdigit():
+        return int(phase)
+    if phase not in ("ED", "ES"):
+        raise DataError(image_path, f"data.frame must be ED, ES or a frame index, got {frame!r}")
+    stem = re.sub(r"\.nii(\.gz)?$", "", image_path.name)
+    sidecar = image_path.with_name(f"{stem}.json")
+    if sidecar.is_file():
+        try:
+            return int(json.loads(sidecar.read_text())[phase])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DataError(sidecar, f"cannot read frame {phase} ({error!r}); expected "
+                                     '{"ED": i, "ES": j} with 0-based indices') from error
+    info = image_path.with_name("Info.cfg")
+    if info.is_file():
+        values = parse_info_cfg(info.read_text(), info)
+        if phase in values:
+            return int(values[phase]) - 1
+    raise DataError(image_path, f"data.frame={phase} needs a sidecar naming it: {sidecar.name} "
+                                '({"ED": i, "ES": j}, 0-based) or Info.cfg (ACDC, 1-based); '
+                                "or give a frame index")
 
 
 def from_config(config: Config) -> list[Case]:
@@ -176,4 +219,4 @@ def from_config(config: Config) -> list[Case]:
     if not d.nifti_images:
         raise OodcalibError("data source 'nifti' needs --set data.nifti_images=GLOB")
     return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean",
-                      orientation=d.orientation)
+                      orientation=d.orientation, frame=d.frame)
