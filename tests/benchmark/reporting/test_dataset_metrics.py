@@ -28,7 +28,7 @@ def test_micro_results_equal_merged_micro_bins(seed):
     fits = {(m, f): _scans(seed + 10 * f + (m == "ts"), 3 + f) for m in ("uc", "ts")
             for f in range(2)}
     rows = [row for (m, f), scans in fits.items() for i, stats in enumerate(scans)
-            for row in bin_rows(stats, (m, f, 0, "clean", f"case{i}"))]
+            for row in bin_rows(stats, ("dice_ce", m, f, 0, "clean", f"case{i}"))]
     micro = micro_results(pd.DataFrame(rows, columns=BIN_COLUMNS))
     assert list(micro.columns) == RESULT_COLUMNS and set(micro["case"]) == {ALL_CASES}
     assert len(micro) == 4 * 3
@@ -43,7 +43,7 @@ def test_micro_results_equal_merged_micro_bins(seed):
 def test_micro_of_one_scan_is_its_macro_value_and_empty_bins_are_skipped():
     stats = BinStats(np.array([[3, 0, 1], [0, 2, 2]]), np.array([[0.3, 0.0, 0.9], [0.0, 1.0, 1.8]]),
                      np.array([[1, 0, 1], [0, 0, 2]]))
-    micro = micro_results(pd.DataFrame(bin_rows(stats, ("uc", 0, 0, "lge", "a")),
+    micro = micro_results(pd.DataFrame(bin_rows(stats, ("dice_ce", "uc", 0, 0, "lge", "a")),
                                        columns=BIN_COLUMNS)).set_index("metric")["value"]
     # class 1 only (class 0 is background): bins 1 and 2, gaps |0 - 0.5| and |1 - 0.9|
     assert micro["micro_ace"] == pytest.approx((0.5 + 0.1) / 2)

@@ -172,7 +172,7 @@ def test_cli_errors_name_the_problem(results, tmp_path):
     assert missing.exit_code == 2 and "results.csv" in missing.output
     results[results["method"] != "lts"].to_csv(tmp_path / "results.csv", index=False)
     no_ref = runner.invoke(app, ["leaderboard", str(tmp_path)])
-    assert no_ref.exit_code == 2 and "methods present: alea, proposed, ts, uc" in no_ref.output
+    assert no_ref.exit_code == 2 and "entrants present: alea, proposed, ts, uc" in no_ref.output
     bad = runner.invoke(app, ["leaderboard", str(tmp_path), "--reference", "uc", "--test", "z"])
     assert bad.exit_code == 2 and "ttest, wilcoxon" in bad.output
     with pytest.raises(DataError, match="results.csv"):

@@ -32,7 +32,7 @@ def test_compare_to_reference_small_case():
 
 
 def test_compare_to_reference_errors():
-    with pytest.raises(OodcalibError, match="methods present: lts, uc"):
+    with pytest.raises(OodcalibError, match="entrants present: lts, uc"):
         compare_to_reference(_results(), "proposed", ("ece",))
     with pytest.raises(OodcalibError, match="metrics present: ece"):
         compare_to_reference(_results(), "lts", ("ece", "dice"))

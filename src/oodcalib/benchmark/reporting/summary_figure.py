@@ -99,7 +99,7 @@ def summary_figure(results: pd.DataFrame, metric: str = "ece",
 def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str],
           metric: str, labels: Mapping[str, str] | None) -> None:
     """One panel: a dodged point with its CI per (series, domain)."""
-    colours = sns.color_palette("colorblind", len(series))
+    colours = sns.color_palette("colorblind" if len(series) <= 10 else "tab20", len(series))
     width = 0.8 / len(series)
     scale = 100 if in_percent(metric) else 1
     for i, name in enumerate(series):
