@@ -73,7 +73,8 @@ def check_labels(case: Case) -> Plausibility | None:
     label = case.label
     if label is None:
         return None
-    full = [z for z in range(label.shape[0]) if {RV, MYO, LV} <= set(np.unique(label[z]))]
+    present = np.stack([(label == c).any(axis=(1, 2)) for c in (RV, MYO, LV)])
+    full = np.flatnonzero(present.all(axis=0)).tolist()
     if not full:
         return None
     third = len(full) // 3

@@ -29,12 +29,12 @@ def test_paired_test_exact_small_case():
     assert paired_test([2, 3, 4, 5, 6, 7], [1, 1, 1, 1, 1, 1]) == pytest.approx(2 / 64)
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(16))
 def test_small_samples_with_ties_match_scipys_permutation_test(seed):
     # n <= 13 with ties or zeros: scipy enumerates every sign flip, one call per flip;
     # ours is vectorised and must give the same p-value
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(2, 14))
+    n = int(rng.integers(2, 12)) if seed else 13  # scipy's oracle costs 2^n calls
     y = rng.integers(0, 3, n) * 0.5
     x = y + rng.integers(-3, 4, n) * rng.choice([0.25, 1.0])
     if np.all(x == y):
