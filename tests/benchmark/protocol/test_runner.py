@@ -213,7 +213,7 @@ def test_real_data_tiny_end_to_end(shared_data, tmp_path):
     config = build_config("smoke", [
         "data.source=acdc", f"data.root={shared_data / 'ACDC'}",
         f"data.lge_root={shared_data / 'MSCMR_LGE'}", "data.train_per_fold=2",
-        "data.size=128", "data.max_test_cases=2", "eval.repeats=1",
+        "data.size=128", "data.max_test_cases=2", "eval.repeats=1", "data.n_folds=1",
         "eval.corruptions=motion", "eval.methods=uc,alea,proposed"])
     results = run_benchmark(config, tmp_path)
     assert set(results["domain"]) == {"clean", "motion", "lge"}
