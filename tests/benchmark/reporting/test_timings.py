@@ -25,3 +25,13 @@ def test_tidy_rows_in_stage_order(tmp_path):
 def test_missing_timings_name_the_file(tmp_path):
     with pytest.raises(DataError, match="timings.json"):
         timings_table(tmp_path)
+
+
+def test_a_loss_grid_gets_one_column_per_loss(tmp_path):
+    raw = {"ce/fold0": {"train": 60.0}, "ce/fold1": {"train": 120.0},
+           "nacl/fold0": {"train": 30.0, "metrics": 6.0}}
+    (tmp_path / "timings.json").write_text(json.dumps(raw))
+    lines = format_timings(timings_table(tmp_path)).splitlines()
+    assert lines[0].split() == ["stage", "ce", "nacl", "total"]
+    assert lines[1].split() == ["train", "3.00", "0.50", "3.50"]
+    assert lines[-1].split() == ["total", "3.00", "0.60", "3.60"]

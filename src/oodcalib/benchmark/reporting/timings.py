@@ -43,6 +43,8 @@ def timings_table(run_dir: Path) -> pd.DataFrame:
 def format_timings(table: pd.DataFrame) -> str:
     """Minutes per stage (rows) and fold (columns), with totals.
 
+    In a loss grid (cells ``<loss>/fold<k>``) the columns are the losses, summed over folds.
+
     Example:
         >>> t = pd.DataFrame({"fold": ["fold0", "fold0", "fold1"], "stage": ["train", "metrics",
         ...                   "train"], "seconds": [120.0, 30.0, 60.0]})
@@ -52,6 +54,8 @@ def format_timings(table: pd.DataFrame) -> str:
         metrics   0.50   0.00   0.50
           total   2.50   1.00   3.50
     """
+    if table["fold"].str.contains("/").any():  # a loss grid: one column per loss
+        table = table.assign(fold=table["fold"].str.split("/").str[0])
     wide = table.pivot_table(index="stage", columns="fold", values="seconds", aggfunc="sum",
                              fill_value=0.0, sort=False) / 60
     wide = wide.loc[sorted(wide.index, key=_rank)]
