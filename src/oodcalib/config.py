@@ -19,8 +19,12 @@ from oodcalib.atomic import write_json
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.presets import PRESETS
 
-__all__ = ["PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig", "TrainConfig",
-           "build_config", "set_value"]
+__all__ = ["PATH_KEYS", "PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig",
+           "TrainConfig", "build_config", "set_value"]
+
+
+#: ``data.*`` keys holding paths or globs (stored absolute, compared absolute on resume).
+PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
 
 
 @dataclass

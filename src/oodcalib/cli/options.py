@@ -47,14 +47,12 @@ def absolute_paths(config) -> None:
     """Store data roots and globs as absolute paths, so later commands work from anywhere."""
     import os
 
+    from oodcalib.config import PATH_KEYS
+
     for key in PATH_KEYS:
         value = getattr(config.data, key)
         if value:
             setattr(config.data, key, os.path.abspath(os.path.expanduser(str(value))))
-
-
-#: ``data.*`` keys holding paths or globs (stored absolute).
-PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
 
 
 def _names(run_dir: Path) -> dict:

@@ -23,7 +23,7 @@ from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, r
 from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, fold_files, run_loss, with_loss
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
-from oodcalib.config import Config
+from oodcalib.config import PATH_KEYS, Config
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.plugins import load_plugins
 
@@ -68,7 +68,7 @@ def check_config(config: Config, run_dir: Path) -> None:
             )
         # keys added since then take their defaults
         old = json.loads(json.dumps(Config.from_dict(old).to_dict()))
-        for key in ("root", "lge_root", "nifti_images", "nifti_labels"):  # as typed before
+        for key in PATH_KEYS:  # older runs stored them as typed
             if old["data"].get(key) and new["data"].get(key):
                 old["data"][key] = os.path.abspath(old["data"][key])
                 new["data"][key] = os.path.abspath(new["data"][key])
