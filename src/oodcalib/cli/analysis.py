@@ -22,27 +22,40 @@ def ablate(
         "--loss-param", help="Sweep one loss hyperparameter, LOSS.NAME=V1,V2,... (e.g. "
         "nacl.alpha=0.05,0.1,0.3): one net per (value, fold), calibrated and scored on "
         "every domain (repeatable).")] = None,
-    methods: Annotated[str, typer.Option(
-        help="Post-hoc calibrators fitted on the nets of --loss-param.")] = "uc,ts",
+    severity: Annotated[list[int] | None, typer.Option(
+        "--severity", help="Corruption levels 1..5 to score every method on (repeat the "
+        "option, or list them after one --severity): the calibration-under-shift curves.")]
+    = None,
+    methods: Annotated[str | None, typer.Option(
+        help="Calibrators: fitted on the nets of --loss-param (default uc,ts), or scored "
+        "by --severity (default: all of the run's).")] = None,
     more: MoreOpt = None,
 ) -> None:
-    """Ablate a run: test-time passes or Proposed's inputs (paper Table 2), or a loss weight."""
+    """Ablate a run: N_A, Proposed's inputs (Table 2), a loss weight, or the severity."""
     from oodcalib.benchmark.protocol.ablation import run_ablation
     from oodcalib.benchmark.protocol.layout import ablation_dir
     from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
     from oodcalib.errors import OodcalibError
 
     if more:
-        if not num_aug or not all(v.isdigit() for v in more):
-            _fail(ValueError(f"unexpected arguments {more}; N_A values follow --num-aug"))
-        num_aug = [*num_aug, *map(int, more)]
+        if (num_aug and severity) or not (num_aug or severity) or \
+                not all(v.isdigit() for v in more):
+            _fail(ValueError(f"unexpected arguments {more}; values follow --num-aug or "
+                             "--severity (repeat the option to give both)"))
+        if num_aug:
+            num_aug = [*num_aug, *map(int, more)]
+        else:
+            severity = [*severity, *map(int, more)]
 
-    if not num_aug and not components and not loss_param:
-        _fail(ValueError("choose --num-aug N [N ...], --components and/or "
-                         "--loss-param LOSS.NAME=V1,V2,..."))
+    if not num_aug and not components and not loss_param and not severity:
+        _fail(ValueError("choose --num-aug N [N ...], --components, --severity S [S ...] "
+                         "and/or --loss-param LOSS.NAME=V1,V2,..."))
+    chosen = [m.strip() for m in (methods or "").split(",") if m.strip()]
     try:
         for spec in loss_param or []:
-            _loss_sweep(run_dir, spec, [m.strip() for m in methods.split(",") if m.strip()])
+            _loss_sweep(run_dir, spec, chosen or ["uc", "ts"])
+        if severity:
+            _severity_sweep(run_dir, severity, chosen)
         kinds = [("num_aug", num_aug)] if num_aug else []
         kinds += [("components", None)] if components else []
         for kind, values in kinds:
@@ -53,6 +66,18 @@ def ablate(
             typer.echo(f"wrote {md_path} and {csv_path}")
     except (OodcalibError, ValueError) as error:
         _fail(error)
+
+
+def _severity_sweep(run_dir: Path, levels: list[int], methods: list[str]) -> None:
+    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.protocol.severity_sweep import run_severity_sweep
+    from oodcalib.benchmark.reporting.severity_curves import write_severity_outputs
+
+    results = run_severity_sweep(run_dir, levels, methods or None)
+    paths = write_severity_outputs(results, ablation_dir(run_dir, "severity"),
+                                   **_names(run_dir))
+    typer.echo(paths[1].read_text())
+    typer.echo("wrote " + ", ".join(str(p) for p in paths))
 
 
 def _loss_sweep(run_dir: Path, spec: str, methods: list[str]) -> None:

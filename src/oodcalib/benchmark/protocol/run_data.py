@@ -128,15 +128,27 @@ def check_plausible(cases: list[Case], what: str, config: Config) -> None:
     warnings.warn(message + " Use --strict to stop on this.", UserWarning, stacklevel=2)
 
 
-def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
+def prepared_source(config: Config, run_dir: Path, check: bool = True
+                    ) -> tuple[dict[str, Case], dict, list[Case]]:
+    """The source cases resampled and cropped (not normalised), the splits, the clean tests.
+
+    The clean test scans come as the corruptions see them: before normalisation.
+    """
     d = config.data
     raw = load_source(config)
-    check_plausible(raw, f"the {d.source} source", config)
+    if check:
+        check_plausible(raw, f"the {d.source} source", config)
     prepared = [prepare_case(c, d.size, d.spacing) for c in raw]
     source = {c.case_id: c for c in prepared}
     splits = load_splits(config, run_dir, list(source))
     test_ids = splits["pools"]["test"][: d.max_test_cases]
-    domains = {CLEAN: [source[i] for i in test_ids]}
+    return source, splits, [source[i] for i in test_ids]
+
+
+def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
+    d = config.data
+    source, splits, clean = prepared_source(config, run_dir)
+    domains = {CLEAN: clean}
     cache = CorruptionCache(run_dir / "corrupted")
     for name in config.eval.corruptions:
         domains[name] = [
