@@ -59,10 +59,11 @@ def severity_points(results: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFra
     clean = frame[frame["domain"] == CLEAN]
     frame = pd.concat([frame[frame["domain"] != CLEAN],
                        *[clean.assign(domain=name) for name in corruptions]], ignore_index=True)
-    parts = [with_artifact_avg(group.drop(columns="setting")).assign(setting=level)
+    # a level without every corruption has no average (the clean level has them all)
+    parts = [(with_artifact_avg(group.drop(columns="setting")).assign(setting=level)
+              if set(corruptions) <= set(group["domain"]) else group)
              for level, group in frame.groupby("setting", sort=False)]
     frame = pd.concat(parts, ignore_index=True)
-    # a level without every corruption (the clean level has them all) has no average
     points = (frame.groupby(["method", "metric", "domain", "setting"], sort=False)["value"]
               .agg(["mean", "std", "count"]).reset_index())
     points["ci"] = 1.96 * points["std"].fillna(0) / np.sqrt(points["count"])
