@@ -107,6 +107,9 @@ class EvalConfig:
     roi_size: int = 10
     num_aug: int = 180  #: augmented passes N_A at test time (Alea., Proposed)
     ablation_num_aug: list[int] = field(default_factory=lambda: [15, 45, 90, 180])
+    #: Extra test domains, ``{name: spec}`` (``--domain NAME=SPEC``; keys in
+    #: :mod:`oodcalib.datasets.domain_spec`): a source, its files, a label map, a kind
+    domains: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Command-line interface (Typer): ``oodcalib.cli:app``. Heavy imports live inside the commands.
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
-:mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard), with their shared
+:mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard) and
+:mod:`~oodcalib.cli.evaluate`, with their shared
 options in :mod:`~oodcalib.cli.options`; :mod:`~oodcalib.cli.phantom` draws the built-in
 phantom and :mod:`~oodcalib.cli.inspect` shows a data source. They are registered here, in
 the order ``--help`` lists them.
@@ -13,6 +14,7 @@ import typer
 
 from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
+from oodcalib.cli.evaluate import evaluate
 from oodcalib.cli.inspect import inspect
 from oodcalib.cli.phantom import phantom
 from oodcalib.cli.speed import speed
@@ -24,6 +26,7 @@ app.command()(run_commands.run)
 app.command()(run_commands.summary)
 app.command()(run_commands.corrupt)
 app.command()(inspect)
+app.command()(evaluate)
 app.command()(analysis.ablate)
 app.command()(analysis.rescore)
 app.command()(analysis.figures)

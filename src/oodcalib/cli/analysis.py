@@ -74,8 +74,9 @@ def _severity_sweep(run_dir: Path, levels: list[int], methods: list[str]) -> Non
     from oodcalib.benchmark.reporting.severity_curves import write_severity_outputs
 
     results = run_severity_sweep(run_dir, levels, methods or None)
+    names = _names(run_dir)
     paths = write_severity_outputs(results, ablation_dir(run_dir, "severity"),
-                                   **_names(run_dir))
+                                   names["names"], names["domains"])
     typer.echo(paths[1].read_text())
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
 

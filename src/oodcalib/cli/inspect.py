@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oodcalib.cli.options import DataOpt, PluginOpt, RootOpt, SetOpt, _config, _fail
+from oodcalib.cli.options import DataOpt, DomainOpt, PluginOpt, RootOpt, SetOpt, _config, _fail
 
 
 def inspect(
@@ -21,8 +21,9 @@ def inspect(
         "--sheet-cases", help="Cases on the contact sheet (the first N).")] = 24,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit with an error when labelled classes look swapped.")] = False,
+    domain: DomainOpt = None,
 ) -> None:
-    """Load a source as a run would; print shape, spacing, orientation, labels per case."""
+    """Load a source or a --domain as a run would; show each case and a contact sheet."""
     import pandas as pd
 
     from oodcalib.datasets import load_source
@@ -32,6 +33,14 @@ def inspect(
 
     try:
         config = _config("paper", data, data_root, None, set_, None, plugin)
+        if domain:
+            from oodcalib.cli.options import _domains
+            from oodcalib.datasets.domain_spec import domain_config
+
+            if len(domain) > 1:
+                raise OodcalibError("inspect one --domain at a time")
+            (data, spec), = _domains(domain).items()
+            config = domain_config(config, data, spec)
         cases = load_source(config)
     except (OodcalibError, ValueError) as error:
         _fail(error)

@@ -17,6 +17,13 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override
 PluginOpt = Annotated[list[str] | None, typer.Option(
     "--plugin", help="Python file or module that adds calibrators, losses, metrics, "
     "corruptions or data sources to the registries (repeatable).")]
+DomainOpt = Annotated[list[str] | None, typer.Option(
+    "--domain", help="Extra test domain NAME=SPEC (repeatable); SPEC is key=value pairs "
+    "separated by ';' (source, images, labels, root, label_map, kind, frame, "
+    "patient_pattern, exclude_patients, ...) or a JSON file.")]
+ExcludeOpt = Annotated[bool, typer.Option(
+    "--exclude-patients", help="Drop from each --domain the patients whose scans trained "
+    "or calibrated a net (patient ids from each side's patient_pattern).")]
 #: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
 #: hands them over as extra positional arguments after RUN_DIR.
 MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
@@ -55,9 +62,29 @@ def absolute_paths(config) -> None:
             setattr(config.data, key, os.path.abspath(os.path.expanduser(str(value))))
 
 
+def _domains(specs: list[str] | None, exclude: bool = False) -> dict:
+    """``{name: spec}`` of the ``--domain NAME=SPEC`` options (see ``domain_spec``)."""
+    from oodcalib.datasets.domain_spec import parse_domain
+    from oodcalib.errors import OodcalibError
+
+    domains = {}
+    for text in specs or []:
+        name, spec = parse_domain(text)
+        if name in domains:
+            raise OodcalibError(f"--domain {name} is given twice")
+        if exclude:
+            spec.setdefault("exclude_patients", "train")
+        domains[name] = spec
+    return domains
+
+
 def _names(run_dir: Path) -> dict:
     """Display names and orders for reporting: the registries, the run's domains."""
-    from oodcalib.benchmark.protocol.display_names import domain_names, method_names
+    from oodcalib.benchmark.protocol.display_names import (
+        domain_kinds,
+        domain_names,
+        method_names,
+    )
     from oodcalib.config import Config
     from oodcalib.plugins import load_plugins
 
@@ -65,7 +92,8 @@ def _names(run_dir: Path) -> dict:
     if (Path(run_dir) / "config.json").is_file():
         config = Config.load(Path(run_dir) / "config.json")
         load_plugins(config.plugins)
-    return {"names": method_names(config), "domains": domain_names(config)}
+    return {"names": method_names(config), "domains": domain_names(config),
+            "kinds": domain_kinds(config)}
 
 
 def _fail(error: Exception) -> None:

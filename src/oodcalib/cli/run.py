@@ -10,12 +10,15 @@ import typer
 
 from oodcalib.cli.options import (
     DataOpt,
+    DomainOpt,
+    ExcludeOpt,
     LgeOpt,
     PluginOpt,
     RootOpt,
     SetOpt,
     _config,
     _dask_client,
+    _domains,
     _fail,
     _names,
 )
@@ -39,6 +42,8 @@ def run(
     losses: Annotated[str | None, typer.Option(
         help="Loss grid: one segmentation net per (loss, fold), e.g. dice_ce,nacl,hl1ace "
              "(`oodcalib list` names them; same as --set train.losses=...).")] = None,
+    domain: DomainOpt = None,
+    exclude_patients: ExcludeOpt = False,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
@@ -50,6 +55,7 @@ def run(
         config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or [])], seed,
                          plugin)
         config.n_jobs, config.backend = jobs, backend
+        config.eval.domains.update(_domains(domain, exclude_patients))
         run_dir = out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}"
         client = _dask_client(scheduler) if backend == "dask" else None
         typer.echo(f"run directory: {run_dir}")

@@ -37,7 +37,7 @@ def method_names(config: Config | None = None) -> dict[str, str]:
 
 
 def domain_names(config: Config | None = None) -> dict[str, str]:
-    """``{domain: header}`` in table order: clean, the artifacts, then LGE.
+    """``{domain: header}`` in table order: clean, the artifacts, LGE, the extra domains.
 
     Args:
         config: The run's configuration; its ``eval.corruptions`` give the artifacts
@@ -53,7 +53,21 @@ def domain_names(config: Config | None = None) -> dict[str, str]:
         corruption = CORRUPTIONS.get(name)
         headers[name] = (corruption.display_name if corruption else "") or name
     headers[LGE] = DOMAIN_HEADERS[LGE]
+    for name, spec in (config.eval.domains if config is not None else {}).items():
+        headers[name] = spec.get("header") or name
     return headers
+
+
+def domain_kinds(config: Config | None = None) -> dict[str, str] | None:
+    """``{domain: kind}`` of the run's shifted test domains (None: the fixed domains' rule).
+
+    See :func:`oodcalib.benchmark.protocol.domains.domain_kinds`.
+    """
+    if config is None:
+        return None
+    from oodcalib.benchmark.protocol.domains import domain_kinds as kinds
+
+    return kinds(config)
 
 
 def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict[str, str]:

@@ -184,7 +184,8 @@ def cell_dir(config: Config, run_dir: Path, fold: int, loss: str) -> Path:
 
 
 def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: list[Case],
-             test_domains: dict[str, list[Case]], loss: str | None = None) -> list[Path]:
+             test_domains: dict[str, list[Case]], loss: str | None = None,
+             extra_domains: dict[str, list[Case]] | None = None) -> list[Path]:
     """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
 
     Every loss trains from the same seed (initialisation, batches, augmentation), so the
@@ -200,22 +201,35 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
                         derive_seed(config.seed, "train", fold), desc=f"{prefix}fold {fold} train")
     ctx = Fold.open(config, run_dir, fold, timer, loss)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
-    written = []
+    groups = {None: test_domains, **{n: {n: c} for n, c in (extra_domains or {}).items()}}
     try:
-        for method in config.eval.methods:
+        return score_cell(ctx, val_scans, groups)
+    finally:
+        ctx.save_counts()
+
+
+def score_cell(ctx: Fold, val_scans: list[ScanLogits],
+               groups: dict[str | None, dict[str, list[Case]]]) -> list[Path]:
+    """Fit (or load) every calibrator of a cell and score it on every group of domains.
+
+    ``groups`` maps a file suffix (None: the built-in domains' file; an extra domain's
+    name: its own file, see :func:`~oodcalib.benchmark.protocol.layout.per_case_path`)
+    to the domains scored into it. Finished files are kept; returns every file's path.
+    """
+    written = []
+    for group, domains in groups.items():
+        for method in ctx.config.eval.methods:
             label = file_label(method)
-            for repeat in range(config.eval.repeats):
-                path = per_case_path(out, label, repeat)
+            for repeat in range(ctx.config.eval.repeats):
+                path = per_case_path(ctx.directory, label, repeat, group)
                 written.append(path)
                 if path.exists():
                     continue
                 if repeat and CALIBRATORS.get(method, Calibrator).deterministic:
-                    copy_repeat(per_case_path(out, label, 0), path, repeat)
+                    copy_repeat(per_case_path(ctx.directory, label, 0, group), path, repeat)
                     continue
                 calibrator = ctx.calibrator(method, repeat, val_scans)
-                ctx.write_scores(calibrator, method, repeat, test_domains, path)
-    finally:
-        ctx.save_counts()
+                ctx.write_scores(calibrator, method, repeat, domains, path)
     return written
 
 

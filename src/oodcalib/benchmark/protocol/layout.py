@@ -9,6 +9,8 @@ Layout of ``run_dir``::
     fold<k>/passes/<domain>/<case>/n<N>.npz
     fold<k>/calibrators/<method>_r<repeat>.pt
     fold<k>/per_case/<method>_r<repeat>.csv (+ .json, .bins.csv.gz)
+    fold<k>/per_case/<method>_r<repeat>@<domain>.csv   (an extra test domain, the same)
+    domains/<domain>/prepared.joblib, spec.json           (an extra test domain's scans)
     ablation/<kind>/per_case/fold<k>/<method>_<setting>_r<repeat>.csv
     ablation/loss_param/<loss>.<name>=<value>/fold<k>/...   (a cell, as below)
     results.csv, summary.csv, leaderboard.csv (+ .md, _stats.csv)
@@ -78,9 +80,19 @@ def calibrator_path(fold_directory: Path, label: str, repeat: int) -> Path:
     return Path(fold_directory) / "calibrators" / f"{label}_r{repeat}.pt"
 
 
-def per_case_path(fold_directory: Path, label: str, repeat: int) -> Path:
-    """Per-case results of calibrator ``label``, repeat ``repeat``."""
-    return Path(fold_directory) / "per_case" / f"{label}_r{repeat}.csv"
+def per_case_path(fold_directory: Path, label: str, repeat: int, domain: str | None = None
+                  ) -> Path:
+    """Per-case results of calibrator ``label``, repeat ``repeat``.
+
+    The built-in domains share one file; an extra test domain (``eval.domains``) has its
+    own, ``<label>_r<repeat>@<domain>.csv``, so a finished run can gain domains.
+
+    Example:
+        >>> per_case_path(Path("fold0"), "ts", 1, "mnms").as_posix()
+        'fold0/per_case/ts_r1@mnms.csv'
+    """
+    suffix = f"@{domain}" if domain else ""
+    return Path(fold_directory) / "per_case" / f"{label}_r{repeat}{suffix}.csv"
 
 
 def bins_path(per_case: Path) -> Path:

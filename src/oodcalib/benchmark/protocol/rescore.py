@@ -72,21 +72,25 @@ def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
         fold = Fold.open(config, run_dir, spec["fold"], loss=loss)
         val = [fold.store.get(CALIBRATION, c) for c in data.cases(spec["val"])]
         try:
-            for method in config.eval.methods:
-                for repeat in range(config.eval.repeats):
-                    _rescore(fold, method, repeat, val, data.test_domains)
+            groups = {None: data.test_domains,
+                      **{n: {n: c} for n, c in data.extra_domains.items()}}
+            for group, domains in groups.items():
+                for method in config.eval.methods:
+                    for repeat in range(config.eval.repeats):
+                        _rescore(fold, method, repeat, val, domains, group)
         finally:
             fold.save_counts()
     collect_timings(run_dir)
     return collect_results(run_dir)
 
 
-def _rescore(fold: Fold, method: str, repeat: int, val: list, domains: dict) -> None:
+def _rescore(fold: Fold, method: str, repeat: int, val: list, domains: dict,
+             group: str | None = None) -> None:
     label = file_label(method)
-    path = per_case_path(fold.directory, label, repeat)
+    path = per_case_path(fold.directory, label, repeat, group)
     if is_current(path):
         return
-    first = per_case_path(fold.directory, label, 0)
+    first = per_case_path(fold.directory, label, 0, group)
     if repeat and CALIBRATORS.get(method, Calibrator).deterministic and is_current(first):
         copy_repeat(first, path, repeat)
         return

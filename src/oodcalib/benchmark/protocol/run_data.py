@@ -8,13 +8,14 @@ patients, and ``lge`` (cross-sequence). Every domain goes through the same final
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
 from tqdm.auto import tqdm
 
 from oodcalib.atomic import atomic_write
+from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.benchmark.protocol.layout import CLEAN, LGE, prepared_path
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
@@ -33,6 +34,8 @@ class RunData:
     source: dict[str, Case]
     splits: dict
     test_domains: dict[str, list[Case]]
+    #: The extra test domains (``eval.domains``), each scored in files of its own
+    extra_domains: dict[str, list[Case]] = field(default_factory=dict)
 
     def cases(self, ids: list[str]) -> list[Case]:
         """Source cases in the given order."""
@@ -101,15 +104,22 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     cached under ``run_dir/corrupted``, and the whole prepared data in
     ``run_dir/prepared.joblib``, so later commands on the run (``ablate``, ``figures``, a
     resumed ``run``) skip reading and resampling the scans again (20 s for ACDC + LGE).
-    The run's ``config.json`` pins the settings it was made with.
+    The run's ``config.json`` pins the settings it was made with. The extra test
+    domains (``eval.domains``) are cached apart, in ``run_dir/domains/<name>/``
+    (:mod:`~oodcalib.benchmark.protocol.domains`), so a finished run can gain one.
     """
     cache = prepared_path(run_dir)
     if cache.exists():
-        return joblib.load(cache)
-    data = _prepare_run_data(config, run_dir)
-    if not (run_dir / "splits.json").exists():  # written once everything loaded
-        write_splits(data.splits, run_dir / "splits.json")
-    atomic_write(cache, lambda f: joblib.dump(data, f))
+        data = joblib.load(cache)
+    else:
+        data = _prepare_run_data(config, run_dir)
+    data.extra_domains = {name: load_test_domain(config, run_dir, name, data.splits, normalise)
+                          for name in config.eval.domains}
+    if not cache.exists():
+        if not (run_dir / "splits.json").exists():  # written once everything loaded
+            write_splits(data.splits, run_dir / "splits.json")
+        core = RunData(data.source, data.splits, data.test_domains)
+        atomic_write(cache, lambda f: joblib.dump(core, f))
     return data
 
 

@@ -18,6 +18,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from oodcalib.atomic import write_csv, write_json
+from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
 from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, fold_files, run_loss, with_loss
@@ -47,6 +48,7 @@ def check_names(config: Config) -> None:
         lookup(CALIBRATORS, method, "method")
     for name in config.eval.corruptions:
         lookup(CORRUPTIONS, name, "corruption")
+    check_domains(config)
     check_hyperparameters(config)
 
 
@@ -73,14 +75,36 @@ def check_config(config: Config, run_dir: Path) -> None:
                 old["data"][key] = os.path.abspath(old["data"][key])
                 new["data"][key] = os.path.abspath(new["data"][key])
         ignore = {"n_jobs", "backend"}
+        _check_domain_specs(old, new, path)
         diff = sorted(_flat(old).items() ^ _flat(new).items())
         keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
-                       and not _adds_losses(old, new, k)})
+                       and not _adds_losses(old, new, k)
+                       and not k.startswith("eval.domains.")})
         if keys:
             raise OodcalibError(
                 f"{path}: this run directory was made with a different configuration "
                 f"(differs in {', '.join(keys)}); use another --out or the same settings"
             )
+
+
+def _check_domain_specs(old: dict, new: dict, path: Path) -> None:
+    """A run may gain or keep extra test domains, but a domain's spec may not change."""
+    before, after = old["eval"].get("domains") or {}, new["eval"].get("domains") or {}
+    for name in sorted(set(before) & set(after)):
+        if json.dumps(before[name], sort_keys=True) != json.dumps(after[name], sort_keys=True):
+            raise OodcalibError(f"{path}: test domain {name!r} was scored with another spec "
+                                f"({before[name]}); give the new one another name")
+
+
+def merged_domains(config: Config, run_dir: Path) -> None:
+    """Add the extra test domains the run already has (``config.json``) to ``config``.
+
+    A rerun without ``--domain`` keeps the domains an earlier command added.
+    """
+    path = Path(run_dir) / "config.json"
+    if path.exists():
+        old = Config.load(path).eval.domains
+        config.eval.domains = {**old, **config.eval.domains}
 
 
 def _adds_losses(old: dict, new: dict, key: str) -> bool:
@@ -121,12 +145,14 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     check_config(config, run_dir)
+    merged_domains(config, run_dir)
     data = load_run_data(config, run_dir)
     config.save(run_dir / "config.json")
     write_environment(run_dir / "environment.json")
     jobs = [
         delayed(run_fold)(config, run_dir, fold["fold"], data.cases(fold["train"]),
-                          data.cases(fold["val"]), data.test_domains, loss)
+                          data.cases(fold["val"]), data.test_domains, loss,
+                          data.extra_domains)
         for loss in run_losses(config) for fold in data.splits["folds"]
     ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):

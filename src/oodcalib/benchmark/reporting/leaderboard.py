@@ -21,9 +21,10 @@ from oodcalib.benchmark.metrics import headline_metrics, in_percent
 from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS, with_dataset_metrics
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
-    ARTIFACT_AVG_HEADER,
+    average_header,
     display_name,
-    is_artifact,
+    domain_headers,
+    kind_members,
     metric_label,
     ordered,
     ordered_domains,
@@ -51,7 +52,8 @@ def _check(stats: pd.DataFrame) -> None:
 
 
 def leaderboard_table(stats: pd.DataFrame, names: Mapping[str, str] | None = None,
-                      domains: Mapping[str, str] | None = None) -> pd.DataFrame:
+                      domains: Mapping[str, str] | None = None,
+                      kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Wide table: one row per method (in ``names`` order), columns ``metric/domain/stat``.
 
     In a loss grid a row is an entrant ``loss/method``; :func:`write_leaderboard` splits
@@ -76,7 +78,7 @@ def leaderboard_table(stats: pd.DataFrame, names: Mapping[str, str] | None = Non
                                   "name": [display_name(m, names) for m in methods]}
     for metric in stats["metric"].unique():
         subset = stats[stats["metric"] == metric]
-        for domain in ordered_domains(list(subset["domain"].unique()), domains):
+        for domain in ordered_domains(list(subset["domain"].unique()), domains, kinds):
             block = subset[subset["domain"] == domain].set_index("method").reindex(methods)
             for stat, source in FIELDS.items():
                 if source in block.columns:
@@ -107,7 +109,8 @@ def _setting(stats: pd.DataFrame, column: str, default: str) -> str:
 
 def markdown_table(stats: pd.DataFrame, reference: str = "lts",
                    names: Mapping[str, str] | None = None,
-                   domains: Mapping[str, str] | None = None) -> str:
+                   domains: Mapping[str, str] | None = None,
+                   kinds: Mapping[str, str] | None = None) -> str:
     r"""Markdown table like the paper's Table 1, values in percent with marks.
 
     Rows ``"<METRIC> <Method>"`` (methods and display names from ``names``, domains and
@@ -128,8 +131,9 @@ def markdown_table(stats: pd.DataFrame, reference: str = "lts",
     if "reference" in stats.columns and reference not in set(stats["reference"].dropna()):
         raise OodcalibError(f"statistics were computed against "
                             f"{_setting(stats, 'reference', '?')!r}, not {reference!r}")
-    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
-    domains = ordered_domains(list(stats["domain"].unique()), domains)
+    shown = ordered_domains(list(stats["domain"].unique()), domains, kinds)
+    headers = domain_headers(domains, shown)
+    domains = shown
     methods = ordered(list(stats["method"]), names)
     lines = ["| | " + " | ".join(display_name(d, headers) for d in domains) + " |",
              "|---" * (len(domains) + 1) + "|"]
@@ -151,9 +155,10 @@ def markdown_table(stats: pd.DataFrame, reference: str = "lts",
             "the same test over fits." if dataset.any() else "")
     test = _setting(stats, "test", "?")
     correction = _setting(stats, "correction", "none")
-    artifacts = [d for d in domains if is_artifact(d)]
-    average = (f"; Artifact avg = per-unit mean over {', '.join(artifacts)}"
-               if ARTIFACT_AVG in domains else "")
+    members = kind_members([d for d in domains if d in set(stats["domain"])], kinds)
+    average = "".join(f"; {average_header(name)} = "
+                      + ("per-unit mean over " if name == ARTIFACT_AVG else "over the scans of ")
+                      + ", ".join(m) for name, m in members.items() if name in domains)
     raw = [metric_label(m) for m in stats["metric"].unique() if not in_percent(m)]
     units = f" ({', '.join(raw)} as they are)" if raw else ""
     lines += ["", f"Values in %{units}, mean over n = {n_text} matched units (fold, repeat, "
@@ -182,7 +187,8 @@ def write_leaderboard(run_dir: Path, reference: str | None = None,
                       metrics: Sequence[str] | None = None,
                       test: str = "wilcoxon", correction: str | None = None,
                       out: Path | None = None, names: Mapping[str, str] | None = None,
-                      domains: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+                      domains: Mapping[str, str] | None = None,
+                      kinds: Mapping[str, str] | None = None) -> tuple[Path, Path]:
     """Read ``run_dir/results.csv``; write the leaderboard CSV, Markdown and statistics.
 
     Args:
@@ -198,6 +204,7 @@ def write_leaderboard(run_dir: Path, reference: str | None = None,
             it with suffix ``.md`` and the tidy statistics to ``<stem>_stats.csv``.
         names: ``{method: display name}``, in row order.
         domains: ``{domain: header}``, in column order.
+        kinds: ``{domain: kind}``: one average per kind (default: the artifacts').
 
     Returns:
         The CSV and Markdown paths (see :func:`output_paths` for the third file).
@@ -217,15 +224,16 @@ def write_leaderboard(run_dir: Path, reference: str | None = None,
                                           set(results["metric"]) else [])]
         reference = reference_entrant(results, reference)
         stats = compare_to_reference(results, reference, tuple(metrics or default),
-                                     test, correction, names=names, domains=domains)
+                                     test, correction, names=names, domains=domains,
+                                     kinds=kinds)
     except UnknownNameError:
         raise
     except (OodcalibError, ValueError) as error:
         raise DataError(source, str(error)) from error
     csv_path, md_path, stats_path = output_paths(Path(out) if out else
                                                  Path(run_dir) / "leaderboard.csv")
-    write_csv(csv_path, split_entrants(leaderboard_table(stats, names, domains)))
-    write_text(md_path, markdown_table(stats, reference, names, domains))
+    write_csv(csv_path, split_entrants(leaderboard_table(stats, names, domains, kinds)))
+    write_text(md_path, markdown_table(stats, reference, names, domains, kinds))
     write_csv(stats_path, split_entrants(stats))
     return csv_path, md_path
 

@@ -16,6 +16,8 @@ from oodcalib.benchmark.metrics import METRICS
 from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, ENTRANT_SEP, LGE
 from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS
 
+#: Suffix of the per-kind average pseudo-domains (``artifact avg``, ``vendor avg``).
+AVG_SUFFIX = " avg"
 #: Pseudo-domain: per matched unit, the mean over the artifact domains.
 ARTIFACT_AVG = "artifact avg"
 #: Header of the artifact average in tables.
@@ -85,14 +87,66 @@ def reference_entrant(results: pd.DataFrame, reference: str | None = None) -> st
     return f"{loss}{ENTRANT_SEP}{reference or 'uc'}"
 
 
-def is_artifact(domain: str) -> bool:
-    """Whether a test domain is a simulated artifact (neither clean, LGE nor calibration).
+def domain_kind(domain: str, kinds: Mapping[str, str] | None = None) -> str | None:
+    """The kind of a test domain (``artifact``, ``sequence``, ``vendor``, ...), or None.
+
+    ``kinds`` is the run's ``{domain: kind}``
+    (:func:`~oodcalib.benchmark.protocol.display_names.domain_kinds`); a domain it does not
+    hold has no kind. Without ``kinds``, the fixed domains' rule applies: ``lge`` is a
+    sequence shift and every other domain but clean an artifact. Clean, the calibration
+    scans and the averages have no kind.
+
+    Example:
+        >>> [domain_kind(d) for d in ("clean", "motion", "lge", "artifact avg")]
+        [None, 'artifact', 'sequence', None]
+        >>> domain_kind("mnms", {"mnms": "vendor"}), domain_kind("motion", {"mnms": "vendor"})
+        ('vendor', None)
+    """
+    if domain in (CLEAN, CALIBRATION) or domain.endswith(AVG_SUFFIX):
+        return None
+    if kinds is not None:
+        return kinds.get(domain)
+    return "sequence" if domain == LGE else "artifact"
+
+
+def is_artifact(domain: str, kinds: Mapping[str, str] | None = None) -> bool:
+    """Whether a test domain is a simulated artifact (:func:`domain_kind`).
 
     Example:
         >>> [is_artifact(d) for d in ("clean", "motion", "lge", "artifact avg")]
         [False, True, False, False]
     """
-    return domain not in (CLEAN, LGE, CALIBRATION, ARTIFACT_AVG)
+    return domain_kind(domain, kinds) == "artifact"
+
+
+def average_name(kind: str) -> str:
+    """The pseudo-domain of a kind's average (``artifact avg``)."""
+    return f"{kind}{AVG_SUFFIX}"
+
+
+def average_header(name: str) -> str:
+    """Table header of an average pseudo-domain (``Artifact avg``, ``Vendor avg``)."""
+    return name[:1].upper() + name[1:]
+
+
+def kind_members(domains: Sequence[str], kinds: Mapping[str, str] | None = None
+                 ) -> dict[str, list[str]]:
+    """``{average name: its domains}`` for every kind that gets an average.
+
+    The artifact kind always does (the paper's Artifact avg); other kinds do from two
+    domains on, so a single vendor domain is not repeated as its own average.
+
+    Example:
+        >>> kind_members(["clean", "motion", "lge", "a", "b"], {"motion": "artifact",
+        ...     "lge": "sequence", "a": "vendor", "b": "vendor"})
+        {'artifact avg': ['motion'], 'vendor avg': ['a', 'b']}
+    """
+    groups: dict[str, list[str]] = {}
+    for domain in dict.fromkeys(domains):
+        kind = domain_kind(domain, kinds)
+        if kind is not None:
+            groups.setdefault(kind, []).append(domain)
+    return {average_name(k): v for k, v in groups.items() if k == "artifact" or len(v) > 1}
 
 
 def ordered(values: Sequence[str], order: Sequence[str] | Mapping[str, str] | None = None
@@ -109,13 +163,27 @@ def ordered(values: Sequence[str], order: Sequence[str] | Mapping[str, str] | No
 
 
 def ordered_domains(domains: Sequence[str], order: Sequence[str] | Mapping[str, str] | None
-                    = None) -> list[str]:
-    """Domains in table order, ``artifact avg`` right after the last artifact domain."""
-    plain = ordered([d for d in domains if d != ARTIFACT_AVG], order)
-    if ARTIFACT_AVG in domains:
-        last = max((i for i, d in enumerate(plain) if is_artifact(d)), default=-1)
-        plain.insert(last + 1, ARTIFACT_AVG)
+                    = None, kinds: Mapping[str, str] | None = None) -> list[str]:
+    """Domains in table order, each kind's average right after the last domain of its kind.
+
+    Example:
+        >>> ordered_domains(["vendor avg", "a", "clean", "b", "lge"], ["clean", "lge"],
+        ...                 {"a": "vendor", "b": "vendor", "lge": "sequence"})
+        ['clean', 'lge', 'a', 'b', 'vendor avg']
+    """
+    plain = ordered([d for d in domains if not d.endswith(AVG_SUFFIX)], order)
+    for average in [d for d in dict.fromkeys(domains) if d.endswith(AVG_SUFFIX)]:
+        kind = average[: -len(AVG_SUFFIX)]
+        last = max((i for i, d in enumerate(plain) if domain_kind(d, kinds) == kind),
+                   default=len(plain) - 1)
+        plain.insert(last + 1, average)
     return plain
+
+
+def domain_headers(domains: Mapping[str, str] | None, shown: Sequence[str]) -> dict[str, str]:
+    """``{domain: header}`` with the averages among ``shown`` added (``Artifact avg``)."""
+    return {**(domains or {}), **{d: average_header(d) for d in shown
+                                  if d.endswith(AVG_SUFFIX)}}
 
 
 def display_name(name: str, names: Mapping[str, str] | None) -> str:
@@ -130,26 +198,50 @@ def metric_label(metric: str) -> str:
     return DATASET_METRICS.get(metric, metric.upper())
 
 
-def with_artifact_avg(frame: pd.DataFrame) -> pd.DataFrame:
-    """Append the ``artifact avg`` pseudo-domain: per matched unit, the artifacts' mean.
+def with_kind_averages(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None
+                       ) -> pd.DataFrame:
+    """Append each kind's average pseudo-domain (``artifact avg``, ``vendor avg``, ...).
 
     A unit is one combination of every column but ``domain`` and ``value`` (for
-    ``results.csv``: method, metric, fold, repeat, case). Only units with a value in
-    every artifact domain of the frame are averaged. Summary, statistics and ablation
-    tables all use this one definition.
+    ``results.csv``: method, metric, fold, repeat, case). The artifacts are corrupted
+    copies of the clean test scans, so a unit's artifact average is its mean over the
+    artifact domains, for the units present in all of them; so is another kind's whose
+    domains hold the same case ids. A kind whose domains hold different scans (two
+    vendors, two sequences) pools them: each (domain, case) is a unit of the average,
+    its case named ``domain/case``. So an
+    ``artifact avg`` never mixes in a vendor or sequence shift. Which kinds get an
+    average: :func:`kind_members`. Summary, statistics and ablation tables all use this
+    one definition.
 
     Example:
         >>> df = pd.DataFrame({"method": "uc", "case": ["a", "a", "a", "b"],
         ...     "domain": ["clean", "motion", "spike", "motion"], "value": [.1, .2, .4, .3]})
-        >>> with_artifact_avg(df).tail(1)[["case", "domain", "value"]].values.tolist()
+        >>> with_kind_averages(df).tail(1)[["case", "domain", "value"]].values.tolist()
         [['a', 'artifact avg', 0.30000000000000004]]
+        >>> two = pd.DataFrame({"method": "uc", "case": ["p1", "p2", "q1"],
+        ...     "domain": ["v1", "v1", "v2"], "value": [.1, .2, .6]})
+        >>> out = with_kind_averages(two, {"v1": "vendor", "v2": "vendor"}).tail(3)
+        >>> out["case"].tolist(), round(float(out["value"].mean()), 3)
+        (['v1/p1', 'v1/p2', 'v2/q1'], 0.3)
     """
-    artifacts = [d for d in frame["domain"].unique() if is_artifact(d)]
-    if not artifacts:
+    averages = kind_members(list(frame["domain"].unique()), kinds)
+    if not averages:
         return frame
     unit = [c for c in frame.columns if c not in ("domain", "value")]
-    wide = frame[frame["domain"].isin(artifacts)].pivot_table(
-        index=unit, columns="domain", values="value")
-    average = wide.dropna(how="any").mean(axis=1).rename("value").reset_index()
-    return pd.concat([frame, average.assign(domain=ARTIFACT_AVG)[frame.columns]],
-                     ignore_index=True)
+    parts = [frame]
+    for name, members in averages.items():
+        rows = frame[frame["domain"].isin(members)]
+        scans = [frozenset(rows.loc[rows["domain"] == d, "case"]) for d in members] \
+            if "case" in rows.columns else []
+        if name != ARTIFACT_AVG and len(set(scans)) > 1:  # different scans: pooled
+            parts.append(rows.assign(case=rows["domain"].astype(str) + "/"
+                                     + rows["case"].astype(str), domain=name))
+            continue
+        wide = rows.pivot_table(index=unit, columns="domain", values="value")
+        average = wide.dropna(how="any").mean(axis=1).rename("value").reset_index()
+        parts.append(average.assign(domain=name)[frame.columns])
+    return pd.concat(parts, ignore_index=True)
+
+
+#: The artifact average alone (the fixed domains' rule of :func:`domain_kind`).
+with_artifact_avg = with_kind_averages

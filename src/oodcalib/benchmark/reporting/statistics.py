@@ -23,7 +23,7 @@ from oodcalib.benchmark.reporting.names import (
     as_entrants,
     ordered,
     ordered_domains,
-    with_artifact_avg,
+    with_kind_averages,
 )
 from oodcalib.benchmark.reporting.significance import (
     bootstrap_ci,
@@ -94,7 +94,8 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
                          test: str = "wilcoxon", correction: str | None = None,
                          confidence: float = 0.95, seed: int = 0,
                          names: Mapping[str, str] | None = None,
-                         domains: Mapping[str, str] | None = None) -> pd.DataFrame:
+                         domains: Mapping[str, str] | None = None,
+                         kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Tidy table: every method against ``reference``, per metric and domain.
 
     One row per (metric, domain, method) with ``n`` (matched units), ``mean`` and ``std``
@@ -104,9 +105,9 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
     non-reference methods if ``correction="holm"``, else ``p_value``) and ``mark``
     (:func:`significance_mark` of ``p_adjusted``). The reference's own row has diff 0
     and NaN CI/p-values. Columns ``reference``, ``test``, ``correction`` and
-    ``confidence`` record the settings. The ``artifact avg`` domain holds, per unit, the
-    mean over the artifact domains
-    (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`). ``names`` and
+    ``confidence`` record the settings. The ``<kind> avg`` domains (``artifact avg``) hold,
+    per unit, the mean over the domains of that kind (``kinds``, ``{domain: kind}``;
+    :func:`~oodcalib.benchmark.reporting.names.with_kind_averages`). ``names`` and
     ``domains`` (``{name: display name}``) give the order of methods and domains. In a
     loss grid every (loss, method) pair is an entrant named ``loss/method``
     (:func:`~oodcalib.benchmark.reporting.names.as_entrants`), and ``reference`` names one.
@@ -118,13 +119,13 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     correction = check_options(test, correction)
-    frame = with_artifact_avg(_validate(as_entrants(results), reference, metrics))
+    frame = with_kind_averages(_validate(as_entrants(results), reference, metrics), kinds)
     methods = ordered(list(frame["method"]), names)
     rows = []
     for metric in metrics:
         subset = frame[frame["metric"] == metric]
         wide = subset.pivot(index=["domain", *UNIT], columns="method", values="value")
-        for domain in ordered_domains(list(subset["domain"].unique()), domains):
+        for domain in ordered_domains(list(subset["domain"].unique()), domains, kinds):
             for method in methods:
                 pairs = _paired(wide.loc[domain], metric, domain, method, reference)
                 row = {"metric": metric, "domain": domain, "method": method,

@@ -13,27 +13,30 @@ from oodcalib.benchmark.reporting.names import (
     ordered,
     ordered_domains,
     split_entrants,
-    with_artifact_avg,
+    with_kind_averages,
 )
 
 
 def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
                   names: Mapping[str, str] | None = None,
-                  domains: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Aggregate per (metric, method) x domain, with an ``artifact avg`` column.
+                  domains: Mapping[str, str] | None = None,
+                  kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Aggregate per (metric, method) x domain, with a column per kind's average.
 
     In a loss grid the rows are (metric, loss, method), with a ``loss`` column
     (:func:`~oodcalib.benchmark.reporting.names.as_entrants`).
 
     Per-scan values are aggregated over folds, repeats and scans with the metric's
-    ``aggregate`` (the mean for every built-in metric). ``artifact avg`` aggregates the
-    per-unit artifact means (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`).
+    ``aggregate`` (the mean for every built-in metric). ``artifact avg`` (and each other
+    kind's average) aggregates the per-unit means over the kind's domains
+    (:func:`~oodcalib.benchmark.reporting.names.with_kind_averages`).
 
     Args:
         results: Tidy results (columns of ``results.csv``).
         metrics: Metrics to show, in order (default: the registry's headline metrics).
         names: ``{method: display name}`` giving the row order.
         domains: ``{domain: header}`` giving the column order.
+        kinds: ``{domain: kind}`` (default: every domain but clean and LGE an artifact).
 
     Example:
         >>> df = pd.DataFrame({"method": "uc", "fold": 0, "repeat": 0,
@@ -45,14 +48,14 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
     """
     metrics = list(metrics or headline_metrics())
     results = as_entrants(results)
-    subset = with_artifact_avg(results[results["metric"].isin(metrics)])
+    subset = with_kind_averages(results[results["metric"].isin(metrics)], kinds)
     parts = []
     for metric, block in subset.groupby("metric", sort=False):
         how = METRICS[metric].aggregate if metric in METRICS else "mean"
         parts.append(block.pivot_table(index=["metric", "method"], columns="domain",
                                        values="value", aggfunc=how))
     table = pd.concat(parts)
-    table = table[ordered_domains(list(table.columns), domains)]
+    table = table[ordered_domains(list(table.columns), domains, kinds)]
     table.columns.name = None
     table = table.reset_index()
     present = set(table["metric"])

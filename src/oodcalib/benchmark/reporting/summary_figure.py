@@ -21,23 +21,22 @@ from matplotlib.figure import Figure
 from oodcalib.benchmark.metrics import in_percent
 from oodcalib.benchmark.reporting.figures import save_figure
 from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
-    ARTIFACT_AVG_HEADER,
     as_entrants,
     display_name,
+    domain_headers,
     is_grid,
     metric_label,
     ordered,
     ordered_domains,
     split_entrants,
-    with_artifact_avg,
+    with_kind_averages,
 )
 from oodcalib.benchmark.reporting.significance import bootstrap_ci
 from oodcalib.errors import OodcalibError
 
 
-def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95
-                   ) -> pd.DataFrame:
+def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95,
+                   kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Mean and bootstrap CI per (method, domain) of one metric, in fractions.
 
     Example:
@@ -52,7 +51,7 @@ def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95
         raise OodcalibError(f"metric {metric!r} has no values in these results; metrics "
                             f"present: {present}")
     rows = []
-    for (method, domain), group in with_artifact_avg(subset).groupby(["method", "domain"],
+    for (method, domain), group in with_kind_averages(subset, kinds).groupby(["method", "domain"],
                                                                      sort=False):
         values = group["value"].to_numpy(float)
         low, high = bootstrap_ci(values, confidence)
@@ -64,14 +63,15 @@ def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95
 def summary_figure(results: pd.DataFrame, metric: str = "ece",
                    names: Mapping[str, str] | None = None,
                    domains: Mapping[str, str] | None = None,
-                   losses: Mapping[str, str] | None = None) -> Figure:
+                   losses: Mapping[str, str] | None = None,
+                   kinds: Mapping[str, str] | None = None) -> Figure:
     """Points with 95% CIs of ``metric`` (in %) for every method across the domains.
 
     In a loss grid there is one panel per method, with one series per training loss
     (named by ``losses``, ``{loss: display name}``).
     """
-    points = summary_points(as_entrants(results), metric)
-    order = ordered_domains(list(points["domain"].unique()), domains)
+    points = summary_points(as_entrants(results), metric, kinds=kinds)
+    order = ordered_domains(list(points["domain"].unique()), domains, kinds)
     grid = is_grid(results)
     if grid:
         points = split_entrants(points)
@@ -88,7 +88,7 @@ def summary_figure(results: pd.DataFrame, metric: str = "ece",
         _draw(ax, rows, key, series, order, metric, labels)
         if panel is not None:
             ax.set_title(f"calibrator: {display_name(panel, names)}", fontsize="medium")
-    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
+    headers = domain_headers(domains, order)
     axes[-1].set_xticks(np.arange(len(order)), [display_name(d, headers) for d in order],
                         rotation=20, ha="right")
     fig.suptitle(f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over "
@@ -118,7 +118,8 @@ def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str
 def write_summary_figure(results: pd.DataFrame, out_dir: Path, metric: str = "ece",
                          names: Mapping[str, str] | None = None,
                          domains: Mapping[str, str] | None = None,
-                         losses: Mapping[str, str] | None = None) -> Path:
+                         losses: Mapping[str, str] | None = None,
+                         kinds: Mapping[str, str] | None = None) -> Path:
     """Write ``summary_<metric>.png`` in ``out_dir``; return its path."""
-    fig = summary_figure(results, metric, names, domains, losses)
+    fig = summary_figure(results, metric, names, domains, losses, kinds)
     return save_figure(fig, Path(out_dir) / f"summary_{metric}.png")

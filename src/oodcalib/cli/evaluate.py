@@ -1,0 +1,23 @@
+"""``oodcalib evaluate``: score a finished run on new test domains, without retraining."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from oodcalib.cli.options import DomainOpt, ExcludeOpt, _domains, _fail
+
+
+def evaluate(run_dir: Path, domain: DomainOpt = None,
+             exclude_patients: ExcludeOpt = False) -> None:
+    """Score a finished run's nets and calibrators on extra test domains (--domain)."""
+    from oodcalib.benchmark.protocol.evaluation import evaluate_run
+    from oodcalib.cli.run import report
+    from oodcalib.errors import OodcalibError
+
+    start = time.perf_counter()
+    try:
+        results = evaluate_run(run_dir, _domains(domain, exclude_patients))
+    except (OodcalibError, ValueError) as error:
+        _fail(error)
+    report(run_dir, results, time.perf_counter() - start)
