@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # parallel workers (pyproject's ``-n auto``) share the cores: one torch thread each,
+    # inherited by the subprocesses they start (dask workers, CLI runs)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("OODCALIB_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
