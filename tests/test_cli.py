@@ -158,9 +158,10 @@ def test_paths_are_stored_absolute_and_corrupt_takes_set(tmp_path, monkeypatch):
     from oodcalib.cli.options import _config
 
     monkeypatch.chdir(tmp_path)
-    config = _config("smoke", "nifti", Path("data/acdc"), None,
-                     ["data.nifti_images=imgs/*.nii.gz"], None)
+    config = _config("smoke", "acdc", Path("data/acdc"), Path("lge"), [], None)
     assert config.data.root == str(tmp_path / "data" / "acdc")
+    assert config.data.lge_root == str(tmp_path / "lge")
+    config = _config("smoke", "nifti", None, None, ["data.nifti_images=imgs/*.nii.gz"], None)
     assert config.data.nifti_images == str(tmp_path / "imgs" / "*.nii.gz")
     result = runner.invoke(app, ["corrupt", "--out", str(tmp_path / "c"), "--data", "nifti",
                                  "--set", "data.nifti_images=none/*.nii.gz"])

@@ -27,7 +27,7 @@ def test_paper_preset_follows_the_reference_protocol():
 def test_overrides_are_typed():
     c = build_config("quick", ["train.iterations=7", "train.lr=0.01", "train.augment=false",
                                "data.max_test_cases=none", "eval.methods=ts",
-                               "data.label_map={1: 3, 3: 1}"])
+                               "data.source=nifti", "data.label_map={1: 3, 3: 1}"])
     assert c.train.iterations == 7 and c.train.lr == 0.01 and c.train.augment is False
     assert c.data.max_test_cases is None and c.eval.methods == ["ts"]
     assert c.data.label_map == {1: 3, 3: 1}

@@ -13,15 +13,24 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from oodcalib.atomic import write_json
-from oodcalib.errors import OodcalibError, lookup
+from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.presets import PRESETS
 
 __all__ = ["PATH_KEYS", "PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig",
            "TrainConfig", "build_config", "set_value"]
 
+
+#: Types with a range, checked by :func:`oodcalib.validation.validate_config`.
+Count = Annotated[int, Field(ge=1)]  #: a whole number >= 1
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Side = Annotated[int, Field(ge=8, le=4096)]  #: an image side in pixels
+Severity = Annotated[int, Field(ge=1, le=5)]
+ClassCode = Annotated[int, Field(ge=0, le=3)]  #: 0 background, 1 RV, 2 MYO, 3 LV
 
 #: ``data.*`` keys holding paths or globs (stored absolute, compared absolute on resume).
 PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
@@ -34,41 +43,42 @@ class DataConfig:
     source: str = "phantom"  #: phantom | acdc | nifti
     root: str | None = None  #: ACDC root (acdc) or None
     lge_root: str | None = None  #: MS-CMRSeg LGE root; None: LGE phantom for phantom data
-    phase: str = "ES"
-    phantom_cases: int = 100
-    lge_phantom_cases: int = 20
-    size: int = 192  #: in-plane crop/pad size
+    phase: Literal["ED", "ES"] = "ES"
+    phantom_cases: Count = 100
+    lge_phantom_cases: Count = 20
+    size: Side = 192  #: in-plane crop/pad size
     #: side of the network input: slices cropped to ``size`` are resized to it after any
     #: corruption (None: ``size``); the field of view stays ``size x spacing`` mm
-    input_size: int | None = None
-    spacing: float = 1.5  #: target in-plane spacing (mm) for sources that know theirs
-    n_folds: int = 3
-    train_per_fold: int = 20
-    val_per_fold: int = 5
-    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
-    max_test_cases: int | None = None  #: cap the test cases per domain (smoke runs)
+    input_size: Side | None = None
+    #: target in-plane spacing (mm) for sources that know theirs
+    spacing: Annotated[float, Field(gt=0, le=20)] = 1.5
+    n_folds: Count = 3
+    train_per_fold: Count = 20
+    val_per_fold: Count = 5
+    split_fractions: tuple[Fraction, Fraction, Fraction] = (0.6, 0.2, 0.2)
+    max_test_cases: Count | None = None  #: cap the test cases per domain (smoke runs)
     nifti_images: str | None = None  #: glob of images (source "nifti")
     nifti_labels: str | None = None  #: glob of labels (source "nifti")
-    label_map: dict[int, int] | None = None  #: raw label code -> 1 RV / 2 MYO / 3 LV
+    label_map: dict[int, ClassCode] | None = None  #: raw label code -> 1 RV / 2 MYO / 3 LV
     #: NIfTI sources: "affine" reorients each volume from its affine to the package's
     #: convention (RV left of LV, base first); "stored" uses the arrays as stored
-    orientation: str = "affine"
+    orientation: Literal["affine", "stored"] = "affine"
     #: Regex finding the patient id in a case id (its first group, else the match), so
     #: that every file of one patient lands in the same pool; None: a case per patient
     patient_pattern: str | None = None
     #: Labels whose classes look swapped (RV/LV, ...) stop the run instead of a warning
     strict_labels: bool = False
     #: NIfTI sources with 4D (H, W, Z, T) files: frame index, or "ED"/"ES" from a sidecar
-    frame: int | str | None = None
+    frame: Annotated[int, Field(ge=0)] | Literal["ED", "ES"] | None = None
 
 
 @dataclass
 class ModelConfig:
     """2D U-Net architecture."""
 
-    width: int = 32  #: channels of the first level, doubled per level
-    depth: int = 5  #: number of resolution levels
-    dropout: float = 0.0
+    width: Count = 32  #: channels of the first level, doubled per level
+    depth: Annotated[int, Field(ge=1, le=8)] = 5  #: number of resolution levels
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
 
 
 @dataclass
@@ -82,12 +92,14 @@ class TrainConfig:
     #: Hyperparameters of the loss factory: ``--set train.loss_params.alpha=0.1`` for a
     #: single-loss run, ``--set train.loss_params.nacl.alpha=0.1`` per loss of a grid.
     loss_params: dict[str, Any] = field(default_factory=dict)
-    iterations: int = 20000
-    batch_size: int = 16
-    lr: float = 1e-3
-    val_every: int = 250
+    iterations: Count = 20000
+    batch_size: Count = 16
+    lr: Annotated[float, Field(gt=0)] = 1e-3
+    val_every: Count = 250
     augment: bool = True
-    num_threads: int = 0  #: torch CPU threads; 0 keeps torch's default
+    #: torch CPU threads of every job; 0: the number the run starts with, recorded in
+    #: ``config.json`` so that every execution mode computes the same numbers
+    num_threads: Annotated[int, Field(ge=0, le=1024)] = 0
 
 
 @dataclass
@@ -100,13 +112,13 @@ class EvalConfig:
     corruptions: list[str] = field(
         default_factory=lambda: ["bias_field", "motion", "ghosting", "spike"]
     )
-    severity: int = 3
+    severity: Severity = 3
     cross_sequence: bool = True
-    repeats: int = 3
-    n_bins: int = 10
-    roi_size: int = 10
-    num_aug: int = 180  #: augmented passes N_A at test time (Alea., Proposed)
-    ablation_num_aug: list[int] = field(default_factory=lambda: [15, 45, 90, 180])
+    repeats: Count = 3
+    n_bins: Count = 10
+    roi_size: Count = 10
+    num_aug: Count = 180  #: augmented passes N_A at test time (Alea., Proposed)
+    ablation_num_aug: list[Count] = field(default_factory=lambda: [15, 45, 90, 180])
     #: Extra test domains, ``{name: spec}`` (``--domain NAME=SPEC``; keys in
     #: :mod:`oodcalib.datasets.domain_spec`): a source, its files, a label map, a kind
     domains: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -117,9 +129,10 @@ class Config:
     """Everything a run depends on."""
 
     preset: str = "paper"
-    seed: int = 0
-    n_jobs: int = 1  #: parallel fold jobs (joblib)
-    backend: str = "loky"  #: joblib backend: loky, threading, or dask (needs a dask client)
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    n_jobs: Annotated[int, Field(ge=1, le=4096)] = 1  #: parallel cell jobs (joblib)
+    #: joblib backend: loky, threading, or dask (needs a dask client)
+    backend: Literal["loky", "threading", "dask"] = "loky"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -153,8 +166,22 @@ class Config:
 
     @classmethod
     def load(cls, path: Path) -> Config:
-        """Read a ``config.json`` written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read and validate a ``config.json`` written by :meth:`save`.
+
+        Raises:
+            DataError: The file is unreadable, not JSON, or holds an invalid config.
+        """
+        from oodcalib.validation import validate_config
+
+        try:
+            raw = json.loads(Path(path).read_text())
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
+            return validate_config(cls.from_dict(raw))
+        except (OSError, ValueError, OodcalibError) as error:
+            raise DataError(path, f"not a valid run configuration ({error}); it is the "
+                                  "record of the run, so restore it or use another "
+                                  "directory") from None
 
 
 def _per_method_calib(calib: dict[str, Any]) -> dict[str, Any]:
@@ -252,12 +279,15 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def build_config(preset: str = "quick", overrides: list[str] | None = None, **kw: Any) -> Config:
+def build_config(preset: str = "quick", overrides: list[str] | None = None,
+                 validate: bool = True, **kw: Any) -> Config:
     """Resolve a preset plus ``key=value`` overrides into a :class:`Config`.
 
     Args:
         preset: One of :data:`PRESETS`.
         overrides: Strings like ``"train.iterations=500"``.
+        validate: Check every key's type and range and the rules between keys
+            (:func:`oodcalib.validation.validate_config`).
         **kw: Extra dotted overrides given as keyword pairs (``{"data.source": "acdc"}``
             style keys must be passed through ``overrides``; plain ``seed=1`` works here).
 
@@ -277,4 +307,8 @@ def build_config(preset: str = "quick", overrides: list[str] | None = None, **kw
             raise OodcalibError(f"override {item!r} must look like key=value")
         key, value = item.split("=", 1)
         set_value(config, key.strip(), value)
+    if validate:
+        from oodcalib.validation import validate_config
+
+        config = validate_config(config)
     return config

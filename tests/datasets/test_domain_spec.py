@@ -64,7 +64,7 @@ def test_built_in_names_are_reserved():
 def test_domain_config_sets_the_source_keys_and_resets_the_others():
     config = build_config("smoke", ["data.source=acdc", "data.root=/acdc",
                                     "data.label_map={1: 3, 3: 1}", "data.patient_pattern=p",
-                                    "data.size=80"])
+                                    "data.size=80"], validate=False)
     local = domain_config(config, "v", {"source": "nifti", "images": "/v/*.nii.gz",
                                         "frame": "ES", "kind": "vendor", "seed": 5})
     d = local.data
