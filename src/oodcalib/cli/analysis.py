@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oodcalib.cli.options import MoreOpt, _fail, _names
+from oodcalib.cli.options import MoreOpt, _fail, _names, _writable
 
 
 def ablate(
@@ -52,6 +52,7 @@ def ablate(
                          "and/or --loss-param LOSS.NAME=V1,V2,..."))
     chosen = [m.strip() for m in (methods or "").split(",") if m.strip()]
     try:
+        _writable(run_dir, "run directory")
         for spec in loss_param or []:
             _loss_sweep(run_dir, spec, chosen or ["uc", "ts"])
         if severity:
@@ -113,6 +114,7 @@ def rescore(
     methods = [m.strip() for value in add or [] for m in value.split(",") if m.strip()]
     start = time.perf_counter()
     try:
+        _writable(run_dir, "run directory")
         results = rescore_run(run_dir, methods)
     except (OodcalibError, ValueError) as error:
         _fail(error)
@@ -150,6 +152,7 @@ def figures(
     out = run_dir / "figures"
     paths: list[Path] = []
     try:
+        _writable(out, "figures folder")
         names = _names(run_dir)
         if case:
             paths += _case_figures(run_dir, case, domain, fold, repeat, method, slice_index,
@@ -218,6 +221,7 @@ def leaderboard(
 
     metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
+        _writable(out or Path(run_dir) / "leaderboard.csv", "leaderboard", file=True)
         csv_path, md_path = write_leaderboard(run_dir, reference, metrics or None, test,
                                               "holm" if holm else None, out,
                                               **_names(run_dir))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from oodcalib.cli.options import DomainOpt, ExcludeOpt, _domains, _fail
+from oodcalib.cli.options import DomainOpt, ExcludeOpt, _domains, _fail, _writable
 
 
 def evaluate(run_dir: Path, domain: DomainOpt = None,
@@ -17,6 +17,7 @@ def evaluate(run_dir: Path, domain: DomainOpt = None,
 
     start = time.perf_counter()
     try:
+        _writable(run_dir, "run directory")
         results = evaluate_run(run_dir, _domains(domain, exclude_patients))
     except (OodcalibError, ValueError) as error:
         _fail(error)

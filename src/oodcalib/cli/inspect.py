@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from oodcalib.cli.options import DataOpt, DomainOpt, PluginOpt, RootOpt, SetOpt, _config, _fail
+from oodcalib.cli.options import (
+    DataOpt,
+    DomainOpt,
+    PluginOpt,
+    RootOpt,
+    SetOpt,
+    _config,
+    _fail,
+    _writable,
+)
 
 
 def inspect(
@@ -41,13 +50,14 @@ def inspect(
                 raise OodcalibError("inspect one --domain at a time")
             (data, spec), = _domains(domain).items()
             config = domain_config(config, data, spec)
+        sheet = _writable(out or Path("results") / "inspect" / f"{data}.png", "contact sheet",
+                          file=True)
         cases = load_source(config)
     except (OodcalibError, ValueError) as error:
         _fail(error)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         typer.echo(inspection_table(cases).to_string(index=False))
-    path = write_contact_sheet(cases[:sheet_cases],
-                               out or Path("results") / "inspect" / f"{data}.png",
+    path = write_contact_sheet(cases[:sheet_cases], sheet,
                                title=f"{data}: mid slices, RV blue, MYO orange, LV red "
                                      "(the RV should lie left of the LV)")
     typer.echo(f"\n{len(cases)} cases; contact sheet of {min(len(cases), sheet_cases)}: {path}")

@@ -62,6 +62,31 @@ def absolute_paths(config) -> None:
             setattr(config.data, key, os.path.abspath(os.path.expanduser(str(value))))
 
 
+def _writable(path: Path, what: str = "output folder", file: bool = False) -> Path:
+    """Refuse an output that cannot be written, before any work (one line, exit code 2).
+
+    A folder output must not be an existing file; a file output (``file=True``) must
+    not be an existing folder; the nearest existing folder must be writable.
+    """
+    import os
+
+    from oodcalib.errors import OodcalibError
+
+    path = Path(path)
+    if path.exists() and path.is_dir() == file:
+        kind = "a folder" if file else "a file"
+        raise OodcalibError(f"{path}: the {what} is {kind} that already exists; give "
+                            f"{'a file path' if file else 'a folder'}")
+    probe = path.parent if file else path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OodcalibError(f"{path}: cannot create the {what}: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OodcalibError(f"{path}: cannot write the {what}: {probe} is not writable")
+    return path
+
+
 def _domains(specs: list[str] | None, exclude: bool = False) -> dict:
     """``{name: spec}`` of the ``--domain NAME=SPEC`` options (see ``domain_spec``)."""
     from oodcalib.datasets.domain_spec import parse_domain
@@ -106,4 +131,11 @@ def _dask_client(address: str | None):
         from dask.distributed import Client
     except ImportError as error:  # pragma: no cover - optional dependency
         raise ValueError("backend 'dask' needs: pip install 'oodcalib[distributed]'") from error
-    return Client(address) if address else Client(processes=True)
+    if not address:
+        return Client(processes=True)
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise ValueError(f"--scheduler {address}: no dask scheduler answers there "
+                         f"({type(error).__name__}); start one with `dask scheduler` or "
+                         "leave --scheduler out for a local cluster") from None

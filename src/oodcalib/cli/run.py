@@ -21,6 +21,7 @@ from oodcalib.cli.options import (
     _domains,
     _fail,
     _names,
+    _writable,
 )
 
 
@@ -48,6 +49,7 @@ def run(
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
     from oodcalib.errors import OodcalibError
+    from oodcalib.validation import validate_config
 
     try:
         grid = [f"train.losses={losses}"] if losses else []
@@ -56,13 +58,17 @@ def run(
                          plugin)
         config.n_jobs, config.backend = jobs, backend
         config.eval.domains.update(_domains(domain, exclude_patients))
-        run_dir = out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}"
+        run_dir = _writable(out or Path("results") / "runs"
+                            / f"{preset}-{data}-seed{config.seed}", "run directory")
+        if scheduler and backend != "dask":
+            raise ValueError(f"--scheduler {scheduler} needs --backend dask")
+        config = validate_config(config)
         client = _dask_client(scheduler) if backend == "dask" else None
         typer.echo(f"run directory: {run_dir}")
         announce_cost(config, run_dir)
         start = time.perf_counter()
         results = run_benchmark(config, run_dir)
-    except (OodcalibError, ValueError, FileNotFoundError) as error:
+    except (OodcalibError, ValueError, OSError) as error:
         _fail(error)
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
@@ -175,6 +181,7 @@ def corrupt(
     from oodcalib.errors import OodcalibError
 
     try:
+        _writable(out, "output folder")
         config = _config("paper", data, data_root, None,
                          [f"data.size={size}", f"data.phantom_cases={cases}", *(set_ or [])],
                          seed, plugin)

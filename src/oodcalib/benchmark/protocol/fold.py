@@ -192,6 +192,8 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
     losses of a grid are compared on paired nets.
     """
     load_plugins(config.plugins)  # a worker process starts with bare registries
+    if config.train.num_threads:  # the run's count, in every process (same numbers)
+        torch.set_num_threads(config.train.num_threads)
     loss = loss or run_losses(config)[0]
     out = cell_dir(config, run_dir, fold, loss)
     timer = StageTimer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -41,7 +42,18 @@ def environment() -> dict:
         "packages": versions,
         "git_revision": git_revision(),
         "argv": sys.argv,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": _torch_threads(),
     }
+
+
+def _torch_threads() -> int | None:
+    """Torch's intra-op threads in this process (the jobs use ``train.num_threads``)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return None
+    return torch.get_num_threads()
 
 
 def write_environment(path: Path) -> None:

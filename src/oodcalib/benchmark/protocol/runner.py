@@ -75,6 +75,8 @@ def check_config(config: Config, run_dir: Path) -> None:
                 old["data"][key] = os.path.abspath(old["data"][key])
                 new["data"][key] = os.path.abspath(new["data"][key])
         ignore = {"n_jobs", "backend"}
+        if not old["train"].get("num_threads"):  # made before the count was recorded
+            old["train"]["num_threads"] = new["train"]["num_threads"]
         _check_domain_specs(old, new, path)
         diff = sorted(_flat(old).items() ^ _flat(new).items())
         keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
@@ -94,6 +96,23 @@ def _check_domain_specs(old: dict, new: dict, path: Path) -> None:
         if json.dumps(before[name], sort_keys=True) != json.dumps(after[name], sort_keys=True):
             raise OodcalibError(f"{path}: test domain {name!r} was scored with another spec "
                                 f"({before[name]}); give the new one another name")
+
+
+def resolve_threads(config: Config, run_dir: Path) -> None:
+    """Fix ``train.num_threads`` (0: this process's torch threads, or the run's recorded ones).
+
+    Every job of the run then uses that many torch threads, so serial, ``--jobs`` and dask
+    runs compute the same numbers, and a resume keeps the count of the run.
+    """
+    if config.train.num_threads:
+        return
+    import torch
+
+    path = Path(run_dir) / "config.json"
+    recorded = 0
+    if path.exists():
+        recorded = json.loads(path.read_text()).get("train", {}).get("num_threads", 0)
+    config.train.num_threads = recorded or torch.get_num_threads()
 
 
 def merged_domains(config: Config, run_dir: Path) -> None:
@@ -142,8 +161,9 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
         The tidy results (also written to ``run_dir/results.csv``).
     """
     check_names(config)
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).absolute()  # dask workers may start elsewhere
     run_dir.mkdir(parents=True, exist_ok=True)
+    resolve_threads(config, run_dir)
     check_config(config, run_dir)
     merged_domains(config, run_dir)
     data = load_run_data(config, run_dir)
