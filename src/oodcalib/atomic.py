@@ -97,3 +97,37 @@ def save_torch(path: str | Path, obj: Any) -> Path:
     import torch
 
     return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+#: What a damaged file raises when read (truncated zip/npz/pickle, bad CSV or JSON, ...).
+DAMAGED = (OSError, ValueError, EOFError, KeyError, RuntimeError, IndexError, TypeError,
+           AttributeError, ImportError)
+
+
+def read_cache(path: str | Path, read: Callable[[Path], Any], what: str) -> Any:
+    """``read(path)``, or None for a damaged cache file, which is removed to be recomputed.
+
+    Atomic writes never leave half-written files, but disks and users can: a cache that
+    does not read back is never trusted. A warning names the file.
+
+    Example:
+        >>> import tempfile, warnings
+        >>> bad = Path(tempfile.mkdtemp()) / "x.json"
+        >>> _ = bad.write_text('{"cut')
+        >>> with warnings.catch_warnings(record=True):
+        ...     warnings.simplefilter("always")
+        ...     read_cache(bad, lambda p: json.loads(p.read_text()), "test"), bad.exists()
+        (None, False)
+    """
+    import pickle
+    import warnings
+    import zipfile
+
+    path = Path(path)
+    try:
+        return read(path)
+    except (*DAMAGED, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        warnings.warn(f"{path}: damaged {what} ({type(error).__name__}: {error}); it is "
+                      "recomputed", UserWarning, stacklevel=2)
+        path.unlink(missing_ok=True)
+        return None

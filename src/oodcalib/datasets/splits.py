@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from oodcalib.atomic import write_json
-from oodcalib.errors import OodcalibError
+from oodcalib.errors import DataError, OodcalibError
 
 
 def patient_ids(case_ids: list[str], pattern: str | None) -> dict[str, str]:
@@ -147,4 +147,16 @@ def read_splits(path: Path) -> dict:
     """Read splits JSON written by :func:`write_splits`."""
     if not path.exists():
         raise OodcalibError(f"{path}: splits file not found")
-    return json.loads(path.read_text())
+    try:
+        splits = json.loads(path.read_text())
+        if not isinstance(splits, dict) or not {"pools", "folds"} <= set(splits):
+            raise ValueError("no pools or folds")
+        for fold in splits["folds"]:
+            if not {"fold", "train", "val"} <= set(fold):
+                raise ValueError("a fold without fold, train or val")
+        splits["pools"]["test"]  # noqa: B018 - its presence is checked
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataError(path, f"damaged splits ({error}); the splits are the record of "
+                              "the run, so restore the file or start another run "
+                              "directory") from None
+    return splits

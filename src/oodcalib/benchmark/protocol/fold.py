@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import save_torch, write_csv, write_json
+from oodcalib.atomic import DAMAGED, read_cache, save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
 from oodcalib.benchmark.metrics import ScanScorer, score
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
@@ -32,6 +32,7 @@ from oodcalib.benchmark.protocol.layout import (
     file_label,
     fold_dir,
     per_case_path,
+    read_per_case,
 )
 from oodcalib.benchmark.protocol.logit_store import LogitStore
 from oodcalib.benchmark.protocol.pass_cache import PassCache
@@ -83,7 +84,11 @@ class Fold:
         if not checkpoint.exists():
             raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
                                 "first to train the segmentation nets")
-        model = load_model(checkpoint)
+        try:
+            model = load_model(checkpoint)
+        except DAMAGED as error:
+            raise OodcalibError(f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
+                                "run` on this directory again to retrain the fold") from None
         counter = ForwardCounter(model, timer or StageTimer())
         snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
         passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
@@ -95,8 +100,10 @@ class Fold:
         """Fit (or load the saved fit of) ``method`` for ``repeat``; ``params`` override."""
         label = label or file_label(method)
         path = calibrator_path(self.directory, label, repeat)
-        if path.exists():
-            return torch.load(path, weights_only=False)
+        saved = read_cache(path, lambda p: torch.load(p, weights_only=False),
+                           "calibrator fit") if path.exists() else None
+        if saved is not None:
+            return saved
         cls = lookup(CALIBRATORS, method, "method")
         seed = derive_seed(self.config.seed, "calibrator", self.index, method, repeat)
         calibrator = cls(random_state=seed, **(calibrator_params(self.config, method) | params))
@@ -225,7 +232,8 @@ def score_cell(ctx: Fold, val_scans: list[ScanLogits],
             for repeat in range(ctx.config.eval.repeats):
                 path = per_case_path(ctx.directory, label, repeat, group)
                 written.append(path)
-                if path.exists():
+                if path.exists() and read_cache(path, read_per_case, "per-case results") \
+                        is not None:
                     continue
                 if repeat and CALIBRATORS.get(method, Calibrator).deterministic:
                     copy_repeat(per_case_path(ctx.directory, label, 0, group), path, repeat)

@@ -120,6 +120,35 @@ BIN_COLUMNS = ["loss", "method", "fold", "repeat", "domain", "case", "class", "b
                "conf_sum", "acc_sum"]
 
 
+def read_per_case(path: Path) -> pd.DataFrame:
+    """Read a per-case results file, checking it is whole.
+
+    Raises:
+        ValueError: Unreadable, without the result columns, empty, or with missing keys
+            or values (a file cut mid-row).
+    """
+    import pandas as pd
+
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        last = handle.seek(size - 1) is not None and handle.read(1) if size else b""
+        if last != b"\n":
+            raise ValueError("cut short: it does not end with a whole row")
+    frame = pd.read_csv(path, dtype={"case": str})
+    keys = [c for c in RESULT_COLUMNS if c not in ("loss", "value")]
+    missing = sorted(set(keys + ["value"]) - set(frame.columns))
+    if missing:
+        raise ValueError(f"no column(s) {', '.join(missing)}")
+    if frame.empty or frame[keys].isna().any().any():
+        raise ValueError("empty, or rows without their keys")
+    if not pd.api.types.is_numeric_dtype(frame["value"]):
+        raise ValueError("non-numeric values")
+    per_scan = frame.groupby(["domain", "case"])["metric"].nunique()
+    if per_scan.nunique() > 1:
+        raise ValueError("some scans lack metrics (rows cut short)")
+    return frame
+
+
 def run_loss(run_dir: Path) -> str:
     """The training loss of a single-loss run (``dice_ce`` without a ``config.json``)."""
     path = Path(run_dir) / "config.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from oodcalib.atomic import atomic_write
+from oodcalib.atomic import atomic_write, read_cache
 from oodcalib.baselines import ScanLogits
 from oodcalib.baselines.common.augmented_passes import AugmentedPasses
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
@@ -36,11 +36,25 @@ class LogitStore:
     def get(self, domain: str, case: Case) -> ScanLogits:
         """Logits of ``case`` in ``domain``, computed on first use."""
         path = self.root / domain / f"{case.case_id}.npy"
-        if path.exists():
-            logits = np.load(path).astype(np.float32)
+        logits = read_cache(path, self._reader(case), "logits") if path.exists() else None
+        if logits is not None:
+            logits = logits.astype(np.float32)
         else:
             with self.counter.stage("logits") if self.counter else nullcontext():
                 logits = predict_logits(self.model, case.image).astype(np.float16)
             atomic_write(path, lambda f: np.save(f, logits))
             logits = logits.astype(np.float32)
         return ScanLogits(case.case_id, case.image, logits, case.label, domain, self.passes)
+
+    @staticmethod
+    def _reader(case: Case):
+        """Load logits and check them against the scan: ``(Z, C, H, W)``, finite."""
+        def read(path: Path) -> np.ndarray:
+            logits = np.load(path, allow_pickle=False)
+            z, h, w = np.shape(case.image)
+            if logits.ndim != 4 or (logits.shape[0], *logits.shape[2:]) != (z, h, w):
+                raise ValueError(f"shape {logits.shape} does not fit the scan {(z, h, w)}")
+            if not np.isfinite(logits).all():
+                raise ValueError("non-finite values")
+            return logits
+        return read

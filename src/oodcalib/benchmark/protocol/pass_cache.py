@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from oodcalib.atomic import atomic_write
+from oodcalib.atomic import atomic_write, read_cache
 from oodcalib.baselines.common.augmented_passes import (
     AugmentedPasses,
     PassStatistics,
@@ -55,12 +55,15 @@ class PassCache(AugmentedPasses):
                    num_aug: int) -> PassStatistics:
         """Statistics over the first ``num_aug`` passes of ``image``, computed as needed."""
         directory = self.root / domain / case_id
-        counts = [n for n in self.cached_counts(domain, case_id) if n <= num_aug]
-        if counts and counts[-1] == num_aug:
-            return self._load(directory / f"n{num_aug}.npz")
-        if counts:
-            stats = self._load(directory / f"n{counts[-1]}.npz")
-        else:
+        stats = None
+        for n in reversed([n for n in self.cached_counts(domain, case_id) if n <= num_aug]):
+            stats = read_cache(directory / f"n{n}.npz", self._load, "augmented passes")
+            if stats is not None and stats.count == n:
+                break
+            stats = None
+        if stats is not None and stats.count == num_aug:
+            return stats
+        if stats is None:
             shape = (image.shape[0], output_classes(self.model), *image.shape[1:])
             stats = PassStatistics.empty(shape)
         seed = self.scan_seed(domain, case_id)

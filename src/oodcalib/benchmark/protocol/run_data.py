@@ -14,7 +14,7 @@ from pathlib import Path
 import joblib
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import atomic_write
+from oodcalib.atomic import atomic_write, read_cache
 from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.benchmark.protocol.layout import CLEAN, LGE, prepared_path
 from oodcalib.config import Config
@@ -109,9 +109,8 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     (:mod:`~oodcalib.benchmark.protocol.domains`), so a finished run can gain one.
     """
     cache = prepared_path(run_dir)
-    if cache.exists():
-        data = joblib.load(cache)
-    else:
+    data = read_cache(cache, joblib.load, "prepared data") if cache.exists() else None
+    if data is None:
         data = _prepare_run_data(config, run_dir)
     data.extra_domains = {name: load_test_domain(config, run_dir, name, data.splits, normalise)
                           for name in config.eval.domains}

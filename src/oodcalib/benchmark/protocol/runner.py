@@ -17,15 +17,21 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import write_csv, write_json
+from oodcalib.atomic import DAMAGED, write_csv, write_json
 from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
-from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, fold_files, run_loss, with_loss
+from oodcalib.benchmark.protocol.layout import (
+    RESULT_COLUMNS,
+    fold_files,
+    read_per_case,
+    run_loss,
+    with_loss,
+)
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
 from oodcalib.config import PATH_KEYS, Config
-from oodcalib.errors import OodcalibError, lookup
+from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.plugins import load_plugins
 
 
@@ -205,7 +211,13 @@ def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFr
     files = files if files is not None else fold_files(run_dir, "per_case/*.csv")
     if not files:
         raise OodcalibError(f"{run_dir}: no per-case results found")
-    frames = [pd.read_csv(f, dtype={"case": str}) for f in files]
+    frames = []
+    for path in files:
+        try:
+            frames.append(read_per_case(path))
+        except DAMAGED as error:
+            raise DataError(path, f"damaged per-case results ({error}); delete it and rerun "
+                                  "`oodcalib run` on the directory to recompute it") from None
     if any("loss" not in f.columns for f in frames):
         frames = [with_loss(f, run_loss(run_dir)) for f in frames]
     results = pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import save_torch
+from oodcalib.atomic import read_cache, save_torch
 from oodcalib.benchmark.metrics import dice_score
 from oodcalib.benchmark.segmentation.augmentation import augment_batch
 from oodcalib.benchmark.segmentation.inference import predict_logits
@@ -61,7 +61,9 @@ def train_segmenter(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     best_path, last_path = out_dir / BEST, out_dir / LAST
-    if best_path.exists() and torch.load(best_path, weights_only=False).get("done"):
+    finished = read_cache(best_path, lambda p: torch.load(p, weights_only=False),
+                          "checkpoint") if best_path.exists() else None
+    if finished is not None and finished.get("done"):
         return best_path
     tc = config.train
     if tc.num_threads:
@@ -76,8 +78,9 @@ def train_segmenter(
     loss_fn = get_loss(tc.loss, **tc.loss_params)
     images, labels = stack_slices(train_cases)
     start, best = 0, -1.0
-    if last_path.exists():
-        state = torch.load(last_path, weights_only=False)
+    state = read_cache(last_path, lambda p: torch.load(p, weights_only=False),
+                       "training state") if last_path.exists() else None
+    if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         scheduler.load_state_dict(state["scheduler"])
