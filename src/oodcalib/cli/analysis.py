@@ -152,6 +152,8 @@ def figures(
     out = run_dir / "figures"
     paths: list[Path] = []
     try:
+        if slice_index is not None and slice_index < 0:
+            raise ValueError(f"--slice {slice_index}: a slice index is >= 0")
         _writable(out, "figures folder")
         names = _names(run_dir)
         if case:
@@ -222,6 +224,12 @@ def leaderboard(
     metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
         _writable(out or Path(run_dir) / "leaderboard.csv", "leaderboard", file=True)
+        from oodcalib.benchmark.protocol.layout import fold_files
+
+        if fold_files(run_dir, "per_case/*.csv"):  # results.csv rebuilt from the records
+            from oodcalib.benchmark.protocol.runner import collect_results
+
+            collect_results(run_dir)
         csv_path, md_path = write_leaderboard(run_dir, reference, metrics or None, test,
                                               "holm" if holm else None, out,
                                               **_names(run_dir))

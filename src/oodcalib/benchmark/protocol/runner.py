@@ -17,7 +17,7 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import DAMAGED, write_csv, write_json
+from oodcalib.atomic import DAMAGED, write_json, write_text
 from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
@@ -208,7 +208,8 @@ def _cell_name(run_dir: Path, directory: Path) -> str:
 
 def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
     """Concatenate per-case CSVs into ``results.csv`` (one row per observation)."""
-    files = files if files is not None else fold_files(run_dir, "per_case/*.csv")
+    # one order whoever collects (the run, or summary and leaderboard later)
+    files = sorted(files) if files is not None else fold_files(run_dir, "per_case/*.csv")
     if not files:
         raise OodcalibError(f"{run_dir}: no per-case results found")
     frames = []
@@ -221,5 +222,36 @@ def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFr
     if any("loss" not in f.columns for f in frames):
         frames = [with_loss(f, run_loss(run_dir)) for f in frames]
     results = pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]
-    write_csv(Path(run_dir) / "results.csv", results)
+    _report_missing(run_dir, files)
+    path = Path(run_dir) / "results.csv"
+    text = results.to_csv(index=False)
+    if not path.is_file() or path.read_text() != text:  # a record is rewritten only to mend it
+        write_text(path, text)
     return results
+
+
+def expected_files(config: Config, run_dir: Path) -> list[Path]:
+    """The per-case files a finished run has: every cell, method, repeat and domain group."""
+    from oodcalib.benchmark.protocol.fold import cell_dir
+    from oodcalib.benchmark.protocol.layout import file_label, per_case_path
+
+    groups = [None, *config.eval.domains]
+    return [per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r, g)
+            for loss in run_losses(config) for k in range(config.data.n_folds)
+            for m in config.eval.methods for r in range(config.eval.repeats) for g in groups]
+
+
+def _report_missing(run_dir: Path, files: list[Path]) -> None:
+    """Warn when the per-case files do not cover the run's configuration (a partial run)."""
+    import warnings
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        return
+    expected = {p.resolve() for p in expected_files(Config.load(path), Path(run_dir))}
+    missing = sorted(expected - {Path(f).resolve() for f in files})
+    if missing:
+        warnings.warn(f"{run_dir}: {len(missing)} of {len(expected)} per-case result files "
+                      f"are missing (first: {missing[0]}); the tables cover the finished "
+                      "part only: finish the run with `oodcalib run` on the same directory",
+                      UserWarning, stacklevel=2)
