@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -105,8 +106,14 @@ class CorruptionCache:
                     return None  # npz and json from different writes
                 image = data["image"]
                 label = data["label"] if "label" in data.files else None
-        except (OSError, ValueError, KeyError):
-            return None  # absent or unreadable entry: recompute
+        except FileNotFoundError:
+            return None  # absent entry: compute
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            import warnings
+
+            warnings.warn(f"{npz_path}: damaged corrupted volume ({type(error).__name__}); it "
+                          "is recomputed", UserWarning, stacklevel=3)
+            return None
         if (label is None) != (case.label is None) or (
             label is not None and not np.array_equal(label, case.label)
         ):

@@ -108,6 +108,8 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     domains (``eval.domains``) are cached apart, in ``run_dir/domains/<name>/``
     (:mod:`~oodcalib.benchmark.protocol.domains`), so a finished run can gain one.
     """
+    if (run_dir / "splits.json").exists():
+        read_splits(run_dir / "splits.json")  # the record is checked even when cached
     cache = prepared_path(run_dir)
     data = read_cache(cache, joblib.load, "prepared data") if cache.exists() else None
     if data is None:

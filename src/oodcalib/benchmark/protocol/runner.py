@@ -67,7 +67,13 @@ def check_config(config: Config, run_dir: Path) -> None:
     path = run_dir / "config.json"
     new = json.loads(json.dumps(config.to_dict()))
     if path.exists():
-        old = json.loads(path.read_text())
+        try:
+            old = json.loads(path.read_text())
+            if not isinstance(old, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            raise DataError(path, f"damaged run configuration ({error}); it is the record of "
+                                  "the run, so restore it or use another --out") from None
         if "plugins" not in old:
             raise OodcalibError(
                 f"{path}: this run directory was made by oodcalib 0.1, whose files this "

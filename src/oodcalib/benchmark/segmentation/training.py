@@ -61,10 +61,14 @@ def train_segmenter(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     best_path, last_path = out_dir / BEST, out_dir / LAST
+    had_best = best_path.exists()
     finished = read_cache(best_path, lambda p: torch.load(p, weights_only=False),
-                          "checkpoint") if best_path.exists() else None
+                          "checkpoint") if had_best else None
     if finished is not None and finished.get("done"):
         return best_path
+    if had_best and finished is None:  # a damaged best net: train the fold again
+        last_path.unlink(missing_ok=True)
+        (out_dir / "train_log.csv").unlink(missing_ok=True)
     tc = config.train
     if tc.num_threads:
         torch.set_num_threads(tc.num_threads)
