@@ -11,8 +11,9 @@ from oodcalib.errors import DataError
 def validate_case(case: Case, *, require_label: bool = True) -> Case:
     """Check a case's arrays and raise a :class:`DataError` naming its file if bad.
 
-    Checks: ``image`` is 3D ``(Z, H, W)`` with no NaN/inf; ``label`` (if required or
-    present) has the image's shape, only values in ``0..3``, and some foreground.
+    Checks: ``image`` is 3D ``(Z, H, W)`` with no NaN/inf (a constant image, all zeros
+    say, gets a warning); ``label`` (if required or present) has the image's shape, only
+    values in ``0..3``, and some foreground.
 
     Args:
         case: The case to check.
@@ -41,6 +42,11 @@ def validate_case(case: Case, *, require_label: bool = True) -> Case:
     if not np.all(np.isfinite(case.image)):
         n_bad = int((~np.isfinite(case.image)).sum())
         raise DataError(where, f"image contains {n_bad} NaN or infinite values")
+    if float(np.ptp(case.image)) == 0.0:
+        import warnings
+
+        warnings.warn(f"{where}: the image is constant ({float(case.image.flat[0]):g} "
+                      "everywhere): it carries no signal", UserWarning, stacklevel=2)
     if case.label is None:
         if require_label:
             raise DataError(where, "no label map found for this case")

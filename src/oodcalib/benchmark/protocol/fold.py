@@ -224,6 +224,8 @@ def score_cell(ctx: Fold, val_scans: list[ScanLogits],
     ``groups`` maps a file suffix (None: the built-in domains' file; an extra domain's
     name: its own file, see :func:`~oodcalib.benchmark.protocol.layout.per_case_path`)
     to the domains scored into it. Finished files are kept; returns every file's path.
+    Forward-pass counts and stage times are saved after every file, so the
+    ``forward_passes.json`` of a killed and resumed run still adds up.
     """
     written = []
     for group, domains in groups.items():
@@ -240,6 +242,7 @@ def score_cell(ctx: Fold, val_scans: list[ScanLogits],
                     continue
                 calibrator = ctx.calibrator(method, repeat, val_scans)
                 ctx.write_scores(calibrator, method, repeat, domains, path)
+                ctx.save_counts()  # a killed session keeps the counts of its finished work
     return written
 
 
