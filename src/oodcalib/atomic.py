@@ -73,7 +73,18 @@ def add_totals(path: str | Path, amounts: dict[str, float], ndigits: int | None 
         {'a': 5, 'b': 1}
     """
     path = Path(path)
-    totals = json.loads(path.read_text()) if path.exists() else {}
+    totals = {}
+    if path.exists():
+        import warnings
+
+        try:
+            totals = json.loads(path.read_text())
+            if not isinstance(totals, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:  # a bookkeeping file: start it again
+            warnings.warn(f"{path}: damaged totals ({error}); counting starts again",
+                          UserWarning, stacklevel=2)
+            totals = {}
     for name, amount in amounts.items():
         totals[name] = totals.get(name, 0) + amount
     if ndigits is not None:
