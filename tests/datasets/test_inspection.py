@@ -45,3 +45,15 @@ def test_inspect_warns_on_swapped_classes_and_strict_fails(tmp_path):
     assert "data.label_map={1: 3, 2: 2, 3: 1}" in result.output
     strict = runner.invoke(app, [*args, "--strict"])
     assert strict.exit_code == 2 and "3 of 3 labelled cases" in strict.output
+
+
+def test_inspect_shows_a_test_domain_spec(tmp_path):
+    images, labels = (s.split("=", 1)[1] for s in _write_set(tmp_path, swapped=False))
+    sheet = tmp_path / "domain.png"
+    result = runner.invoke(app, ["inspect", "--out", str(sheet), "--domain",
+                                 f"vendor_b=source=nifti; images={images}; labels={labels}; "
+                                 "orientation=stored; kind=vendor"])
+    assert result.exit_code == 0, result.output
+    assert "3 cases" in result.output and sheet.stat().st_size > 5_000
+    bad = runner.invoke(app, ["inspect", "--domain", "v=source=nifti; colour=red"])
+    assert bad.exit_code == 2 and "colour" in bad.output
