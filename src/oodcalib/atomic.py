@@ -110,13 +110,20 @@ def save_torch(path: str | Path, obj: Any) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
+def load_torch(path: str | Path) -> Any:
+    """Read an object written by :func:`save_torch` (fits, checkpoints: trusted pickles)."""
+    import torch
+
+    return torch.load(path, weights_only=False)
+
+
 #: What a damaged file raises when read (truncated zip/npz/pickle, bad CSV or JSON, ...).
 DAMAGED = (OSError, ValueError, EOFError, KeyError, RuntimeError, IndexError, TypeError,
            AttributeError, ImportError)
 
 
 def read_cache(path: str | Path, read: Callable[[Path], Any], what: str) -> Any:
-    """``read(path)``, or None for a damaged cache file, which is removed to be recomputed.
+    """``read(path)``, or None: the cache file is absent, or damaged (then removed).
 
     Atomic writes never leave half-written files, but disks and users can: a cache that
     does not read back is never trusted. A warning names the file.
@@ -135,6 +142,8 @@ def read_cache(path: str | Path, read: Callable[[Path], Any], what: str) -> Any:
     import zipfile
 
     path = Path(path)
+    if not path.exists():
+        return None
     try:
         return read(path)
     except (*DAMAGED, pickle.UnpicklingError, zipfile.BadZipFile) as error:

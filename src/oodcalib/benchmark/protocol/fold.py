@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import DAMAGED, read_cache, save_torch, write_csv, write_json
+from oodcalib.atomic import DAMAGED, load_torch, read_cache, save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
 from oodcalib.benchmark.metrics import ScanScorer, score
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
@@ -100,8 +100,7 @@ class Fold:
         """Fit (or load the saved fit of) ``method`` for ``repeat``; ``params`` override."""
         label = label or file_label(method)
         path = calibrator_path(self.directory, label, repeat)
-        saved = read_cache(path, lambda p: torch.load(p, weights_only=False),
-                           "calibrator fit") if path.exists() else None
+        saved = read_cache(path, load_torch, "calibrator fit")
         if saved is not None:
             return saved
         cls = lookup(CALIBRATORS, method, "method")
@@ -234,8 +233,7 @@ def score_cell(ctx: Fold, val_scans: list[ScanLogits],
             for repeat in range(ctx.config.eval.repeats):
                 path = per_case_path(ctx.directory, label, repeat, group)
                 written.append(path)
-                if path.exists() and read_cache(path, read_per_case, "per-case results") \
-                        is not None:
+                if read_cache(path, read_per_case, "per-case results") is not None:
                     continue
                 if repeat and CALIBRATORS.get(method, Calibrator).deterministic:
                     copy_repeat(per_case_path(ctx.directory, label, 0, group), path, repeat)

@@ -36,7 +36,7 @@ class LogitStore:
     def get(self, domain: str, case: Case) -> ScanLogits:
         """Logits of ``case`` in ``domain``, computed on first use."""
         path = self.root / domain / f"{case.case_id}.npy"
-        logits = read_cache(path, self._reader(case), "logits") if path.exists() else None
+        logits = read_cache(path, self._reader(case), "logits")
         if logits is not None:
             logits = logits.astype(np.float32)
         else:

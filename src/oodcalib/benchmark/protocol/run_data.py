@@ -111,7 +111,7 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     if (run_dir / "splits.json").exists():
         read_splits(run_dir / "splits.json")  # the record is checked even when cached
     cache = prepared_path(run_dir)
-    data = read_cache(cache, joblib.load, "prepared data") if cache.exists() else None
+    data = read_cache(cache, joblib.load, "prepared data")
     if data is None:
         data = _prepare_run_data(config, run_dir)
     data.extra_domains = {name: load_test_domain(config, run_dir, name, data.splits, normalise)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import read_cache, save_torch
+from oodcalib.atomic import load_torch, read_cache, save_torch
 from oodcalib.benchmark.metrics import dice_score
 from oodcalib.benchmark.segmentation.augmentation import augment_batch
 from oodcalib.benchmark.segmentation.inference import predict_logits
@@ -62,8 +62,7 @@ def train_segmenter(
     out_dir.mkdir(parents=True, exist_ok=True)
     best_path, last_path = out_dir / BEST, out_dir / LAST
     had_best = best_path.exists()
-    finished = read_cache(best_path, lambda p: torch.load(p, weights_only=False),
-                          "checkpoint") if had_best else None
+    finished = read_cache(best_path, load_torch, "checkpoint")
     if finished is not None and finished.get("done"):
         return best_path
     if had_best and finished is None:  # a damaged best net: train the fold again
@@ -82,8 +81,7 @@ def train_segmenter(
     loss_fn = get_loss(tc.loss, **tc.loss_params)
     images, labels = stack_slices(train_cases)
     start, best = 0, -1.0
-    state = read_cache(last_path, lambda p: torch.load(p, weights_only=False),
-                       "training state") if last_path.exists() else None
+    state = read_cache(last_path, load_torch, "training state")
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
@@ -120,7 +118,7 @@ def train_segmenter(
                   optimiser=optimiser.state_dict(), scheduler=scheduler.state_dict(),
                   generator=generator.get_state())
     bar.close()
-    state = torch.load(best_path, weights_only=False)
+    state = load_torch(best_path)
     state["done"] = True
     _atomic_save(state, best_path)
     last_path.unlink(missing_ok=True)
