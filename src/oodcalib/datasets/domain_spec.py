@@ -126,6 +126,29 @@ def check_domain(name: str, spec: dict[str, Any], reserved: tuple[str, ...] = ()
                             "'train' or a list of patient ids")
 
 
+def spec_stamp(spec: dict[str, Any]) -> str:
+    """A spec as canonical JSON: equal for equal specs, before and after a JSON round trip.
+
+    Example:
+        >>> spec_stamp({"label_map": {1: 3}, "kind": "v"}) == spec_stamp(
+        ...     {"kind": "v", "label_map": {"1": 3}})
+        True
+    """
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
+def refuse_changed_specs(before: dict[str, dict], after: dict[str, dict], where: str) -> None:
+    """A run may gain or keep extra test domains, but a scored domain's spec may not change.
+
+    Raises:
+        OodcalibError: A name in both with different specs (the message names ``where``).
+    """
+    for name in sorted(set(before) & set(after)):
+        if spec_stamp(before[name]) != spec_stamp(after[name]):
+            raise OodcalibError(f"{where}: test domain {name!r} was scored with another spec "
+                                f"({before[name]}); give the new one another name")
+
+
 def domain_kind(spec: dict[str, Any]) -> str:
     """The kind of a domain spec (:data:`DEFAULT_KIND` when it names none)."""
     return spec.get("kind", DEFAULT_KIND)
@@ -153,4 +176,4 @@ def domain_config(config: Config, name: str, spec: dict[str, Any]) -> Config:
 
 
 __all__ = ["DATA_KEYS", "SPEC_KEYS", "absolute_spec", "check_domain", "domain_config",
-           "domain_kind", "parse_domain"]
+           "domain_kind", "parse_domain", "refuse_changed_specs", "spec_stamp"]

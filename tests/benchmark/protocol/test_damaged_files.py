@@ -63,3 +63,12 @@ def test_a_damaged_record_is_refused_with_its_path(finished, name):
     _truncate(run_dir / name)
     with pytest.raises(DataError, match=name):
         run_benchmark(config, run_dir)
+
+
+def test_a_damaged_config_is_refused_before_the_thread_count_is_read(finished):
+    """With the default ``train.num_threads=0`` the count is looked up in config.json."""
+    _, run_dir, _, _ = finished
+    _truncate(run_dir / "config.json")
+    config = build_config("smoke", [s for s in SETTINGS if "num_threads" not in s])
+    with pytest.raises(DataError, match="config.json"):
+        run_benchmark(config, run_dir)

@@ -10,7 +10,6 @@ per cell beside the built-in ones, as ``per_case/<method>_r<repeat>@<name>.csv``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import joblib
@@ -19,7 +18,7 @@ from oodcalib.atomic import atomic_write
 from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, LGE
 from oodcalib.config import Config
 from oodcalib.datasets import Case, load_source
-from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_kind
+from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_kind, spec_stamp
 from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import patient_ids
 from oodcalib.errors import OodcalibError, lookup
@@ -74,7 +73,7 @@ def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
     """
     spec = config.eval.domains[name]
     folder = Path(run_dir) / "domains" / name
-    stamp = json.dumps(spec, sort_keys=True, default=str)
+    stamp = spec_stamp(spec)
     cache, spec_path = folder / "prepared.joblib", folder / "spec.json"
     if cache.exists() and spec_path.exists() and spec_path.read_text() == stamp:
         return joblib.load(cache)

@@ -9,7 +9,6 @@ on the directory keeps them. A domain already scored is skipped file by file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.layout import CALIBRATION, checkpoint_path
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
+from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import OodcalibError
 
 
@@ -39,11 +39,7 @@ def evaluate_run(run_dir: Path, domains: dict[str, dict[str, Any]]) -> pd.DataFr
     if not domains:
         raise OodcalibError("give at least one --domain NAME=SPEC to evaluate")
     config = load_run_config(run_dir)
-    for name, spec in domains.items():
-        old = config.eval.domains.get(name)
-        if old is not None and _stamp(old) != _stamp(spec):
-            raise OodcalibError(f"{run_dir / 'config.json'}: test domain {name!r} was scored "
-                                f"with another spec ({old}); give the new one another name")
+    refuse_changed_specs(config.eval.domains, domains, str(run_dir / "config.json"))
     config.eval.domains = {**config.eval.domains, **domains}
     check_domains(config)
     splits_cells = [(loss, k) for loss in run_losses(config)
@@ -67,6 +63,3 @@ def evaluate_run(run_dir: Path, domains: dict[str, dict[str, Any]]) -> pd.DataFr
     collect_timings(run_dir)
     return collect_results(run_dir)
 
-
-def _stamp(spec: dict[str, Any]) -> str:
-    return json.dumps(spec, sort_keys=True, default=str)

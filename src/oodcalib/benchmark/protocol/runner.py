@@ -31,6 +31,7 @@ from oodcalib.benchmark.protocol.layout import (
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
 from oodcalib.config import PATH_KEYS, Config
+from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.plugins import load_plugins
 
@@ -66,14 +67,8 @@ def check_config(config: Config, run_dir: Path) -> None:
     """
     path = run_dir / "config.json"
     new = json.loads(json.dumps(config.to_dict()))
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-            if not isinstance(old, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as error:
-            raise DataError(path, f"damaged run configuration ({error}); it is the record of "
-                                  "the run, so restore it or use another --out") from None
+    old = recorded_config(run_dir)
+    if old is not None:
         if "plugins" not in old:
             raise OodcalibError(
                 f"{path}: this run directory was made by oodcalib 0.1, whose files this "
@@ -89,7 +84,8 @@ def check_config(config: Config, run_dir: Path) -> None:
         ignore = {"n_jobs", "backend"}
         if not old["train"].get("num_threads"):  # made before the count was recorded
             old["train"]["num_threads"] = new["train"]["num_threads"]
-        _check_domain_specs(old, new, path)
+        refuse_changed_specs(old["eval"].get("domains") or {}, new["eval"]["domains"],
+                             str(path))
         diff = sorted(_flat(old).items() ^ _flat(new).items())
         keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
                        and not _adds_losses(old, new, k)
@@ -101,13 +97,24 @@ def check_config(config: Config, run_dir: Path) -> None:
             )
 
 
-def _check_domain_specs(old: dict, new: dict, path: Path) -> None:
-    """A run may gain or keep extra test domains, but a domain's spec may not change."""
-    before, after = old["eval"].get("domains") or {}, new["eval"].get("domains") or {}
-    for name in sorted(set(before) & set(after)):
-        if json.dumps(before[name], sort_keys=True) != json.dumps(after[name], sort_keys=True):
-            raise OodcalibError(f"{path}: test domain {name!r} was scored with another spec "
-                                f"({before[name]}); give the new one another name")
+def recorded_config(run_dir: Path) -> dict | None:
+    """The run directory's ``config.json`` as written (None before the first start).
+
+    Raises:
+        DataError: The file is unreadable or not a JSON object; it is the record of the
+            run, so it is never guessed.
+    """
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as error:
+        raise DataError(path, f"damaged run configuration ({error}); it is the record of "
+                              "the run, so restore it or use another --out") from None
+    return raw
 
 
 def resolve_threads(config: Config, run_dir: Path) -> None:
@@ -120,10 +127,7 @@ def resolve_threads(config: Config, run_dir: Path) -> None:
         return
     import torch
 
-    path = Path(run_dir) / "config.json"
-    recorded = 0
-    if path.exists():
-        recorded = json.loads(path.read_text()).get("train", {}).get("num_threads", 0)
+    recorded = (recorded_config(run_dir) or {}).get("train", {}).get("num_threads", 0)
     config.train.num_threads = recorded or torch.get_num_threads()
 
 
@@ -132,10 +136,9 @@ def merged_domains(config: Config, run_dir: Path) -> None:
 
     A rerun without ``--domain`` keeps the domains an earlier command added.
     """
-    path = Path(run_dir) / "config.json"
-    if path.exists():
-        old = Config.load(path).eval.domains
-        config.eval.domains = {**old, **config.eval.domains}
+    old = recorded_config(run_dir)
+    if old is not None:
+        config.eval.domains = {**Config.from_dict(old).eval.domains, **config.eval.domains}
 
 
 def _adds_losses(old: dict, new: dict, key: str) -> bool:
