@@ -23,10 +23,10 @@ import pandas as pd
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
+from oodcalib.benchmark.protocol.cells import trained_cells
 from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
-from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.layout import (
-    CALIBRATION,
+    ablation_cell_dir,
     ablation_dir,
     calibrator_path,
     file_label,
@@ -77,35 +77,29 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
     out = ablation_dir(run_dir, kind)
     data = load_run_data(config, run_dir)
     frames = []
-    cells = [(loss, spec) for loss in run_losses(config) for spec in data.splits["folds"]]
-    for loss, fold_spec in cells:
-        fold = Fold.open(config, run_dir, fold_spec["fold"], loss=loss)
-        val = [fold.store.get(CALIBRATION, c) for c in data.cases(fold_spec["val"])]
-        directory = out / "per_case" / (f"{loss}/" if config.train.losses else "") / \
-            f"fold{fold.index}"
-        try:
-            for repeat in range(config.eval.repeats):
-                for method in dict.fromkeys(m for m, _, _ in settings):
-                    own = per_case_path(fold.directory, file_label(method), repeat)
-                    pending = {}
-                    for _, setting, params in (c for c in settings if c[0] == method):
-                        path = directory / f"{method}_{setting}_r{repeat}.csv"
-                        if path.exists():
-                            continue
-                        first = directory / f"{method}_{setting}_r0.csv"
-                        if repeat and CALIBRATORS[method].deterministic and first.exists():
-                            copy_repeat(first, path, repeat)
-                        elif kind == "num_aug" and own.exists() and \
-                                params["num_aug"] == config.eval.num_aug:
-                            write_csv(path, pd.read_csv(own).assign(setting=setting))
-                        else:
-                            pending[setting] = params
-                    _evaluate(fold, kind, method, repeat, pending, val, data, directory)
-                    frames += [pd.read_csv(directory / f"{method}_{setting}_r{repeat}.csv",
-                                           dtype={"setting": str})
-                               for m, setting, _ in settings if m == method]
-        finally:
-            fold.save_counts()
+    for loss, fold, val in trained_cells(config, run_dir, data):
+        directory = ablation_cell_dir(run_dir, kind, fold.index,
+                                      loss if config.train.losses else None)
+        for repeat in range(config.eval.repeats):
+            for method in dict.fromkeys(m for m, _, _ in settings):
+                own = per_case_path(fold.directory, file_label(method), repeat)
+                pending = {}
+                for _, setting, params in (c for c in settings if c[0] == method):
+                    path = directory / f"{method}_{setting}_r{repeat}.csv"
+                    if path.exists():
+                        continue
+                    first = directory / f"{method}_{setting}_r0.csv"
+                    if repeat and CALIBRATORS[method].deterministic and first.exists():
+                        copy_repeat(first, path, repeat)
+                    elif kind == "num_aug" and own.exists() and \
+                            params["num_aug"] == config.eval.num_aug:
+                        write_csv(path, pd.read_csv(own).assign(setting=setting))
+                    else:
+                        pending[setting] = params
+                _evaluate(fold, kind, method, repeat, pending, val, data, directory)
+                frames += [pd.read_csv(directory / f"{method}_{setting}_r{repeat}.csv",
+                                       dtype={"setting": str})
+                           for m, setting, _ in settings if m == method]
     results = pd.concat(frames, ignore_index=True)
     write_csv(out / "results.csv", results)
     return results

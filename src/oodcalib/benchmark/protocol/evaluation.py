@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from oodcalib.benchmark.protocol.cells import require_trained, trained_cells
 from oodcalib.benchmark.protocol.domains import check_domains
-from oodcalib.benchmark.protocol.fold import Fold, cell_dir, score_cell
-from oodcalib.benchmark.protocol.hyperparameters import run_losses
-from oodcalib.benchmark.protocol.layout import CALIBRATION, checkpoint_path
+from oodcalib.benchmark.protocol.fold import score_cell
+from oodcalib.benchmark.protocol.layout import domain_groups
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
 from oodcalib.datasets.domain_spec import refuse_changed_specs
@@ -42,24 +42,12 @@ def evaluate_run(run_dir: Path, domains: dict[str, dict[str, Any]]) -> pd.DataFr
     refuse_changed_specs(config.eval.domains, domains, str(run_dir / "config.json"))
     config.eval.domains = {**config.eval.domains, **domains}
     check_domains(config)
-    splits_cells = [(loss, k) for loss in run_losses(config)
-                    for k in range(config.data.n_folds)]
-    for loss, k in splits_cells:
-        checkpoint = checkpoint_path(cell_dir(config, run_dir, k, loss))
-        if not checkpoint.exists():
-            raise OodcalibError(f"{checkpoint}: missing; finish `oodcalib run` on {run_dir} "
-                                "before evaluating it on new domains")
+    require_trained(config, run_dir, "evaluating it on new domains")
     data = load_run_data(config, run_dir)  # loads (and checks) the new domains first
     config.save(run_dir / "config.json")
-    groups = {name: {name: data.extra_domains[name]} for name in domains}
-    for loss in run_losses(config):
-        for spec in data.splits["folds"]:
-            fold = Fold.open(config, run_dir, spec["fold"], loss=loss)
-            val = [fold.store.get(CALIBRATION, c) for c in data.cases(spec["val"])]
-            try:
-                score_cell(fold, val, groups)
-            finally:
-                fold.save_counts()
+    groups = domain_groups(None, {name: data.extra_domains[name] for name in domains})
+    for _, fold, val in trained_cells(config, run_dir, data):
+        score_cell(fold, val, groups)
     collect_timings(run_dir)
     return collect_results(run_dir)
 

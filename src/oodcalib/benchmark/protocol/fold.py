@@ -29,6 +29,7 @@ from oodcalib.benchmark.protocol.layout import (
     bins_path,
     calibrator_path,
     checkpoint_path,
+    domain_groups,
     file_label,
     fold_dir,
     per_case_path,
@@ -209,9 +210,8 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
                         derive_seed(config.seed, "train", fold), desc=f"{prefix}fold {fold} train")
     ctx = Fold.open(config, run_dir, fold, timer, loss)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
-    groups = {None: test_domains, **{n: {n: c} for n, c in (extra_domains or {}).items()}}
     try:
-        return score_cell(ctx, val_scans, groups)
+        return score_cell(ctx, val_scans, domain_groups(test_domains, extra_domains or {}))
     finally:
         ctx.save_counts()
 

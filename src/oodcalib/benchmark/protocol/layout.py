@@ -95,6 +95,33 @@ def per_case_path(fold_directory: Path, label: str, repeat: int, domain: str | N
     return Path(fold_directory) / "per_case" / f"{label}_r{repeat}{suffix}.csv"
 
 
+def domain_groups(builtin: dict | None, extra: dict) -> dict[str | None, dict]:
+    """The scored domains by per-case file: ``{None: builtin, name: {name: cases}, ...}``.
+
+    The built-in domains share a file (key None, left out when ``builtin`` is None);
+    each extra domain has its own (:func:`per_case_path`).
+
+    Example:
+        >>> domain_groups({"clean": [1]}, {"v": [2]})
+        {None: {'clean': [1]}, 'v': {'v': [2]}}
+    """
+    groups: dict[str | None, dict] = {} if builtin is None else {None: builtin}
+    return {**groups, **{name: {name: cases} for name, cases in extra.items()}}
+
+
+def ablation_cell_dir(run_dir: Path, kind: str, fold: int, loss: str | None = None) -> Path:
+    """Per-case files of one cell in an ablation: ``ablation/<kind>/per_case/[<loss>/]fold<k>``.
+
+    ``loss`` is given in a loss grid only, as for :func:`fold_dir`.
+
+    Example:
+        >>> ablation_cell_dir(Path("run"), "severity", 1, "ce").as_posix()
+        'run/ablation/severity/per_case/ce/fold1'
+    """
+    base = ablation_dir(run_dir, kind) / "per_case"
+    return (base if loss is None else base / loss) / f"fold{fold}"
+
+
 def bins_path(per_case: Path) -> Path:
     """Per-scan marginal bins beside a per-case results file (``<stem>.bins.csv.gz``)."""
     return Path(per_case).with_suffix(".bins.csv.gz")

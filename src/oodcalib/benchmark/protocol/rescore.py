@@ -20,13 +20,12 @@ import pandas as pd
 
 from oodcalib.baselines import CALIBRATORS, Calibrator
 from oodcalib.benchmark.metrics import METRICS
-from oodcalib.benchmark.protocol.fold import Fold, cell_dir, copy_repeat
-from oodcalib.benchmark.protocol.hyperparameters import run_losses
+from oodcalib.benchmark.protocol.cells import require_trained, trained_cells
+from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.layout import (
-    CALIBRATION,
     bins_path,
     calibrator_path,
-    checkpoint_path,
+    domain_groups,
     file_label,
     per_case_path,
 )
@@ -58,28 +57,17 @@ def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
     for method in add:
         lookup(CALIBRATORS, method, "method")
     data = load_run_data(config, run_dir)
-    cells = [(loss, spec) for loss in run_losses(config) for spec in data.splits["folds"]]
-    for loss, spec in cells:
-        checkpoint = checkpoint_path(cell_dir(config, run_dir, spec["fold"], loss))
-        if not checkpoint.exists():
-            raise OodcalibError(f"{checkpoint}: missing; finish `oodcalib run` on {run_dir} "
-                                "before rescoring it")
+    require_trained(config, run_dir, "rescoring it")
     new = [m for m in dict.fromkeys(add) if m not in config.eval.methods]
     if new:
         config.eval.methods = [*config.eval.methods, *new]
         config.save(run_dir / "config.json")
-    for loss, spec in cells:
-        fold = Fold.open(config, run_dir, spec["fold"], loss=loss)
-        val = [fold.store.get(CALIBRATION, c) for c in data.cases(spec["val"])]
-        try:
-            groups = {None: data.test_domains,
-                      **{n: {n: c} for n, c in data.extra_domains.items()}}
-            for group, domains in groups.items():
-                for method in config.eval.methods:
-                    for repeat in range(config.eval.repeats):
-                        _rescore(fold, method, repeat, val, domains, group)
-        finally:
-            fold.save_counts()
+    groups = domain_groups(data.test_domains, data.extra_domains)
+    for _, fold, val in trained_cells(config, run_dir, data):
+        for group, domains in groups.items():
+            for method in config.eval.methods:
+                for repeat in range(config.eval.repeats):
+                    _rescore(fold, method, repeat, val, domains, group)
     collect_timings(run_dir)
     return collect_results(run_dir)
 

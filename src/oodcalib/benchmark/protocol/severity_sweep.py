@@ -23,15 +23,16 @@ from tqdm.auto import tqdm
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
+from oodcalib.benchmark.protocol.cells import trained_cells
 from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
-from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.layout import (
-    CALIBRATION,
     CLEAN,
+    ablation_cell_dir,
     ablation_dir,
     calibrator_path,
     file_label,
     per_case_path,
+    read_per_case,
 )
 from oodcalib.benchmark.protocol.run_data import (
     load_run_config,
@@ -49,8 +50,19 @@ CLEAN_LEVEL = "0"
 
 
 def sweep_domain(corruption: str, severity: int) -> str:
-    """Cache name of one corruption at one level (``motion-s1``)."""
+    """Cache name of one corruption at one level (``motion-s1``), see split_sweep_domain."""
     return f"{corruption}-s{severity}"
+
+
+def split_sweep_domain(name: str) -> tuple[str, int]:
+    """``(corruption, level)`` of a :func:`sweep_domain` name.
+
+    Example:
+        >>> split_sweep_domain(sweep_domain("bias_field", 4))
+        ('bias_field', 4)
+    """
+    corruption, level = name.rsplit("-s", 1)
+    return corruption, int(level)
 
 
 def _check(config: Config, severities: Sequence[int], methods: Sequence[str]) -> None:
@@ -109,23 +121,15 @@ def run_severity_sweep(run_dir: Path, severities: Sequence[int],
     data = load_run_data(config, run_dir)
     new = [s for s in levels if s != config.eval.severity]
     domains = _new_domains(config, run_dir, new)
-    out = ablation_dir(run_dir, "severity")
     frames = []
-    for loss in run_losses(config):
-        for spec in data.splits["folds"]:
-            fold = Fold.open(config, run_dir, spec["fold"], loss=loss)
-            val = [fold.store.get(CALIBRATION, c) for c in data.cases(spec["val"])]
-            directory = out / "per_case" / (f"{loss}/" if config.train.losses else "") / \
-                f"fold{fold.index}"
-            try:
-                for method in methods:
-                    for repeat in range(config.eval.repeats):
-                        frames.append(_cell(fold, method, repeat, val, domains, levels,
-                                            directory))
-            finally:
-                fold.save_counts()
+    for loss, fold, val in trained_cells(config, run_dir, data):
+        directory = ablation_cell_dir(run_dir, "severity", fold.index,
+                                      loss if config.train.losses else None)
+        for method in methods:
+            for repeat in range(config.eval.repeats):
+                frames.append(_cell(fold, method, repeat, val, domains, levels, directory))
     results = pd.concat(frames, ignore_index=True)
-    write_csv(out / "results.csv", results)
+    write_csv(ablation_dir(run_dir, "severity") / "results.csv", results)
     return results
 
 
@@ -165,19 +169,19 @@ def _score(fold: Fold, method: str, repeat: int, val: list, domains: dict[str, l
     own_path = per_case_path(fold.directory, label, repeat)
     if not own_path.exists():
         raise OodcalibError(f"{own_path}: missing; finish `oodcalib run` on this run first")
-    rows = pd.read_csv(own_path, dtype={"case": str})
+    rows = read_per_case(own_path)
     frames = [rows[rows["domain"] == CLEAN].assign(setting=CLEAN_LEVEL)] if own else []
     if config.eval.severity in levels:
         frames.append(rows[rows["domain"].isin(config.eval.corruptions)]
                       .assign(setting=str(config.eval.severity)))
     pending = {name: cases for name, cases in domains.items()
-               if int(name.rsplit("-s", 1)[1]) in levels}
+               if split_sweep_domain(name)[1] in levels}
     if pending:
         if not calibrator_path(fold.directory, label, repeat).exists():
             raise OodcalibError(f"{calibrator_path(fold.directory, label, repeat)}: missing; "
                                 "finish `oodcalib run` on this run first")
         calibrator = fold.calibrator(method, repeat, val)
         scored, _ = fold.evaluate(calibrator, method, repeat, pending)
-        parts = scored["domain"].str.rsplit("-s", n=1, expand=True)
-        frames.append(scored.assign(domain=parts[0], setting=parts[1]))
+        origin = scored["domain"].map(split_sweep_domain)
+        frames.append(scored.assign(domain=origin.str[0], setting=origin.str[1].astype(str)))
     return pd.concat(frames, ignore_index=True)
