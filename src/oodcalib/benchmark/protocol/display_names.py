@@ -12,6 +12,7 @@ from oodcalib.baselines import display_names
 from oodcalib.benchmark.protocol.layout import CLEAN, DOMAIN_HEADERS, ENTRANT_SEP, LGE
 from oodcalib.config import Config
 from oodcalib.corruptions import CORRUPTIONS
+from oodcalib.datasets.domain_spec import domain_kind
 
 
 def method_names(config: Config | None = None) -> dict[str, str]:
@@ -61,13 +62,21 @@ def domain_names(config: Config | None = None) -> dict[str, str]:
 def domain_kinds(config: Config | None = None) -> dict[str, str] | None:
     """``{domain: kind}`` of the run's shifted test domains (None: the fixed domains' rule).
 
-    See :func:`oodcalib.benchmark.protocol.domains.domain_kinds`.
+    The artifacts are of kind ``artifact``, LGE of kind ``sequence``, each extra domain
+    of its spec's kind (:mod:`oodcalib.datasets.domain_spec`).
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> domain_kinds(build_config("smoke", ["eval.corruptions=motion",
+        ...     "eval.domains.mnms.source=nifti", "eval.domains.mnms.kind=vendor"]))
+        {'motion': 'artifact', 'lge': 'sequence', 'mnms': 'vendor'}
     """
     if config is None:
         return None
-    from oodcalib.benchmark.protocol.domains import domain_kinds as kinds
-
-    return kinds(config)
+    kinds = {name: "artifact" for name in config.eval.corruptions}
+    if config.eval.cross_sequence:
+        kinds[LGE] = "sequence"
+    return {**kinds, **{n: domain_kind(s) for n, s in config.eval.domains.items()}}
 
 
 def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict[str, str]:

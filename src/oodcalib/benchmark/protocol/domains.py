@@ -18,7 +18,7 @@ from oodcalib.atomic import atomic_write
 from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, LGE
 from oodcalib.config import Config
 from oodcalib.datasets import Case, load_source
-from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_kind, spec_stamp
+from oodcalib.datasets.domain_spec import check_domain, domain_config, spec_stamp
 from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import patient_ids
 from oodcalib.errors import OodcalibError, lookup
@@ -36,21 +36,6 @@ def check_domains(config: Config) -> None:
     for name, spec in config.eval.domains.items():
         check_domain(name, spec, reserved_names(config))
         lookup(SOURCES, spec["source"], f"data source of eval.domains.{name}")
-
-
-def domain_kinds(config: Config) -> dict[str, str]:
-    """``{domain: kind}`` of every shifted test domain of the run.
-
-    Example:
-        >>> from oodcalib.config import build_config
-        >>> domain_kinds(build_config("smoke", ["eval.corruptions=motion",
-        ...     "eval.domains.mnms.source=nifti", "eval.domains.mnms.kind=vendor"]))
-        {'motion': 'artifact', 'lge': 'sequence', 'mnms': 'vendor'}
-    """
-    kinds = {name: "artifact" for name in config.eval.corruptions}
-    if config.eval.cross_sequence:
-        kinds[LGE] = "sequence"
-    return {**kinds, **{n: domain_kind(s) for n, s in config.eval.domains.items()}}
 
 
 def training_patients(config: Config, splits: dict) -> set[str]:

@@ -19,7 +19,7 @@ from oodcalib.benchmark.reporting.names import (
     as_entrants,
     display_name,
     metric_label,
-    with_artifact_avg,
+    with_kind_averages,
 )
 
 
@@ -28,12 +28,12 @@ def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
     """Mean of each metric per (method, setting) and domain, with ``artifact avg``.
 
     The artifact average is taken per matched unit (fold, repeat, scan), then averaged
-    (:func:`~oodcalib.benchmark.reporting.names.with_artifact_avg`). Numeric settings
+    (:func:`~oodcalib.benchmark.reporting.names.with_kind_averages`). Numeric settings
     sort numerically.
     """
     frame = as_entrants(results)  # in a loss grid, a row per (loss, method) and setting
     frame = frame[frame["metric"].isin(list(metrics or headline_metrics()))]
-    frame = with_artifact_avg(frame.astype({"setting": str}).drop(columns="loss",
+    frame = with_kind_averages(frame.astype({"setting": str}).drop(columns="loss",
                                                                     errors="ignore"))
     table = frame.pivot_table(index=["method", "setting", "metric"], columns="domain",
                               values="value", sort=False)

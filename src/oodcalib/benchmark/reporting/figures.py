@@ -40,6 +40,11 @@ def _contour(ax: Axes, mask: np.ndarray, **kwargs: Any) -> None:
         ax.contour(mask.astype(float), levels=[0.5], **kwargs)
 
 
+def series_palette(n: int) -> list:
+    """``n`` distinguishable colours: colour-blind safe up to 10, then tab20."""
+    return sns.color_palette("colorblind" if n <= 10 else "tab20", n)
+
+
 def save_figure(fig: Figure, path: Path) -> Path:
     """Lay out ``fig`` (unless it has a layout engine) and write it as a PNG atomically."""
     if fig.get_layout_engine() is None:

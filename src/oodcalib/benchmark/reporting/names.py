@@ -241,7 +241,3 @@ def with_kind_averages(frame: pd.DataFrame, kinds: Mapping[str, str] | None = No
         average = wide.dropna(how="any").mean(axis=1).rename("value").reset_index()
         parts.append(average.assign(domain=name)[frame.columns])
     return pd.concat(parts, ignore_index=True)
-
-
-#: The artifact average alone (the fixed domains' rule of :func:`domain_kind`).
-with_artifact_avg = with_kind_averages

@@ -24,7 +24,7 @@ from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG_HEADER,
     display_name,
     metric_label,
-    with_artifact_avg,
+    with_kind_averages,
 )
 from oodcalib.errors import OodcalibError
 
@@ -47,7 +47,7 @@ def sensitivity_points(results: pd.DataFrame, metrics: Sequence[str]) -> pd.Data
     subset = results[results["metric"].isin(metrics)].drop(columns="loss", errors="ignore")
     if subset.empty:
         raise OodcalibError(f"no values of {', '.join(metrics)} in the sweep's results")
-    subset = with_artifact_avg(subset.astype({"setting": str}))
+    subset = with_kind_averages(subset.astype({"setting": str}))
     points = (subset.groupby(["method", "setting", "metric", "domain"], sort=False)["value"]
               .mean().rename("mean").reset_index())
     points.insert(2, "value", points["setting"].astype(float))

@@ -14,22 +14,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.atomic import write_csv, write_text
 from oodcalib.benchmark.metrics import in_percent
 from oodcalib.benchmark.protocol.layout import CLEAN
-from oodcalib.benchmark.reporting.figures import save_figure
+from oodcalib.benchmark.reporting.figures import save_figure, series_palette
 from oodcalib.benchmark.reporting.names import (
     ARTIFACT_AVG,
-    ARTIFACT_AVG_HEADER,
     as_entrants,
     display_name,
+    domain_headers,
     metric_label,
     ordered,
-    with_artifact_avg,
+    with_kind_averages,
 )
 from oodcalib.errors import OodcalibError
 
@@ -60,7 +59,7 @@ def severity_points(results: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFra
     frame = pd.concat([frame[frame["domain"] != CLEAN],
                        *[clean.assign(domain=name) for name in corruptions]], ignore_index=True)
     # a level without every corruption has no average (the clean level has them all)
-    parts = [(with_artifact_avg(group.drop(columns="setting")).assign(setting=level)
+    parts = [(with_kind_averages(group.drop(columns="setting")).assign(setting=level)
               if set(corruptions) <= set(group["domain"]) else group)
              for level, group in frame.groupby("setting", sort=False)]
     frame = pd.concat(parts, ignore_index=True)
@@ -80,11 +79,11 @@ def severity_figure(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METR
     panels = [*ordered([d for d in points["domain"].unique() if d != ARTIFACT_AVG], domains),
               ARTIFACT_AVG]
     methods = ordered(list(points["method"].unique()), names)
-    palette = sns.color_palette("colorblind" if len(methods) <= 10 else "tab20", len(methods))
+    palette = series_palette(len(methods))
     fig = Figure(figsize=(2.9 * len(panels) + 1.8, 2.6 * len(metrics)))
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(metrics), len(panels), squeeze=False, sharex=True)
-    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
+    headers = domain_headers(domains, panels)
     for row, metric in enumerate(metrics):
         scale = 100 if in_percent(metric) else 1
         for col, domain in enumerate(panels):
@@ -126,7 +125,7 @@ def severity_markdown(table: pd.DataFrame, metric: str,
     block = table[table["metric"] == metric]
     columns = [*ordered([c for c in block.columns if c not in
                          ("method", "metric", "level", ARTIFACT_AVG)], domains), ARTIFACT_AVG]
-    headers = {**(domains or {}), ARTIFACT_AVG: ARTIFACT_AVG_HEADER}
+    headers = domain_headers(domains, columns)
     scale = 100 if in_percent(metric) else 1
     lines = [f"{metric_label(metric)}{' (%)' if scale == 100 else ''} against severity "
              "(0: clean)", "",

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.benchmark.metrics import in_percent
-from oodcalib.benchmark.reporting.figures import save_figure
+from oodcalib.benchmark.reporting.figures import save_figure, series_palette
 from oodcalib.benchmark.reporting.names import (
     as_entrants,
     display_name,
@@ -99,7 +98,7 @@ def summary_figure(results: pd.DataFrame, metric: str = "ece",
 def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str],
           metric: str, labels: Mapping[str, str] | None) -> None:
     """One panel: a dodged point with its CI per (series, domain)."""
-    colours = sns.color_palette("colorblind" if len(series) <= 10 else "tab20", len(series))
+    colours = series_palette(len(series))
     width = 0.8 / len(series)
     scale = 100 if in_percent(metric) else 1
     for i, name in enumerate(series):
