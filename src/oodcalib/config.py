@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.presets import PRESETS
 
 __all__ = ["PATH_KEYS", "PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig",
-           "TrainConfig", "build_config", "set_value"]
+           "TrainConfig", "absolute_path", "build_config", "set_value"]
 
 
 #: Types with a range, checked by :func:`oodcalib.validation.validate_config`.
@@ -34,6 +35,16 @@ ClassCode = Annotated[int, Field(ge=0, le=3)]  #: 0 background, 1 RV, 2 MYO, 3 L
 
 #: ``data.*`` keys holding paths or globs (stored absolute, compared absolute on resume).
 PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
+
+
+def absolute_path(value: str | Path) -> str:
+    """A path or glob as stored in a config: ``~`` expanded, made absolute.
+
+    Example:
+        >>> absolute_path("/data/../data/*.nii.gz")
+        '/data/*.nii.gz'
+    """
+    return os.path.abspath(os.path.expanduser(str(value)))
 
 
 @dataclass

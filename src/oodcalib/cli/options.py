@@ -52,14 +52,12 @@ def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | Non
 
 def absolute_paths(config) -> None:
     """Store data roots and globs as absolute paths, so later commands work from anywhere."""
-    import os
-
-    from oodcalib.config import PATH_KEYS
+    from oodcalib.config import PATH_KEYS, absolute_path
 
     for key in PATH_KEYS:
         value = getattr(config.data, key)
         if value:
-            setattr(config.data, key, os.path.abspath(os.path.expanduser(str(value))))
+            setattr(config.data, key, absolute_path(value))
 
 
 def _writable(path: Path, what: str = "output folder", file: bool = False) -> Path:

@@ -49,20 +49,18 @@ def run(
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
     from oodcalib.errors import OodcalibError
-    from oodcalib.validation import validate_config
 
     try:
         grid = [f"train.losses={losses}"] if losses else []
         grid += ["data.strict_labels=true"] if strict else []
-        config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or [])], seed,
-                         plugin)
-        config.n_jobs, config.backend = jobs, backend
+        options = [f"n_jobs={jobs}", f"backend={backend}"]  # validated with the rest
+        config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or []), *options],
+                         seed, plugin)
         config.eval.domains.update(_domains(domain, exclude_patients))
         run_dir = _writable(out or Path("results") / "runs"
                             / f"{preset}-{data}-seed{config.seed}", "run directory")
         if scheduler and backend != "dask":
             raise ValueError(f"--scheduler {scheduler} needs --backend dask")
-        config = validate_config(config)
         client = _dask_client(scheduler) if backend == "dask" else None
         typer.echo(f"run directory: {run_dir}")
         announce_cost(config, run_dir)

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
-from oodcalib.config import Config, parse_value, set_value
+from oodcalib.config import Config, absolute_path, parse_value, set_value
 from oodcalib.errors import OodcalibError
 
 #: Spec key -> the ``data.*`` key it sets when the domain's source is loaded.
@@ -87,8 +86,7 @@ def parse_domain(text: str) -> tuple[str, dict[str, Any]]:
 
 def absolute_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec with its paths and globs absolute (later commands work from anywhere)."""
-    return {k: (os.path.abspath(os.path.expanduser(str(v))) if k in PATH_SPEC_KEYS and v
-                else v) for k, v in spec.items()}
+    return {k: absolute_path(v) if k in PATH_SPEC_KEYS and v else v for k, v in spec.items()}
 
 
 def check_domain(name: str, spec: dict[str, Any], reserved: tuple[str, ...] = ()) -> None:

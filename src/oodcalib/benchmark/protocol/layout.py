@@ -24,6 +24,7 @@ This module imports nothing heavy, so reporting code may use it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,9 +158,9 @@ def read_per_case(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     with open(path, "rb") as handle:
-        size = handle.seek(0, 2)
-        last = handle.seek(size - 1) is not None and handle.read(1) if size else b""
-        if last != b"\n":
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(size - 1, 0))
+        if handle.read(1) != b"\n":
             raise ValueError("cut short: it does not end with a whole row")
     frame = pd.read_csv(path, dtype={"case": str})
     keys = [c for c in RESULT_COLUMNS if c not in ("loss", "value")]

@@ -10,7 +10,6 @@ See :mod:`~oodcalib.benchmark.protocol.layout` for the run directory.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +29,7 @@ from oodcalib.benchmark.protocol.layout import (
 )
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
-from oodcalib.config import PATH_KEYS, Config
+from oodcalib.config import PATH_KEYS, Config, absolute_path
 from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.plugins import load_plugins
@@ -79,8 +78,8 @@ def check_config(config: Config, run_dir: Path) -> None:
         old = json.loads(json.dumps(Config.from_dict(old).to_dict()))
         for key in PATH_KEYS:  # older runs stored them as typed
             if old["data"].get(key) and new["data"].get(key):
-                old["data"][key] = os.path.abspath(old["data"][key])
-                new["data"][key] = os.path.abspath(new["data"][key])
+                old["data"][key] = absolute_path(old["data"][key])
+                new["data"][key] = absolute_path(new["data"][key])
         ignore = {"n_jobs", "backend"}
         if not old["train"].get("num_threads"):  # made before the count was recorded
             old["train"]["num_threads"] = new["train"]["num_threads"]
