@@ -118,3 +118,16 @@ def test_presets_live_in_their_own_module_without_importing_config():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_runs_recorded_before_compilation_read_as_eager_and_refuse_a_compiled_resume(tmp_path):
+    from oodcalib.benchmark.protocol.runner import check_config
+
+    assert build_config("quick").model.compile and not build_config("smoke").model.compile
+    recorded = build_config("quick").to_dict()
+    del recorded["model"]["compile"]  # a config.json written before the key existed
+    assert Config.from_dict(recorded).model.compile is False
+    (tmp_path / "config.json").write_text(json.dumps({**recorded, "plugins": []}))
+    with pytest.raises(OodcalibError, match="differs in model.compile"):
+        check_config(build_config("quick"), tmp_path)
+    check_config(build_config("quick", ["model.compile=false"]), tmp_path)

@@ -90,6 +90,9 @@ class ModelConfig:
     width: Count = 32  #: channels of the first level, doubled per level
     depth: Annotated[int, Field(ge=1, le=8)] = 5  #: number of resolution levels
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    #: ``torch.compile`` the U-Net for training and inference (about 1.35x on this
+    #: project's CPU; eager if compiling fails). Runs recorded without the key ran eagerly.
+    compile: bool = True
 
 
 @dataclass
@@ -167,6 +170,8 @@ class Config:
         """Rebuild a config from :meth:`to_dict` output (older layouts are translated)."""
         config = cls()
         raw = {**raw, "calib": _per_method_calib(raw.get("calib", {}))}
+        if isinstance(raw.get("model"), dict):  # recorded before the U-Net was compiled
+            raw["model"] = {"compile": False, **raw["model"]}
         for key, value in raw.items():
             if isinstance(value, dict) and dataclasses.is_dataclass(getattr(config, key, None)):
                 for sub, sub_value in value.items():

@@ -35,6 +35,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "data.max_test_cases": 2,
         "model.width": 4,
         "model.depth": 3,
+        "model.compile": False,
         "train.iterations": 6,
         "train.batch_size": 4,
         "train.val_every": 3,

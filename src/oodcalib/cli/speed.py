@@ -64,6 +64,10 @@ def speed(
                f"({rates['train_seconds_per_step']:.2f} s per step of "
                f"{config.train.batch_size}; the losses add "
                f"{1000 * rates['loss_seconds_per_step']:.1f} ms)")
+    if rates["compile_seconds"]:
+        typer.echo(f"torch.compile:    {rates['compile_seconds']:.0f} s for the first calls "
+                   "(once per process and shape; inductor's disk cache shortens it later; "
+                   "`--set model.compile=false` for the eager network)")
     typer.echo(f"\npredicted segmentation-network time of preset {preset!r} "
                "(calibrator nets, metrics and I/O come on top):")
     for stage, seconds in stages.items():

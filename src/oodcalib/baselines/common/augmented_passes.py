@@ -70,6 +70,10 @@ class PassStatistics:
         return cls(0, np.zeros(shape, np.float64), np.zeros(shape, np.float64))
 
 
+#: Forward batches per chunk of augmented copies (memory: 64 slices' probabilities).
+CHUNK_BATCHES = 8
+
+
 @torch.no_grad()
 def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarray,
                   stop: int, seed: int, batch_size: int = 8,
@@ -102,7 +106,9 @@ def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarr
     x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32).unsqueeze(1)
     z = x.shape[0]
     total, total_sq = stats.total.copy(), stats.total_sq.copy()
-    per_chunk = max(1, batch_size // z)
+    # copies go through the network together, about 8 batches at a time, so only the
+    # chunk's last batch is short (a compiled U-Net pads short batches to full ones)
+    per_chunk = max(1, CHUNK_BATCHES * batch_size // z)
     for first in range(stats.count, stop, per_chunk):
         indices = range(first, min(first + per_chunk, stop))
         batch = torch.cat([

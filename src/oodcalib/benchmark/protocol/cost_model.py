@@ -93,7 +93,7 @@ def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
 
     size = config.data.input_size or config.data.size
     rates = unet_rates(config.model.width, config.model.depth, size, config.train.batch_size,
-                       repeats)
+                       repeats, compile=config.model.compile)
     params = {loss: loss_params(config, loss) for loss in run_losses(config)}
     rates["loss_seconds_per_step"] = loss_overhead(run_losses(config), params,
                                                    config.train.batch_size, size)

@@ -86,7 +86,7 @@ class Fold:
             raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
                                 "first to train the segmentation nets")
         try:
-            model = load_model(checkpoint)
+            model = load_model(checkpoint, compile=config.model.compile)
         except DAMAGED as error:
             raise OodcalibError(f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
                                 "run` on this directory again to retrain the fold") from None

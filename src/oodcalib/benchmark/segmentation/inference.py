@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from oodcalib.benchmark.segmentation.compilation import compile_unet
 from oodcalib.benchmark.segmentation.unet import UNet
 
 
@@ -48,9 +49,18 @@ def predict_logits(model: torch.nn.Module, image: np.ndarray, batch_size: int = 
     return logits.numpy()
 
 
-def load_model(path, map_location: str = "cpu") -> UNet:
-    """Rebuild a :class:`UNet` from a checkpoint written by the training stage."""
+def load_model(path, map_location: str = "cpu", compile: bool = False) -> UNet:
+    """Rebuild a :class:`UNet` from a checkpoint written by the training stage.
+
+    Args:
+        path: The checkpoint.
+        map_location: Device of the parameters.
+        compile: Compile its forward pass
+            (:func:`~oodcalib.benchmark.segmentation.compilation.compile_unet`).
+    """
     state = torch.load(path, map_location=map_location, weights_only=False)
     model = UNet(**state["architecture"])
     model.load_state_dict(state["model"])
+    if compile:
+        compile_unet(model)
     return model.eval()

@@ -16,7 +16,12 @@ from collections.abc import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from oodcalib.benchmark.segmentation.compilation import compile_unet
 from oodcalib.benchmark.segmentation.unet import UNet
+
+#: Slices per inference batch, as in
+#: :func:`~oodcalib.benchmark.segmentation.inference.forward_in_batches`.
+INFER_BATCH = 8
 
 
 def best_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -49,37 +54,60 @@ def matmul_peak(size: int = 1024, repeats: int = 5) -> float:
     return 2 * size**3 / best_seconds(lambda: a @ b, repeats) / 1e9
 
 
-def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3
-               ) -> dict[str, float]:
+def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3,
+               compile: bool = False) -> dict[str, float]:
     """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
+
+    Inference runs in batches of 8 slices, as the benchmark's; a training step on
+    ``batch`` slices. FLOPs are counted on the eager network (the compiled one computes
+    the same function).
+
+    Args:
+        width: Channels of the U-Net's first level.
+        depth: Its resolution levels.
+        size: Side of the input slices.
+        batch: Slices per training step.
+        repeats: Timed calls; the fastest counts.
+        compile: Time the network as the benchmark runs it with ``model.compile``
+            (:func:`~oodcalib.benchmark.segmentation.compilation.compile_unet`);
+            ``compile_seconds`` is then the time of the first calls, which compile.
 
     Returns:
         ``infer_gflops``, ``train_gflops`` (rates), ``infer_seconds_per_slice``,
-        ``train_seconds_per_step`` and the FLOP counts ``infer_flops``, ``train_flops``.
+        ``train_seconds_per_step``, the FLOP counts ``infer_flops``, ``train_flops`` and
+        ``compile_seconds`` (0 without ``compile``).
     """
     torch.manual_seed(0)
     net = UNet(1, 4, width=width, depth=depth)
-    x = torch.rand(batch, 1, size, size)
+    x = torch.rand(INFER_BATCH, 1, size, size)
+    xt = torch.rand(batch, 1, size, size)
     y = torch.randint(0, 4, (batch, size, size))
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def infer() -> None:
-        with torch.inference_mode():
+        with torch.no_grad():
             net.eval()(x)
 
     def step() -> None:
         net.train()
-        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss = torch.nn.functional.cross_entropy(net(xt), y)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
 
     infer_flops, train_flops = count_flops(infer), count_flops(step)
+    compile_seconds = 0.0
+    if compile:
+        compile_unet(net)
+        start = time.perf_counter()
+        infer(), step()
+        compile_seconds = time.perf_counter() - start
     infer_s, train_s = best_seconds(infer, repeats), best_seconds(step, repeats)
     return {"infer_flops": infer_flops, "train_flops": train_flops,
             "infer_gflops": infer_flops / infer_s / 1e9,
             "train_gflops": train_flops / train_s / 1e9,
-            "infer_seconds_per_slice": infer_s / batch, "train_seconds_per_step": train_s}
+            "infer_seconds_per_slice": infer_s / INFER_BATCH, "train_seconds_per_step": train_s,
+            "compile_seconds": compile_seconds}
 
 
 def loss_overhead(losses: list[str], params: dict[str, dict], batch: int, size: int,

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from oodcalib.atomic import load_torch, read_cache, save_torch
 from oodcalib.benchmark.metrics import dice_score
 from oodcalib.benchmark.segmentation.augmentation import augment_batch
+from oodcalib.benchmark.segmentation.compilation import compile_unet
 from oodcalib.benchmark.segmentation.inference import predict_logits
 from oodcalib.benchmark.segmentation.losses import get_loss
 from oodcalib.benchmark.segmentation.unet import UNet
@@ -75,6 +76,8 @@ def train_segmenter(
                     "depth": config.model.depth, "dropout": config.model.dropout}
     torch.manual_seed(seed)
     model = UNet(**architecture)
+    if config.model.compile:
+        compile_unet(model)
     optimiser = torch.optim.Adam(model.parameters(), lr=tc.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=tc.iterations)
     generator = torch.Generator().manual_seed(seed)

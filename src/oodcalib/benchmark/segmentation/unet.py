@@ -82,13 +82,21 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(channels[0], num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ``(N, C_in, H, W)`` images to ``(N, num_classes, H, W)`` logits."""
+        """Map ``(N, C_in, H, W)`` images to ``(N, num_classes, H, W)`` logits.
+
+        Runs :meth:`body`, compiled if
+        :func:`~oodcalib.benchmark.segmentation.compilation.compile_unet` was applied.
+        """
         factor = 2 ** (self.depth - 1)
         if x.shape[-1] % factor or x.shape[-2] % factor:
             raise ValueError(
                 f"input size {tuple(x.shape[-2:])} must be divisible by {factor} "
                 f"for a U-Net of depth {self.depth}"
             )
+        return self.__dict__.get("compiled_body", self.body)(x)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """The layers: encoder, decoder with skip connections, 1x1 head."""
         skips = []
         for i, encoder in enumerate(self.encoders):
             x = encoder(x if i == 0 else nn.functional.max_pool2d(x, 2))
@@ -97,3 +105,9 @@ class UNet(nn.Module):
         for up, decoder in zip(self.ups, self.decoders, strict=True):
             x = decoder(torch.cat([up(x), skips.pop()], dim=1))
         return self.head(x)
+
+    def __getstate__(self) -> dict:
+        """Pickle without the compiled body (it is rebuilt by ``compile_unet``)."""
+        state = self.__dict__.copy()
+        state.pop("compiled_body", None)
+        return state
