@@ -66,3 +66,13 @@ def test_a_failing_compiler_warns_and_runs_eagerly():
     with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler"):
         assert forward(torch.ones(3)).tolist() == [2.0, 2.0, 2.0]
     assert forward.failed and forward(torch.ones(1)).tolist() == [2.0]
+
+
+def test_speed_times_the_compiled_net_with_the_eager_flop_count():
+    from oodcalib.benchmark.segmentation.throughput import unet_rates
+
+    eager = unet_rates(width=2, depth=2, size=16, batch=8, repeats=1)
+    compiled = unet_rates(width=2, depth=2, size=16, batch=8, repeats=1, compile=True)
+    assert compiled["infer_flops"] == eager["infer_flops"] > 0
+    assert compiled["train_flops"] == eager["train_flops"] > 0
+    assert compiled["compile_seconds"] > 0 == eager["compile_seconds"]
