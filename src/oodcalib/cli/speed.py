@@ -29,7 +29,7 @@ def speed(
         predict_seconds,
         source_counts,
     )
-    from oodcalib.benchmark.segmentation.throughput import matmul_peak
+    from oodcalib.benchmark.segmentation.throughput import matmul_rates
     from oodcalib.config import build_config
     from oodcalib.errors import OodcalibError
 
@@ -39,14 +39,18 @@ def speed(
         _fail(error)
     if threads:
         torch.set_num_threads(threads)
-    # the CPU's clock drifts on a shared machine: the peak is the best rate seen before
-    # and after the network is timed, so a fraction of it is never flattered
-    peak = matmul_peak(repeats=3 * repeats)
+    # the CPU's clock drifts on a shared machine: each library's rate is the best seen
+    # before and after the network is timed, so a fraction of the peak is never flattered
+    before = matmul_rates(repeats=3 * repeats)
     rates = measured_rates(config, repeats)
-    peak = max(peak, matmul_peak(repeats=3 * repeats))
+    libraries = {name: max(rate, before[name])
+                 for name, rate in matmul_rates(repeats=3 * repeats).items()}
+    peak = max(libraries.values())
     stages = predict_seconds(config, rates, slices_per_scan, **source_counts(config))
     report = {
-        "preset": preset, "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
+        "preset": preset, "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "matmul_peak_gflops": peak,
+        "matmul_gflops": libraries,
         **rates, "infer_fraction_of_peak": rates["infer_gflops"] / peak,
         "train_fraction_of_peak": rates["train_gflops"] / peak,
         "predicted_network_seconds": stages,
@@ -55,7 +59,10 @@ def speed(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    typer.echo(f"fp32 matmul peak: {peak:.1f} GFLOP/s ({report['threads']} threads)")
+    names = {"blas": "torch.matmul", "onednn": "oneDNN"}
+    by_library = ", ".join(f"{names[name]} {rate:.1f}" for name, rate in libraries.items())
+    typer.echo(f"fp32 matmul peak: {peak:.1f} GFLOP/s ({report['threads']} threads, "
+               f"{report['cpu_capability']}; the faster of {by_library})")
     typer.echo(f"U-Net inference:  {rates['infer_gflops']:.1f} GFLOP/s = "
                f"{100 * report['infer_fraction_of_peak']:.0f}% of peak "
                f"({1000 * rates['infer_seconds_per_slice']:.1f} ms per slice)")

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from oodcalib.baselines import CALIBRATORS, SusceptibilityShapePrior
 from oodcalib.benchmark.metrics import METRICS
@@ -31,6 +32,9 @@ def test_run_directory_contents(smoke_run):
         assert (run_dir / name).exists(), name
     env = json.loads((run_dir / "environment.json").read_text())
     assert env["packages"]["torch"] and "git_revision" in env
+    # the vector instructions the timings ran on, as torch reports them
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert env["cpu_count"] >= 1 and "cpu_model" in env
     splits = json.loads((run_dir / "splits.json").read_text())
     assert len(splits["folds"]) == 3
     for k in range(3):
