@@ -29,6 +29,7 @@ def speed(
         predict_seconds,
         source_counts,
     )
+    from oodcalib.benchmark.protocol.provenance import cpu
     from oodcalib.benchmark.segmentation.throughput import matmul_rates
     from oodcalib.config import build_config
     from oodcalib.errors import OodcalibError
@@ -48,8 +49,8 @@ def speed(
     peak = max(libraries.values())
     stages = predict_seconds(config, rates, slices_per_scan, **source_counts(config))
     report = {
-        "preset": preset, "threads": torch.get_num_threads(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "matmul_peak_gflops": peak,
+        "preset": preset, "threads": torch.get_num_threads(), **cpu(),
+        "matmul_peak_gflops": peak,
         "matmul_gflops": libraries,
         **rates, "infer_fraction_of_peak": rates["infer_gflops"] / peak,
         "train_fraction_of_peak": rates["train_gflops"] / peak,

@@ -6,10 +6,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from oodcalib.benchmark.segmentation import throughput
 from oodcalib.benchmark.segmentation.throughput import (
     count_flops,
-    matmul_peak,
     matmul_rates,
     onednn_product,
     unet_rates,
@@ -72,15 +70,11 @@ def test_onednn_product_is_the_matrix_product(shape):
                                rtol=1e-4, atol=1e-4)
 
 
-def test_peak_is_the_faster_library(monkeypatch):
+def test_rates_of_each_library():
     rates = matmul_rates(size=64, repeats=1)
     assert set(rates) == ({"blas", "onednn"} if torch.backends.mkldnn.is_available()
                           else {"blas"})
     assert all(rate > 0 for rate in rates.values())
-    # MKL on an AMD CPU against oneDNN, as measured on this project's machine
-    monkeypatch.setattr(throughput, "matmul_rates",
-                        lambda size, repeats: {"blas": 190.0, "onednn": 440.0})
-    assert matmul_peak() == 440.0
 
 
 def test_speed_command_prints_ratios_and_a_prediction():

@@ -1,7 +1,7 @@
 """How fast the segmentation network runs here, against this machine's fp32 peak.
 
-:func:`matmul_peak` measures the fp32 matrix-multiply rate (GFLOP/s) that the CPU
-reaches through torch, by the faster of its two matrix libraries (:func:`matmul_rates`).
+:func:`matmul_rates` measures the fp32 matrix-multiply rate (GFLOP/s) that the CPU
+reaches through each of torch's two matrix libraries; the faster is this machine's peak.
 :func:`unet_rates` counts the U-Net's FLOPs with
 :class:`torch.utils.flop_counter.FlopCounterMode` and times inference and a training step
 at a preset's shapes, so each rate can be read as a fraction of the peak.
@@ -77,8 +77,9 @@ def matmul_rates(size: int = 1024, repeats: int = 5) -> dict[str, float]:
 
     ``blas`` is ``torch.matmul`` (MKL or OpenBLAS, as torch was built); ``onednn`` the same
     product by oneDNN, when torch has it. The two can differ by 2x: on AMD CPUs MKL takes
-    its AVX2 code path while oneDNN uses AVX-512 (this project's AMD EPYC machine: about
-    190 against 420-440 GFLOP/s on 2 threads), and the U-Net's convolutions run on oneDNN.
+    its AVX2 code path while oneDNN uses AVX-512 (this project's AMD EPYC machine: 197-215
+    against 420-479 GFLOP/s on 2 threads), and the U-Net's convolutions run on oneDNN.
+    ``oodcalib speed`` takes the faster as the peak.
     """
     a, b = torch.randn(size, size), torch.randn(size, size)
     rates = {"blas": 2 * size**3 / best_seconds(lambda: a @ b, repeats) / 1e9}
@@ -86,11 +87,6 @@ def matmul_rates(size: int = 1024, repeats: int = 5) -> dict[str, float]:
         product = onednn_product(a, b)
         rates["onednn"] = 2 * size**3 / best_seconds(product, repeats) / 1e9
     return rates
-
-
-def matmul_peak(size: int = 1024, repeats: int = 5) -> float:
-    """This machine's fp32 peak: the fastest of :func:`matmul_rates`, in GFLOP/s."""
-    return max(matmul_rates(size, repeats).values())
 
 
 def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3,
