@@ -91,7 +91,7 @@ def test_rescore_adds_methods_and_scores_from_the_caches(smoke):
 
     import pandas as pd
 
-    from oodcalib.benchmark.metrics import METRICS
+    from oodcalib.metrics import METRICS
 
     out, _ = smoke
     checkpoint = out / "fold0" / "checkpoint.pt"

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from oodcalib.benchmark.segmentation.losses import LOSSES, get_loss
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugin, load_plugins
+from oodcalib.segmentation.losses import LOSSES, get_loss
 
 NAME = "toy_plugin_loss"
 
@@ -20,7 +20,7 @@ def plugin_source(log) -> str:
     return textwrap.dedent(f"""
         from pathlib import Path
 
-        from oodcalib.benchmark.segmentation.losses import register_loss
+        from oodcalib.segmentation.losses import register_loss
 
         with Path({str(log)!r}).open("a") as log:
             log.write("imported\\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets import SOURCES, Case
 from oodcalib.datasets.validation import validate_case
 from oodcalib.errors import DataError, OodcalibError
@@ -38,11 +38,11 @@ def load_npz_folder(root: str | Path, domain: str = "clean") -> list[Case]:
     return cases
 
 
-def from_config(config: Config) -> list[Case]:
+def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
     """The source as the benchmark builds it: ``--data-root`` is the folder."""
-    if not config.data.root:
+    if not data.root:
         raise OodcalibError("data source 'npz_folder' needs --data-root (a folder of .npz)")
-    return load_npz_folder(config.data.root)
+    return load_npz_folder(data.root)
 
 
 SOURCES["npz_folder"] = from_config

@@ -9,7 +9,7 @@ correct-pixel sums over the pixel count), so it costs nothing extra. Use it with
 
 from __future__ import annotations
 
-from oodcalib.benchmark.metrics import METRICS, Metric, ScanScorer
+from oodcalib.metrics import METRICS, Metric, ScanScorer
 
 
 def roi_accuracy(scan: ScanScorer) -> float:

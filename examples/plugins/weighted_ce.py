@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from oodcalib.benchmark.segmentation.losses import LOSSES, LossFn
+from oodcalib.segmentation.losses import LOSSES, LossFn
 
 
 def weighted_ce(weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> LossFn:

@@ -3,7 +3,8 @@ import pytest
 import torchio as tio
 
 from oodcalib.corruptions import CORRUPTIONS, DEFAULT_SEVERITY, SEVERITIES, SEVERITY_TABLE
-from oodcalib.corruptions.severity import check_severity, severity_kwargs
+from oodcalib.corruptions.artifacts import severity_kwargs
+from oodcalib.corruptions.severity import check_severity
 from oodcalib.errors import UnknownNameError
 
 RANDOM_TRANSFORMS = {

@@ -12,6 +12,7 @@ from oodcalib.datasets.domain_spec import (
     check_domain,
     domain_config,
     domain_kind,
+    domain_seed,
     parse_domain,
 )
 from oodcalib.errors import OodcalibError
@@ -65,10 +66,10 @@ def test_domain_config_sets_the_source_keys_and_resets_the_others():
     config = build_config("smoke", ["data.source=acdc", "data.root=/acdc",
                                     "data.label_map={1: 3, 3: 1}", "data.patient_pattern=p",
                                     "data.size=80"], validate=False)
-    local = domain_config(config, "v", {"source": "nifti", "images": "/v/*.nii.gz",
-                                        "frame": "ES", "kind": "vendor", "seed": 5})
-    d = local.data
+    spec = {"source": "nifti", "images": "/v/*.nii.gz", "frame": "ES", "kind": "vendor",
+            "seed": 5}
+    d = domain_config(config.data, "v", spec)
     assert (d.source, d.nifti_images, d.frame) == ("nifti", "/v/*.nii.gz", "ES")
     assert d.root is None and d.label_map is None and d.patient_pattern is None
-    assert d.size == 80 and local.seed == 5  # preprocessing kept, seed of the domain
+    assert d.size == 80 and domain_seed(spec, config.seed) == 5  # preprocessing kept, own seed
     assert config.data.source == "acdc"  # the run's config is untouched

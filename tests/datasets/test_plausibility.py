@@ -7,10 +7,13 @@ from itertools import permutations
 import numpy as np
 import pytest
 
-from oodcalib.benchmark.protocol.run_data import check_plausible
-from oodcalib.config import build_config
 from oodcalib.datasets.case import Case
-from oodcalib.datasets.plausibility import check_labels, swap_message, swapped_cases
+from oodcalib.datasets.plausibility import (
+    check_labels,
+    check_plausible,
+    swap_message,
+    swapped_cases,
+)
 from oodcalib.errors import OodcalibError
 
 
@@ -73,9 +76,8 @@ def test_the_run_warns_or_with_strict_stops_naming_the_fix():
     cases = [_case(_heart(), "ok"), _case(_relabel(_heart(), (3, 2, 1)), "bad")]
     assert [v.case_id for v in swapped_cases(cases)] == ["bad"]
     with pytest.warns(UserWarning, match=r"1 of 2 labelled cases .* \(e.g. bad\)") as record:
-        check_plausible(cases, "the nifti source", build_config("smoke"))
+        check_plausible(cases, "the nifti source")
     assert "data.label_map={1: 3, 2: 2, 3: 1}" in str(record[0].message)
     with pytest.raises(OodcalibError, match="--strict made this an error"):
-        check_plausible(cases, "the nifti source",
-                        build_config("smoke", ["data.strict_labels=true"]))
+        check_plausible(cases, "the nifti source", strict=True)
     assert "e.g. bad" in swap_message(swapped_cases(cases), 2, "x")

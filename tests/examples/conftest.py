@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.metrics import METRICS
 from oodcalib.benchmark.protocol.runner import run_benchmark
-from oodcalib.benchmark.segmentation.losses import LOSSES
 from oodcalib.config import build_config
 from oodcalib.corruptions import CORRUPTIONS
 from oodcalib.datasets import SOURCES
+from oodcalib.metrics import METRICS
 from oodcalib.plugins import load_plugin
+from oodcalib.segmentation.losses import LOSSES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plugins"
 REGISTRIES = (CALIBRATORS, LOSSES, METRICS, CORRUPTIONS, SOURCES)

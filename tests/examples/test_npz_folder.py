@@ -19,7 +19,7 @@ def test_reads_the_cases_as_written(plugin, tmp_path):
     plugin("npz_folder")
     write_cases(tmp_path / "data", 3)
     config = build_config("smoke", ["data.source=npz_folder", f"data.root={tmp_path / 'data'}"])
-    cases = load_source(config)
+    cases = load_source(config.data)
     originals = load_phantom(3, size=64, seed=3)
     assert [c.case_id for c in cases] == [c.case_id for c in originals]
     for case, original in zip(cases, originals, strict=True):
@@ -31,10 +31,10 @@ def test_bad_files_are_named(plugin, tmp_path):
     plugin("npz_folder")
     config = build_config("smoke", ["data.source=npz_folder", f"data.root={tmp_path}"])
     with pytest.raises(DataError, match="no .npz files"):
-        load_source(config)
+        load_source(config.data)
     np.savez(tmp_path / "broken.npz", image=np.zeros((1, 8, 8)))
     with pytest.raises(DataError, match="broken.npz"):
-        load_source(config)
+        load_source(config.data)
 
 
 def test_feeds_the_benchmark(plugin, tiny_run, tmp_path):

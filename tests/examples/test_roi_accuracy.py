@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from oodcalib.benchmark.metrics import roi_mask, scan_metrics
 from oodcalib.cli import app
+from oodcalib.metrics import roi_mask, scan_metrics
 from tests.examples.conftest import TINY
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from oodcalib.benchmark.segmentation.losses import get_loss
+from oodcalib.segmentation.losses import get_loss
 
 
 def test_hand_computed_two_pixels(plugin):

@@ -1,7 +1,7 @@
 """The benchmark, in four layers that import only downward.
 
-- :mod:`~oodcalib.benchmark.metrics`: per-scan metrics and their registry ``METRICS``;
-- :mod:`~oodcalib.benchmark.segmentation`: the network under test (U-Net, ``LOSSES``,
+- :mod:`~oodcalib.metrics`: per-scan metrics and their registry ``METRICS``;
+- :mod:`~oodcalib.segmentation`: the network under test (U-Net, ``LOSSES``,
   augmentation, training, inference);
 - :mod:`~oodcalib.benchmark.protocol`: run data, folds, caches, runner, ablation;
 - :mod:`~oodcalib.benchmark.reporting`: summary, statistics, leaderboard, figures

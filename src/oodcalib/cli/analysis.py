@@ -32,8 +32,8 @@ def ablate(
     more: MoreOpt = None,
 ) -> None:
     """Ablate a run: N_A, Proposed's inputs (Table 2), a loss weight, or the severity."""
+    from oodcalib.benchmark.layout import ablation_dir
     from oodcalib.benchmark.protocol.ablation import run_ablation
-    from oodcalib.benchmark.protocol.layout import ablation_dir
     from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
     from oodcalib.errors import OodcalibError
 
@@ -70,7 +70,7 @@ def ablate(
 
 
 def _severity_sweep(run_dir: Path, levels: list[int], methods: list[str]) -> None:
-    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.layout import ablation_dir
     from oodcalib.benchmark.protocol.severity_sweep import run_severity_sweep
     from oodcalib.benchmark.reporting.severity_curves import write_severity_outputs
 
@@ -83,7 +83,7 @@ def _severity_sweep(run_dir: Path, levels: list[int], methods: list[str]) -> Non
 
 
 def _loss_sweep(run_dir: Path, spec: str, methods: list[str]) -> None:
-    from oodcalib.benchmark.protocol.layout import ablation_dir
+    from oodcalib.benchmark.layout import ablation_dir
     from oodcalib.benchmark.protocol.loss_sweep import parse_loss_param, run_loss_sweep
     from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
     from oodcalib.benchmark.reporting.sensitivity import write_sensitivity_figure
@@ -171,7 +171,7 @@ def figures(
             from oodcalib.benchmark.protocol.runner import collect_results
             from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
             from oodcalib.benchmark.reporting.summary_figure import write_summary_figure
-            from oodcalib.benchmark.segmentation.losses import LOSS_NAMES
+            from oodcalib.segmentation.losses import LOSS_NAMES
 
             results = with_dataset_metrics(collect_results(run_dir), run_dir)
             paths.append(write_summary_figure(results, out, metric, **names,
@@ -224,7 +224,7 @@ def leaderboard(
     metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
         _writable(out or Path(run_dir) / "leaderboard.csv", "leaderboard", file=True)
-        from oodcalib.benchmark.protocol.layout import fold_files
+        from oodcalib.benchmark.layout import fold_files
 
         if fold_files(run_dir, "per_case/*.csv"):  # results.csv rebuilt from the records
             from oodcalib.benchmark.protocol.runner import collect_results

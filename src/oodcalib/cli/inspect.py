@@ -44,15 +44,16 @@ def inspect(
         config = _config("paper", data, data_root, None, set_, None, plugin)
         if domain:
             from oodcalib.cli.options import _domains
-            from oodcalib.datasets.domain_spec import domain_config
+            from oodcalib.datasets.domain_spec import domain_config, domain_seed
 
             if len(domain) > 1:
                 raise OodcalibError("inspect one --domain at a time")
             (data, spec), = _domains(domain).items()
-            config = domain_config(config, data, spec)
+            config.data = domain_config(config.data, data, spec)
+            config.seed = domain_seed(spec, config.seed)
         sheet = _writable(out or Path("results") / "inspect" / f"{data}.png", "contact sheet",
                           file=True)
-        cases = load_source(config)
+        cases = load_source(config.data, config.seed)
     except (OodcalibError, ValueError) as error:
         _fail(error)
     with pd.option_context("display.max_rows", None, "display.width", 200):

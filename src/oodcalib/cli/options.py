@@ -103,11 +103,7 @@ def _domains(specs: list[str] | None, exclude: bool = False) -> dict:
 
 def _names(run_dir: Path) -> dict:
     """Display names and orders for reporting: the registries, the run's domains."""
-    from oodcalib.benchmark.protocol.display_names import (
-        domain_kinds,
-        domain_names,
-        method_names,
-    )
+    from oodcalib.benchmark.names import domain_kinds, domain_names, method_names
     from oodcalib.config import Config
     from oodcalib.plugins import load_plugins
 

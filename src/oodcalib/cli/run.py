@@ -107,8 +107,8 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
 def report(run_dir: Path, results, seconds: float) -> None:
     """Write and print the summary, the leaderboard (when LTS ran) and the stage timings."""
     from oodcalib.atomic import write_csv
-    from oodcalib.benchmark.metrics import METRICS, headline_metrics
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
+    from oodcalib.metrics import METRICS, headline_metrics
 
     names = _names(run_dir)
     table = summary_table(results, list(METRICS), **names)  # every metric in the CSV
@@ -117,8 +117,9 @@ def report(run_dir: Path, results, seconds: float) -> None:
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
     grid = results["loss"].nunique() > 1
     if grid or ("lts" in set(results["method"]) and results["method"].nunique() > 1):
+        from oodcalib.benchmark.names import display_name
+        from oodcalib.benchmark.reporting.grouping import reference_entrant
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
-        from oodcalib.benchmark.reporting.names import display_name, reference_entrant
 
         reference = reference_entrant(results)
         if grid and reference not in set(results["loss"] + "/" + results["method"]):
@@ -186,7 +187,7 @@ def corrupt(
         names = list(corruption or CORRUPTIONS)
         for name in names:
             get_corruption(name)
-        loaded = load_source(config)[:cases]
+        loaded = load_source(config.data, config.seed)[:cases]
         prepared = [prepare_case(c, size, config.data.spacing) for c in loaded]
         paths = write_corrupted_nifti(prepared, names, severity, seed, out)
     except (OodcalibError, ValueError) as error:
@@ -197,13 +198,13 @@ def corrupt(
 def list_names(plugin: PluginOpt = None) -> None:
     """List presets, data sources, methods, corruptions, losses and metrics."""
     from oodcalib.baselines import CALIBRATORS
-    from oodcalib.benchmark.metrics import METRICS
-    from oodcalib.benchmark.segmentation.losses import LOSSES
     from oodcalib.config import PRESETS
     from oodcalib.corruptions import CORRUPTIONS
     from oodcalib.datasets import SOURCES
     from oodcalib.errors import OodcalibError
+    from oodcalib.metrics import METRICS
     from oodcalib.plugins import load_plugins
+    from oodcalib.segmentation.losses import LOSSES
 
     try:
         load_plugins(plugin or [])

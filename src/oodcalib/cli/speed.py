@@ -30,9 +30,9 @@ def speed(
         source_counts,
     )
     from oodcalib.benchmark.protocol.provenance import cpu
-    from oodcalib.benchmark.segmentation.throughput import matmul_rates
     from oodcalib.config import build_config
     from oodcalib.errors import OodcalibError
+    from oodcalib.segmentation.throughput import matmul_rates
 
     try:
         config = build_config(preset, set_ or [])

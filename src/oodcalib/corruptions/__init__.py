@@ -22,6 +22,7 @@ from oodcalib.corruptions.artifacts import (
     get_corruption,
     minmax_slices,
     sample_parameters,
+    severity_kwargs,
 )
 from oodcalib.corruptions.cache import CorruptionCache
 from oodcalib.corruptions.export import write_corrupted_nifti
@@ -30,7 +31,6 @@ from oodcalib.corruptions.severity import (
     SEVERITIES,
     SEVERITY_TABLE,
     check_severity,
-    severity_kwargs,
 )
 
 __all__ = [

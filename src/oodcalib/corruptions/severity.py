@@ -83,25 +83,3 @@ def check_severity(severity: int) -> int:
         raise ValueError(f"severity must be one of {valid}, got {severity!r}")
     return int(severity)
 
-
-def severity_kwargs(name: str, severity: int = DEFAULT_SEVERITY) -> dict[str, Any]:
-    """Ranges of one corruption at one severity level.
-
-    Args:
-        name: Corruption name (``bias_field``, ``motion``, ``ghosting``, ``spike``).
-        severity: Level in 1..5.
-
-    Returns:
-        A fresh dict of TorchIO ``Random*`` keyword arguments.
-
-    Raises:
-        UnknownNameError: If ``name`` is not a corruption.
-        ValueError: If ``severity`` is not in 1..5.
-
-    Example:
-        >>> severity_kwargs("motion")
-        {'degrees': 30, 'translation': 10, 'num_transforms': 2}
-    """
-    from oodcalib.corruptions.artifacts import get_corruption
-
-    return dict(get_corruption(name).severities[check_severity(severity)])

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from oodcalib.config import Config, absolute_path, parse_value, set_value
+from oodcalib.config import DataConfig, absolute_path, parse_value, set_value
 from oodcalib.errors import OodcalibError
 
 #: Spec key -> the ``data.*`` key it sets when the domain's source is loaded.
@@ -152,26 +152,30 @@ def domain_kind(spec: dict[str, Any]) -> str:
     return spec.get("kind", DEFAULT_KIND)
 
 
-def domain_config(config: Config, name: str, spec: dict[str, Any]) -> Config:
-    """The run's config with the ``data.*`` keys of the domain's source replaced.
+def domain_config(data: DataConfig, name: str, spec: dict[str, Any]) -> DataConfig:
+    """The run's ``data`` section with the keys of the domain's source replaced.
 
     Keys the spec does not give are reset to their defaults (never inherited from the
     training source), except the preprocessing (``size``, ``spacing``, ``input_size``).
+    The run's ``data`` is left untouched.
     """
-    out = copy.deepcopy(config)
-    fresh = Config().data
+    out = copy.deepcopy(data)
+    fresh = DataConfig()
     for key in DATA_KEYS.values():
-        setattr(out.data, key, copy.deepcopy(getattr(fresh, key)))
+        setattr(out, key, copy.deepcopy(getattr(fresh, key)))
     for key, value in spec.items():
         if key in DATA_KEYS:
             try:
-                set_value(out, f"data.{DATA_KEYS[key]}", value)
+                set_value(out, DATA_KEYS[key], value)
             except OodcalibError as error:
                 raise OodcalibError(f"eval.domains.{name}.{key}: {error}") from None
-    if "seed" in spec:
-        out.seed = int(spec["seed"])
     return out
 
 
+def domain_seed(spec: dict[str, Any], seed: int) -> int:
+    """The seed a domain's source draws with: the spec's ``seed``, else the run's."""
+    return int(spec.get("seed", seed))
+
+
 __all__ = ["DATA_KEYS", "SPEC_KEYS", "absolute_spec", "check_domain", "domain_config",
-           "domain_kind", "parse_domain", "refuse_changed_specs", "spec_stamp"]
+           "domain_kind", "domain_seed", "parse_domain", "refuse_changed_specs", "spec_stamp"]

@@ -15,6 +15,7 @@ loaded without a label map in another (1 LV, 3 RV) is the common case.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -22,6 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from oodcalib.datasets.case import Case
+from oodcalib.errors import OodcalibError
 
 #: A swap is reported when another assignment scores this much better.
 MARGIN = 0.3
@@ -114,3 +116,26 @@ def swap_message(swapped: list[Plausibility], total: int, what: str,
     return (f"{len(swapped)} of {total} labelled cases of {what} look like their classes are "
             f"swapped (e.g. {examples}): {', '.join(moved)}. If the set uses another label "
             f"convention, load it with --set 'data.label_map={fix}'.")
+
+
+def check_plausible(cases: list[Case], what: str, label_map: dict[int, int] | None = None,
+                    strict: bool = False) -> None:
+    """Warn (or, when ``strict``, stop) when labelled classes look swapped.
+
+    Args:
+        cases: The loaded cases.
+        what: How the message names the set (``the acdc source``).
+        label_map: The ``data.label_map`` they were loaded with (the fix builds on it).
+        strict: Raise instead of warning (``data.strict_labels`` / ``--strict``).
+
+    Raises:
+        OodcalibError: If ``strict`` and some case looks swapped.
+    """
+    swapped = swapped_cases(cases)
+    if not swapped:
+        return
+    labelled = sum(c.label is not None for c in cases)
+    message = swap_message(swapped, labelled, what, label_map)
+    if strict:
+        raise OodcalibError(message + " (data.strict_labels / --strict made this an error)")
+    warnings.warn(message + " Use --strict to stop on this.", UserWarning, stacklevel=2)

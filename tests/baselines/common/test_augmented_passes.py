@@ -14,9 +14,9 @@ from oodcalib.baselines.common.augmented_passes import (
     extend_passes,
     susceptibility,
 )
-from oodcalib.benchmark.segmentation.augmentation import photometric
 from oodcalib.errors import OodcalibError
 from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.augmentation import photometric
 from tests.baselines.common.test_calibration_sampler import Scaled, smooth_images, tiny_unet
 
 

@@ -15,10 +15,10 @@ from torch import nn
 from oodcalib.baselines.base import ScanLogits, softmax
 from oodcalib.baselines.common.augmented_passes import TTA_AUGMENTATION, AugmentedPasses
 from oodcalib.baselines.common.calibration_sampler import CalibrationSampler, step_schedule
-from oodcalib.benchmark.segmentation.augmentation import photometric
-from oodcalib.benchmark.segmentation.unet import UNet
 from oodcalib.errors import OodcalibError
 from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.augmentation import photometric
+from oodcalib.segmentation.unet import UNet
 
 #: Gain that gives the toy's "true" logits a per-pixel spread of about 2.
 TRUE_GAIN = 3.0

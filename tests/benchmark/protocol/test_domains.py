@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from oodcalib.benchmark.protocol.display_names import domain_kinds, domain_names, method_names
+from oodcalib.benchmark.names import domain_kinds, domain_names, method_names
 from oodcalib.benchmark.protocol.domains import training_patients
 from oodcalib.benchmark.protocol.evaluation import evaluate_run
 from oodcalib.benchmark.protocol.runner import run_benchmark

@@ -9,7 +9,7 @@ import torch
 from oodcalib.baselines.common.augmented_passes import AugmentedPasses, PassStatistics
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
 from oodcalib.benchmark.protocol.pass_cache import PassCache
-from oodcalib.benchmark.segmentation.unet import UNet
+from oodcalib.segmentation.unet import UNet
 
 SLICES, SIZE, SEED = 3, 16, 5
 DOMAIN, CASE = "motion", "patient007"

@@ -8,15 +8,15 @@ import pytest
 import torch
 
 from oodcalib.baselines import CALIBRATORS, SusceptibilityShapePrior
-from oodcalib.benchmark.metrics import METRICS
+from oodcalib.benchmark.layout import bins_path
 from oodcalib.benchmark.protocol import fold as evaluation
 from oodcalib.benchmark.protocol.cost_model import pool_passes, predict_seconds
-from oodcalib.benchmark.protocol.layout import bins_path
 from oodcalib.benchmark.protocol.runner import run_benchmark
 from oodcalib.benchmark.reporting.dataset_metrics import micro_results, read_bins
-from oodcalib.benchmark.segmentation import training
 from oodcalib.config import build_config
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import METRICS
+from oodcalib.segmentation import training
 
 
 @pytest.fixture(scope="module")

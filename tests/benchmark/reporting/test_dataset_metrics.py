@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oodcalib.benchmark.metrics import BinStats, classwise_bin_stats
-from oodcalib.benchmark.metrics.marginal_micro import MicroBins
-from oodcalib.benchmark.protocol.layout import BIN_COLUMNS, RESULT_COLUMNS
+from oodcalib.benchmark.layout import BIN_COLUMNS, RESULT_COLUMNS
 from oodcalib.benchmark.reporting.dataset_metrics import ALL_CASES, micro_results
 from oodcalib.benchmark.reporting.dataset_reliability import reliability_histograms
-from tests.benchmark.metrics.helpers import random_probs
+from oodcalib.metrics import BinStats, classwise_bin_stats
+from oodcalib.metrics.marginal_micro import MicroBins
+from tests.metrics.helpers import random_probs
 
 
 def bin_rows(stats: BinStats, key: tuple) -> list[tuple]:

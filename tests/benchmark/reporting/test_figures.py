@@ -12,7 +12,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.stats import entropy
 
-from oodcalib.benchmark.metrics import expected_calibration_error, roi_mask
 from oodcalib.benchmark.reporting.figures import (
     case_figures,
     entropy_map,
@@ -22,6 +21,7 @@ from oodcalib.benchmark.reporting.figures import (
     reliability_data,
 )
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import expected_calibration_error, roi_mask
 
 
 def _case(seed: int, z: int = 2, c: int = 4, size: int = 16, sharp: float = 3.0):

@@ -1,7 +1,7 @@
 """Test-time passes: softmax statistics over photometrically augmented passes (susceptibility).
 
 Pass ``i`` of a scan augments every slice with
-:func:`~oodcalib.benchmark.segmentation.augmentation.photometric` (the training
+:func:`~oodcalib.segmentation.augmentation.photometric` (the training
 augmentation, never a test corruption) under a generator seeded by ``derive_seed(seed, i)``
 (see :class:`AugmentedPasses` for the seed of a scan). Passes are therefore replayable one
 by one, and the first ``n`` passes of a longer run are the ``n`` passes of a shorter one
@@ -25,14 +25,14 @@ from oodcalib.baselines.common.calibration_pool import (
     add_susceptibility,
     draw_slices,
 )
-from oodcalib.benchmark.segmentation.augmentation import (
+from oodcalib.errors import OodcalibError
+from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.augmentation import (
     TTA_AUGMENTATION,
     AugmentationConfig,
     photometric,
 )
-from oodcalib.benchmark.segmentation.inference import forward_in_batches
-from oodcalib.errors import OodcalibError
-from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.inference import forward_in_batches
 
 __all__ = ["TTA_AUGMENTATION", "AugmentedPasses", "PassStatistics", "extend_passes",
            "output_classes", "susceptibility"]
@@ -93,7 +93,7 @@ def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarr
         New statistics over ``stop`` passes.
 
     Example:
-        >>> from oodcalib.benchmark.segmentation.unet import UNet
+        >>> from oodcalib.segmentation.unet import UNet
         >>> net = UNet(width=2, depth=2).eval()
         >>> image = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
         >>> s4 = extend_passes(PassStatistics.empty((2, 4, 8, 8)), net, image, 4, seed=1)

@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from oodcalib.benchmark.segmentation.augmentation import (
+from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.augmentation import (
     TTA_AUGMENTATION,
     AugmentationConfig,
     augment_batch,
     photometric,
 )
-from oodcalib.benchmark.segmentation.inference import forward_in_batches
-from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.inference import forward_in_batches
 
 
 @dataclass
@@ -84,7 +84,7 @@ def draw_slices(scans: Sequence, model: torch.nn.Module, draws: int, seed: int,
 
     Example:
         >>> from oodcalib.baselines.base import ScanLogits
-        >>> from oodcalib.benchmark.segmentation.unet import UNet
+        >>> from oodcalib.segmentation.unet import UNet
         >>> net = UNet(width=2, depth=2).eval()
         >>> scan = ScanLogits("a", np.zeros((3, 8, 8), np.float32),
         ...                   np.zeros((3, 4, 8, 8), np.float32), np.zeros((3, 8, 8), np.uint8))

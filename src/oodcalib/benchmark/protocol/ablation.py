@@ -23,15 +23,15 @@ import pandas as pd
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.protocol.cells import trained_cells
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     ablation_cell_dir,
     ablation_dir,
     calibrator_path,
     file_label,
     per_case_path,
 )
+from oodcalib.benchmark.protocol.cells import trained_cells
+from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError

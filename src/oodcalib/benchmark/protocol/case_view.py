@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from oodcalib.benchmark.layout import calibrator_path, file_label
 from oodcalib.benchmark.protocol.fold import Fold
-from oodcalib.benchmark.protocol.layout import calibrator_path, file_label
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from oodcalib.baselines import ScanLogits
+from oodcalib.benchmark.layout import CALIBRATION, checkpoint_path
 from oodcalib.benchmark.protocol.fold import Fold, cell_dir
 from oodcalib.benchmark.protocol.hyperparameters import run_losses
-from oodcalib.benchmark.protocol.layout import CALIBRATION, checkpoint_path
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError
 

@@ -1,7 +1,7 @@
 """Predicted wall time of a run's segmentation-network work, from measured rates.
 
 The protocol knows how many slices each stage sends through the U-Net; multiplied by the
-per-slice and per-step times of :func:`oodcalib.benchmark.segmentation.throughput.unet_rates`
+per-slice and per-step times of :func:`oodcalib.segmentation.throughput.unet_rates`
 they give a prediction per stage. Calibrator networks, metrics and I/O come on top, so
 the prediction is a lower bound of the run's wall time.
 """
@@ -49,10 +49,10 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     Args:
         config: The run's configuration.
         rates: ``infer_seconds_per_slice`` and ``train_seconds_per_step`` measured at the
-            run's shapes (:func:`~oodcalib.benchmark.segmentation.throughput.unet_rates`),
+            run's shapes (:func:`~oodcalib.segmentation.throughput.unet_rates`),
             and optionally ``loss_seconds_per_step``, the mean extra time of the run's
             losses over cross-entropy
-            (:func:`~oodcalib.benchmark.segmentation.throughput.loss_overhead`).
+            (:func:`~oodcalib.segmentation.throughput.loss_overhead`).
         slices_per_scan: Mean slices per scan (ACDC ES: 9.9; the phantom: 9.4).
         source_cases: Scans of the training source (ACDC and the phantom: 100).
         lge_cases: Scans of the cross-sequence domain (MS-CMRSeg and the LGE phantom: 20).
@@ -89,7 +89,7 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
 
 def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
     """The U-Net's rates at the run's shapes plus the mean overhead of its losses."""
-    from oodcalib.benchmark.segmentation.throughput import loss_overhead, unet_rates
+    from oodcalib.segmentation.throughput import loss_overhead, unet_rates
 
     size = config.data.input_size or config.data.size
     rates = unet_rates(config.model.width, config.model.depth, size, config.train.batch_size,

@@ -15,10 +15,11 @@ from pathlib import Path
 import joblib
 
 from oodcalib.atomic import atomic_write
-from oodcalib.benchmark.protocol.layout import CALIBRATION, CLEAN, LGE
-from oodcalib.config import Config
+from oodcalib.benchmark.layout import CALIBRATION, CLEAN, LGE
+from oodcalib.config import Config, DataConfig
 from oodcalib.datasets import Case, load_source
-from oodcalib.datasets.domain_spec import check_domain, domain_config, spec_stamp
+from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_seed, spec_stamp
+from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import patient_ids
 from oodcalib.errors import OodcalibError, lookup
@@ -62,12 +63,10 @@ def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
     cache, spec_path = folder / "prepared.joblib", folder / "spec.json"
     if cache.exists() and spec_path.exists() and spec_path.read_text() == stamp:
         return joblib.load(cache)
-    from oodcalib.benchmark.protocol.run_data import check_plausible
-
     d = config.data
-    local = domain_config(config, name, spec)
-    raw = load_source(local)
-    check_plausible(raw, f"test domain {name!r}", config)
+    local = domain_config(d, name, spec)
+    raw = load_source(local, domain_seed(spec, config.seed))
+    check_plausible(raw, f"test domain {name!r}", local.label_map, d.strict_labels)
     cases = [prepare_case(c, d.size, d.spacing) for c in raw]
     cases = _exclude(cases, spec, name, training_patients(config, splits), local)
     if not cases:
@@ -81,13 +80,13 @@ def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
 
 
 def _exclude(cases: list[Case], spec: dict, name: str, trained: set[str],
-             local: Config) -> list[Case]:
+             local: DataConfig) -> list[Case]:
     exclude = spec.get("exclude_patients")
     if not exclude:
         return cases
     drop = trained if exclude == "train" else {str(p) for p in exclude}
     try:
-        patients = patient_ids([c.case_id for c in cases], local.data.patient_pattern)
+        patients = patient_ids([c.case_id for c in cases], local.patient_pattern)
     except OodcalibError as error:
         raise OodcalibError(f"eval.domains.{name}.patient_pattern: {error}") from None
     return [c for c in cases if patients[c.case_id] not in drop]

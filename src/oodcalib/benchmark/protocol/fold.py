@@ -1,7 +1,7 @@
 """One fold of the benchmark: train the segmenter, fit every calibrator, score every scan.
 
 A fold is the unit of the job grid. Its outputs live in ``run_dir/fold{k}/`` (see
-:mod:`~oodcalib.benchmark.protocol.layout`): the segmentation net, its logits and
+:mod:`~oodcalib.benchmark.layout`): the segmentation net, its logits and
 augmented passes (shared by all methods), each fitted calibrator, the per-case results
 and the forward-pass counts. Finished pieces are skipped on a rerun.
 """
@@ -19,10 +19,7 @@ from tqdm.auto import tqdm
 
 from oodcalib.atomic import DAMAGED, load_torch, read_cache, save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
-from oodcalib.benchmark.metrics import ScanScorer, score
-from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
-from oodcalib.benchmark.protocol.hyperparameters import calibrator_params, cell_config, run_losses
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     BIN_COLUMNS,
     CALIBRATION,
     RESULT_COLUMNS,
@@ -35,16 +32,19 @@ from oodcalib.benchmark.protocol.layout import (
     per_case_path,
     read_per_case,
 )
+from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
+from oodcalib.benchmark.protocol.hyperparameters import calibrator_params, cell_config, run_losses
 from oodcalib.benchmark.protocol.logit_store import LogitStore
 from oodcalib.benchmark.protocol.pass_cache import PassCache
 from oodcalib.benchmark.protocol.stage_timer import StageTimer
-from oodcalib.benchmark.segmentation.inference import load_model
-from oodcalib.benchmark.segmentation.training import train_segmenter
 from oodcalib.config import Config
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup
+from oodcalib.metrics import ScanScorer, score
 from oodcalib.plugins import load_plugins
 from oodcalib.seeding import derive_seed
+from oodcalib.segmentation.inference import load_model
+from oodcalib.segmentation.training import train_segmenter
 
 
 @dataclass
@@ -206,7 +206,8 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
     timer = StageTimer()
     prefix = f"{loss} " if config.train.losses else ""
     with timer.stage("train"):
-        train_segmenter(train, val, cell_config(config, loss), out,
+        cell = cell_config(config, loss)
+        train_segmenter(train, val, cell.model, cell.train, out,
                         derive_seed(config.seed, "train", fold), desc=f"{prefix}fold {fold} train")
     ctx = Fold.open(config, run_dir, fold, timer, loss)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
@@ -221,7 +222,7 @@ def score_cell(ctx: Fold, val_scans: list[ScanLogits],
     """Fit (or load) every calibrator of a cell and score it on every group of domains.
 
     ``groups`` maps a file suffix (None: the built-in domains' file; an extra domain's
-    name: its own file, see :func:`~oodcalib.benchmark.protocol.layout.per_case_path`)
+    name: its own file, see :func:`~oodcalib.benchmark.layout.per_case_path`)
     to the domains scored into it. Finished files are kept; returns every file's path.
     Forward-pass counts and stage times are saved after every file, so the
     ``forward_passes.json`` of a killed and resumed run still adds up.

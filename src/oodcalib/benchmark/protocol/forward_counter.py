@@ -22,8 +22,8 @@ class ForwardCounter:
 
     Example:
         >>> import numpy as np
-        >>> from oodcalib.benchmark.segmentation.inference import predict_logits
-        >>> from oodcalib.benchmark.segmentation.unet import UNet
+        >>> from oodcalib.segmentation.inference import predict_logits
+        >>> from oodcalib.segmentation.unet import UNet
         >>> net = UNet(width=2, depth=2)
         >>> counter = ForwardCounter(net)
         >>> with counter.stage("logits"):

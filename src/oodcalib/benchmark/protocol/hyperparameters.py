@@ -110,7 +110,7 @@ def cell_config(config: Config, loss: str) -> Config:
 
 def check_hyperparameters(config: Config) -> None:
     """Check every ``calib.<method>.<name>`` and every loss's parameters before a run."""
-    from oodcalib.benchmark.segmentation.losses import loss_hyperparameter_names
+    from oodcalib.segmentation.losses import loss_hyperparameter_names
 
     for method in dict.fromkeys([*config.calib, *config.eval.methods]):
         calibrator_params(config, method)

@@ -12,8 +12,8 @@ from oodcalib.atomic import atomic_write, read_cache
 from oodcalib.baselines import ScanLogits
 from oodcalib.baselines.common.augmented_passes import AugmentedPasses
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
-from oodcalib.benchmark.segmentation.inference import predict_logits
 from oodcalib.datasets import Case
+from oodcalib.segmentation.inference import predict_logits
 
 
 class LogitStore:

@@ -25,17 +25,17 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
 from oodcalib.atomic import write_csv
+from oodcalib.benchmark.layout import ablation_dir, file_label, per_case_path
 from oodcalib.benchmark.protocol.fold import cell_dir, run_fold
 from oodcalib.benchmark.protocol.hyperparameters import loss_params, run_losses
-from oodcalib.benchmark.protocol.layout import ablation_dir, file_label, per_case_path
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
-from oodcalib.benchmark.segmentation.losses import (
+from oodcalib.config import Config, parse_value
+from oodcalib.errors import OodcalibError, reject_unknown
+from oodcalib.segmentation.losses import (
     LOSSES,
     get_loss,
     loss_hyperparameter_names,
 )
-from oodcalib.config import Config, parse_value
-from oodcalib.errors import OodcalibError, reject_unknown
 
 
 def parse_loss_param(spec: str) -> tuple[str, str, list[Any]]:

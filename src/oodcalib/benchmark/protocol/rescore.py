@@ -3,7 +3,7 @@
 ``oodcalib rescore RUN_DIR`` loads each fold's segmentation net, cached logits and saved
 calibrator fits, predicts every test scan again (Alea. and Proposed read the cached
 augmented passes) and rewrites the per-case results with every metric of
-:data:`~oodcalib.benchmark.metrics.METRICS`, then ``results.csv``. Methods named with
+:data:`~oodcalib.metrics.METRICS`, then ``results.csv``. Methods named with
 ``add`` that the run does not have yet are fitted on the fold's calibration scans (their
 cached logits) and join the run's configuration.
 
@@ -19,19 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.baselines import CALIBRATORS, Calibrator
-from oodcalib.benchmark.metrics import METRICS
-from oodcalib.benchmark.protocol.cells import require_trained, trained_cells
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     bins_path,
     calibrator_path,
     domain_groups,
     file_label,
     per_case_path,
 )
+from oodcalib.benchmark.protocol.cells import require_trained, trained_cells
+from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
 from oodcalib.errors import OodcalibError, lookup
+from oodcalib.metrics import METRICS
 
 
 def is_current(path: Path) -> bool:

@@ -15,12 +15,12 @@ import joblib
 from tqdm.auto import tqdm
 
 from oodcalib.atomic import atomic_write, read_cache
+from oodcalib.benchmark.layout import CLEAN, LGE, prepared_path
 from oodcalib.benchmark.protocol.domains import load_test_domain
-from oodcalib.benchmark.protocol.layout import CLEAN, LGE, prepared_path
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
-from oodcalib.datasets.plausibility import swap_message, swapped_cases
+from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case, resize_inplane, robust_normalise
 from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
 from oodcalib.errors import OodcalibError
@@ -124,20 +124,6 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     return data
 
 
-def check_plausible(cases: list[Case], what: str, config: Config) -> None:
-    """Warn (or, with ``data.strict_labels``, stop) when labelled classes look swapped.
-
-    See :mod:`oodcalib.datasets.plausibility`.
-    """
-    swapped = swapped_cases(cases)
-    if not swapped:
-        return
-    labelled = sum(c.label is not None for c in cases)
-    message = swap_message(swapped, labelled, what, config.data.label_map)
-    if config.data.strict_labels:
-        raise OodcalibError(message + " (data.strict_labels / --strict made this an error)")
-    warnings.warn(message + " Use --strict to stop on this.", UserWarning, stacklevel=2)
-
 
 def prepared_source(config: Config, run_dir: Path, check: bool = True
                     ) -> tuple[dict[str, Case], dict, list[Case]]:
@@ -146,9 +132,9 @@ def prepared_source(config: Config, run_dir: Path, check: bool = True
     The clean test scans come as the corruptions see them: before normalisation.
     """
     d = config.data
-    raw = load_source(config)
+    raw = load_source(d, config.seed)
     if check:
-        check_plausible(raw, f"the {d.source} source", config)
+        check_plausible(raw, f"the {d.source} source", d.label_map, d.strict_labels)
     prepared = [prepare_case(c, d.size, d.spacing) for c in raw]
     source = {c.case_id: c for c in prepared}
     splits = load_splits(config, run_dir, list(source))
@@ -168,7 +154,8 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         ]
     if config.eval.cross_sequence:
         raw_lge = load_lge(config)
-        check_plausible(raw_lge, "the cross-sequence (LGE) domain", config)
+        check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map,
+                        d.strict_labels)
         lge = [prepare_case(c, d.size, d.spacing) for c in raw_lge]
         domains[LGE] = lge[: d.max_test_cases]
     side = d.input_size or d.size

@@ -4,7 +4,7 @@ The cells (one fold of one training loss; the folds alone in a single-loss run) 
 independent jobs run with joblib, so ``n_jobs``/``backend`` spread them over processes
 or, with ``backend="dask"``, over a dask cluster. The runner writes the tidy
 ``results.csv``; tables and figures are made from it by :mod:`oodcalib.benchmark.reporting`.
-See :mod:`~oodcalib.benchmark.protocol.layout` for the run directory.
+See :mod:`~oodcalib.benchmark.layout` for the run directory.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from oodcalib.atomic import DAMAGED, write_json, write_text
-from oodcalib.benchmark.protocol.domains import check_domains
-from oodcalib.benchmark.protocol.fold import run_fold
-from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     RESULT_COLUMNS,
     fold_files,
     read_per_case,
     run_loss,
     with_loss,
 )
+from oodcalib.benchmark.protocol.domains import check_domains
+from oodcalib.benchmark.protocol.fold import run_fold
+from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
 from oodcalib.config import PATH_KEYS, Config, absolute_path
@@ -41,9 +41,9 @@ def check_names(config: Config) -> None:
     Plugins are imported first, so the names they register are known.
     """
     from oodcalib.baselines import CALIBRATORS
-    from oodcalib.benchmark.segmentation.losses import LOSSES
     from oodcalib.corruptions import CORRUPTIONS
     from oodcalib.datasets import SOURCES
+    from oodcalib.segmentation.losses import LOSSES
 
     load_plugins(config.plugins)
     lookup(LOSSES, config.train.loss, "loss")
@@ -240,8 +240,8 @@ def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFr
 
 def expected_files(config: Config, run_dir: Path) -> list[Path]:
     """The per-case files a finished run has: every cell, method, repeat and domain group."""
+    from oodcalib.benchmark.layout import file_label, per_case_path
     from oodcalib.benchmark.protocol.fold import cell_dir
-    from oodcalib.benchmark.protocol.layout import file_label, per_case_path
 
     groups = [None, *config.eval.domains]
     return [per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r, g)

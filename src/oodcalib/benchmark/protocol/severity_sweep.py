@@ -23,9 +23,7 @@ from tqdm.auto import tqdm
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.protocol.cells import trained_cells
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     CLEAN,
     ablation_cell_dir,
     ablation_dir,
@@ -34,6 +32,8 @@ from oodcalib.benchmark.protocol.layout import (
     per_case_path,
     read_per_case,
 )
+from oodcalib.benchmark.protocol.cells import trained_cells
+from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.run_data import (
     load_run_config,
     load_run_data,

@@ -2,5 +2,5 @@
 
 This package imports neither torch nor :mod:`oodcalib.baselines`: it reads results
 frames and the metric registry, and receives display names as plain dicts (see
-:mod:`oodcalib.benchmark.protocol.display_names`). Modules are imported one by one.
+:mod:`oodcalib.benchmark.names`). Modules are imported one by one.
 """

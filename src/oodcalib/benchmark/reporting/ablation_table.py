@@ -12,15 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.atomic import write_csv, write_text
-from oodcalib.benchmark.metrics import headline_metrics, in_percent
-from oodcalib.benchmark.protocol.layout import CLEAN, LGE
-from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
-    as_entrants,
-    display_name,
-    metric_label,
-    with_kind_averages,
-)
+from oodcalib.benchmark.layout import CLEAN, LGE
+from oodcalib.benchmark.names import ARTIFACT_AVG, display_name
+from oodcalib.benchmark.reporting.grouping import as_entrants, metric_label, with_kind_averages
+from oodcalib.metrics import headline_metrics, in_percent
 
 
 def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
@@ -28,7 +23,7 @@ def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
     """Mean of each metric per (method, setting) and domain, with ``artifact avg``.
 
     The artifact average is taken per matched unit (fold, repeat, scan), then averaged
-    (:func:`~oodcalib.benchmark.reporting.names.with_kind_averages`). Numeric settings
+    (:func:`~oodcalib.benchmark.reporting.grouping.with_kind_averages`). Numeric settings
     sort numerically.
     """
     frame = as_entrants(results)  # in a loss grid, a row per (loss, method) and setting

@@ -13,7 +13,7 @@ as the ACE paper's code does (REFERENCE.md §2):
   ``micro_mce = max_m |o_m − e_m|``, ``micro_marginal_ece = Σ n_m |o_m − e_m| / Σ n_m``;
   then the mean over the foreground classes.
 
-The rules are those of :class:`~oodcalib.benchmark.metrics.MicroBins`, built here from the
+The rules are those of :class:`~oodcalib.metrics.MicroBins`, built here from the
 rows of each fit. The bins merge, so no pixel is kept: memory is O(scans × classes × bins).
 The values come back as tidy rows in the columns of ``results.csv`` with ``case`` =
 :data:`ALL_CASES`, one per (method, fold, repeat, domain, metric): the unit of a
@@ -27,15 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oodcalib.benchmark.metrics import MicroBins
-from oodcalib.benchmark.metrics.marginal import MARGINAL_BINS
-from oodcalib.benchmark.protocol.layout import (
+from oodcalib.benchmark.layout import (
     BIN_COLUMNS,
     RESULT_COLUMNS,
     fold_files,
     run_loss,
     with_loss,
 )
+from oodcalib.metrics import MicroBins
+from oodcalib.metrics.marginal import MARGINAL_BINS
 
 #: ``case`` of a dataset-level row: every scan of the (fold, repeat, domain).
 ALL_CASES = "all"
@@ -57,7 +57,7 @@ def read_bins(run_dir: Path) -> pd.DataFrame:
 
 
 def fit_micro_bins(rows: pd.DataFrame, classes: int, n_bins: int = MARGINAL_BINS) -> MicroBins:
-    """The :class:`~oodcalib.benchmark.metrics.MicroBins` of one fit's per-scan bin rows.
+    """The :class:`~oodcalib.metrics.MicroBins` of one fit's per-scan bin rows.
 
     Each row is one scan's non-empty bin, so summing its count, ``acc_sum``, its own
     ``e_m = conf_sum / count`` and a 1 per row into the (class, bin) cells is the sum of
@@ -78,7 +78,7 @@ def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
     """Dataset-level ACE, MCE and marginal ECE per (loss, method, fold, repeat, domain).
 
     Returns:
-        Tidy rows in :data:`~oodcalib.benchmark.protocol.layout.RESULT_COLUMNS`, ``case``
+        Tidy rows in :data:`~oodcalib.benchmark.layout.RESULT_COLUMNS`, ``case``
         = :data:`ALL_CASES`, fractions.
     """
     if bins.empty:

@@ -19,11 +19,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
-from oodcalib.benchmark.metrics import FOREGROUND_NAMES, bin_index
-from oodcalib.benchmark.protocol.layout import ENTRANT_SEP
+from oodcalib.benchmark.layout import ENTRANT_SEP
+from oodcalib.benchmark.names import display_name
 from oodcalib.benchmark.reporting.figures import save_figure
-from oodcalib.benchmark.reporting.names import as_entrants, display_name
+from oodcalib.benchmark.reporting.grouping import as_entrants
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import FOREGROUND_NAMES, bin_index
 
 #: Probability bins of the ACE paper.
 N_BINS = 20

@@ -20,8 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.atomic import atomic_write
-from oodcalib.benchmark.metrics import as_numpy, roi_mask
-from oodcalib.benchmark.reporting.names import display_name
+from oodcalib.benchmark.names import display_name
 from oodcalib.benchmark.reporting.reliability import (
     entropy_map,
     error_map,
@@ -30,6 +29,7 @@ from oodcalib.benchmark.reporting.reliability import (
     reliability_data,
 )
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import as_numpy, roi_mask
 
 _PANEL = 3.2  # inches per panel
 

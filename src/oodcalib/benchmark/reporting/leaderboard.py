@@ -17,13 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.atomic import write_csv, write_text
-from oodcalib.benchmark.metrics import headline_metrics, in_percent
+from oodcalib.benchmark.names import ARTIFACT_AVG, average_header, display_name, domain_headers
 from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS, with_dataset_metrics
-from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
-    average_header,
-    display_name,
-    domain_headers,
+from oodcalib.benchmark.reporting.grouping import (
     kind_members,
     metric_label,
     ordered,
@@ -34,6 +30,7 @@ from oodcalib.benchmark.reporting.names import (
 from oodcalib.benchmark.reporting.significance import check_options
 from oodcalib.benchmark.reporting.statistics import compare_to_reference
 from oodcalib.errors import DataError, OodcalibError, UnknownNameError
+from oodcalib.metrics import headline_metrics, in_percent
 
 #: Wide-CSV statistic name -> column of the tidy statistics frame.
 FIELDS = {"n": "n", "mean": "mean", "std": "std", "diff": "diff", "ci_low": "ci_low",
@@ -196,7 +193,7 @@ def write_leaderboard(run_dir: Path, reference: str | None = None,
         reference: Entrant every other one is compared with: a method (default LTS), or
             in a loss grid ``loss/method`` (default ``dice_ce/uc``; a bare method name
             means it on ``dice_ce``), see
-            :func:`~oodcalib.benchmark.reporting.names.reference_entrant`.
+            :func:`~oodcalib.benchmark.reporting.grouping.reference_entrant`.
         metrics: Metrics to compare (default: the registry's headline metrics).
         test: ``"wilcoxon"`` or ``"ttest"``.
         correction: ``None`` or ``"holm"``.

@@ -1,9 +1,9 @@
 """Reliability diagrams, confidence histograms and entropy / error maps of one scan.
 
 Pure functions on calibrator outputs ``(Z, C, H, W)``, labels ``(Z, H, W)`` integers and
-ROIs ``(Z, H, W)`` booleans (:func:`oodcalib.benchmark.metrics.roi_mask`). Bins are the
+ROIs ``(Z, H, W)`` booleans (:func:`oodcalib.metrics.roi_mask`). Bins are the
 right-closed equal-width bins of the ECE, from the same bin statistics
-(:func:`~oodcalib.benchmark.metrics.top_label_bin_stats`), so a diagram's gap is the ECE.
+(:func:`~oodcalib.metrics.top_label_bin_stats`), so a diagram's gap is the ECE.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from scipy.special import xlogy
 
-from oodcalib.benchmark.metrics import as_numpy, top_label_bin_stats
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import as_numpy, top_label_bin_stats
 
 
 def _scan(probs: Any, label: Any = None, roi: Any = None) -> tuple[np.ndarray, ...]:

@@ -16,20 +16,15 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from oodcalib.benchmark.metrics import in_percent
-from oodcalib.benchmark.protocol.layout import CLEAN, LGE
+from oodcalib.benchmark.layout import CLEAN, LGE
+from oodcalib.benchmark.names import ARTIFACT_AVG, ARTIFACT_AVG_HEADER, DOMAIN_HEADERS, display_name
 from oodcalib.benchmark.reporting.figures import save_figure
-from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
-    ARTIFACT_AVG_HEADER,
-    display_name,
-    metric_label,
-    with_kind_averages,
-)
+from oodcalib.benchmark.reporting.grouping import metric_label, with_kind_averages
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import in_percent
 
 #: Domains drawn, in order, with their legend labels.
-GROUPS = {CLEAN: "Intra", ARTIFACT_AVG: ARTIFACT_AVG_HEADER, LGE: "Cross-seq (LGE)"}
+GROUPS = {CLEAN: DOMAIN_HEADERS[CLEAN], ARTIFACT_AVG: ARTIFACT_AVG_HEADER, LGE: DOMAIN_HEADERS[LGE]}
 #: Line style per calibrator, in order of appearance.
 STYLES = ("-", "--", ":", "-.")
 

@@ -18,19 +18,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.atomic import write_csv, write_text
-from oodcalib.benchmark.metrics import in_percent
-from oodcalib.benchmark.protocol.layout import CLEAN
+from oodcalib.benchmark.layout import CLEAN
+from oodcalib.benchmark.names import ARTIFACT_AVG, display_name, domain_headers
 from oodcalib.benchmark.reporting.figures import save_figure, series_palette
-from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
+from oodcalib.benchmark.reporting.grouping import (
     as_entrants,
-    display_name,
-    domain_headers,
     metric_label,
     ordered,
     with_kind_averages,
 )
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import in_percent
 
 #: Metrics drawn by default, one row of panels each.
 DEFAULT_METRICS = ("ece", "dice")

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from oodcalib.benchmark.protocol.layout import RESULT_COLUMNS, UNIT
-from oodcalib.benchmark.reporting.names import (
+from oodcalib.benchmark.layout import RESULT_COLUMNS, UNIT
+from oodcalib.benchmark.reporting.grouping import (
     as_entrants,
     ordered,
     ordered_domains,
@@ -107,10 +107,10 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
     and NaN CI/p-values. Columns ``reference``, ``test``, ``correction`` and
     ``confidence`` record the settings. The ``<kind> avg`` domains (``artifact avg``) hold,
     per unit, the mean over the domains of that kind (``kinds``, ``{domain: kind}``;
-    :func:`~oodcalib.benchmark.reporting.names.with_kind_averages`). ``names`` and
+    :func:`~oodcalib.benchmark.reporting.grouping.with_kind_averages`). ``names`` and
     ``domains`` (``{name: display name}``) give the order of methods and domains. In a
     loss grid every (loss, method) pair is an entrant named ``loss/method``
-    (:func:`~oodcalib.benchmark.reporting.names.as_entrants`), and ``reference`` names one.
+    (:func:`~oodcalib.benchmark.reporting.grouping.as_entrants`), and ``reference`` names one.
 
     Raises:
         OodcalibError: Missing columns, reference method or metrics; NaN values;

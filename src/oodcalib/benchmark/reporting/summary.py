@@ -6,15 +6,15 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from oodcalib.benchmark.metrics import METRICS, headline_metrics, in_percent
-from oodcalib.benchmark.reporting.names import (
-    ARTIFACT_AVG,
+from oodcalib.benchmark.names import ARTIFACT_AVG
+from oodcalib.benchmark.reporting.grouping import (
     as_entrants,
     ordered,
     ordered_domains,
     split_entrants,
     with_kind_averages,
 )
+from oodcalib.metrics import METRICS, headline_metrics, in_percent
 
 
 def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
@@ -24,12 +24,12 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
     """Aggregate per (metric, method) x domain, with a column per kind's average.
 
     In a loss grid the rows are (metric, loss, method), with a ``loss`` column
-    (:func:`~oodcalib.benchmark.reporting.names.as_entrants`).
+    (:func:`~oodcalib.benchmark.reporting.grouping.as_entrants`).
 
     Per-scan values are aggregated over folds, repeats and scans with the metric's
     ``aggregate`` (the mean for every built-in metric). ``artifact avg`` (and each other
     kind's average) aggregates the per-unit means over the kind's domains
-    (:func:`~oodcalib.benchmark.reporting.names.with_kind_averages`).
+    (:func:`~oodcalib.benchmark.reporting.grouping.with_kind_averages`).
 
     Args:
         results: Tidy results (columns of ``results.csv``).

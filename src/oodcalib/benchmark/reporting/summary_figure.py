@@ -17,12 +17,10 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from oodcalib.benchmark.metrics import in_percent
+from oodcalib.benchmark.names import display_name, domain_headers
 from oodcalib.benchmark.reporting.figures import save_figure, series_palette
-from oodcalib.benchmark.reporting.names import (
+from oodcalib.benchmark.reporting.grouping import (
     as_entrants,
-    display_name,
-    domain_headers,
     is_grid,
     metric_label,
     ordered,
@@ -32,6 +30,7 @@ from oodcalib.benchmark.reporting.names import (
 )
 from oodcalib.benchmark.reporting.significance import bootstrap_ci
 from oodcalib.errors import OodcalibError
+from oodcalib.metrics import in_percent
 
 
 def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95,

@@ -1,20 +1,22 @@
 """Data sources: each builds its list of raw :class:`~oodcalib.datasets.case.Case` from the config.
 
-:data:`SOURCES` maps the name given to ``--data`` to a ``from_config(config) -> list[Case]``
-function. Add a source from a plugin file with ``SOURCES["mine"] = my_from_config``.
+:data:`SOURCES` maps the name given to ``--data`` to a ``from_config(data, seed) -> list[Case]``
+function: it takes the run's ``data`` section (:class:`~oodcalib.config.DataConfig`) and
+the run's seed (sources that draw cases use it). Add a source from a plugin file with
+``SOURCES["mine"] = my_from_config``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
 from oodcalib.datasets.sources import acdc, mscmr_lge, nifti, phantom
 from oodcalib.errors import lookup
 
-#: Registry: data source name -> ``from_config(config) -> list[Case]``.
-SOURCES: dict[str, Callable[[Config], list[Case]]] = {
+#: Registry: data source name -> ``from_config(data, seed) -> list[Case]``.
+SOURCES: dict[str, Callable[[DataConfig, int], list[Case]]] = {
     "phantom": phantom.from_config,
     "acdc": acdc.from_config,
     "mscmr_lge": mscmr_lge.from_config,
@@ -22,6 +24,6 @@ SOURCES: dict[str, Callable[[Config], list[Case]]] = {
 }
 
 
-def load_source(config: Config) -> list[Case]:
-    """Raw cases of the training source ``config.data.source`` (unknown: lists the valid)."""
-    return lookup(SOURCES, config.data.source, "data source")(config)
+def load_source(data: DataConfig, seed: int = 0) -> list[Case]:
+    """Raw cases of the source ``data.source`` (unknown: lists the valid), seeded by ``seed``."""
+    return lookup(SOURCES, data.source, "data source")(data, seed)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
@@ -183,8 +183,8 @@ def _load_hdf5_cases(files: list[Path], phase: str, domain: str) -> list[Case]:
     return cases
 
 
-def from_config(config: Config) -> list[Case]:
-    """ACDC from ``data.root``, phase ``data.phase`` (``--data-root``)."""
-    if not config.data.root:
+def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
+    """ACDC from ``data.root``, phase ``data.phase`` (``--data-root``); ``seed`` unused."""
+    if not data.root:
         raise OodcalibError("data source 'acdc' needs --data-root (the ACDC folder)")
-    return load_acdc(config.data.root, phase=config.data.phase)
+    return load_acdc(data.root, phase=data.phase)

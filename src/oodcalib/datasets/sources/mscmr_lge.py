@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
@@ -97,11 +97,11 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
     return validate_case(case)
 
 
-def from_config(config: Config) -> list[Case]:
-    """MS-CMRSeg LGE from ``data.root``, as a training source.
+def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
+    """MS-CMRSeg LGE from ``data.root``, as a training source (``seed`` unused).
 
     The cross-sequence test domain reads ``data.lge_root`` instead (see the protocol).
     """
-    if not config.data.root:
+    if not data.root:
         raise OodcalibError("data source 'mscmr_lge' needs --data-root (the MS-CMRSeg folder)")
-    return load_mscmr_lge(config.data.root, domain="clean")
+    return load_mscmr_lge(data.root, domain="clean")

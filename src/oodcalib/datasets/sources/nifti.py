@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets.case import NUM_CLASSES, Case
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
@@ -213,9 +213,9 @@ def frame_index(image_path: Path, frame: int | str | None) -> int | None:
                                 "or give a frame index")
 
 
-def from_config(config: Config) -> list[Case]:
+def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
     """NIfTI cases from ``data.nifti_images`` / ``data.nifti_labels`` and ``data.label_map``."""
-    d = config.data
+    d = data
     if not d.nifti_images:
         raise OodcalibError("data source 'nifti' needs --set data.nifti_images=GLOB")
     return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from oodcalib.config import Config
+from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
 from oodcalib.datasets.phantom import load_phantom
 
 
-def from_config(config: Config) -> list[Case]:
+def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
     """``data.phantom_cases`` phantom cases at ``data.size`` px, seeded by ``seed``."""
-    d = config.data
-    return load_phantom(d.phantom_cases, seed=config.seed, size=d.size, spacing=d.spacing)
+    return load_phantom(data.phantom_cases, seed=seed, size=data.size, spacing=data.spacing)
