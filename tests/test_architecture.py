@@ -21,8 +21,19 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: (name, rank, module prefixes): a module may import ranks <= its own, and within one
 #: rank only its own layer (protocol and reporting share a rank and stay apart).
 LAYERS = [
-    ("base", 0, ["oodcalib.errors", "oodcalib.seeding", "oodcalib.atomic", "oodcalib.plugins",
-                 "oodcalib.config", "oodcalib.presets", "oodcalib"]),
+    (
+        "base",
+        0,
+        [
+            "oodcalib.errors",
+            "oodcalib.seeding",
+            "oodcalib.atomic",
+            "oodcalib.plugins",
+            "oodcalib.config",
+            "oodcalib.presets",
+            "oodcalib",
+        ],
+    ),
     ("datasets", 1, ["oodcalib.datasets"]),
     ("corruptions", 2, ["oodcalib.corruptions"]),
     ("metrics", 3, ["oodcalib.metrics"]),
@@ -91,8 +102,11 @@ def target_module(name: str, modules: set[str] = NAMES) -> str:
 def import_graph(paths: list[Path], root: Path = SRC) -> dict[str, set[str]]:
     """``{module: modules it imports}``, every import of the files counted."""
     modules = {module_name(p, root) for p in paths}
-    return {module_name(p, root): {target_module(n, modules) for _, n in imported(p, root)}
-            - {module_name(p, root)} for p in paths}
+    return {
+        module_name(p, root): {target_module(n, modules) for _, n in imported(p, root)}
+        - {module_name(p, root)}
+        for p in paths
+    }
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -135,10 +149,15 @@ def test_every_module_belongs_to_a_layer():
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
 def test_imports_only_flow_downward(path):
     own = module_name(path)
-    upward = [f"line {line}: {name} ({LAYERS[layer_of(name)][0]})"
-              for line, name in imported(path) if not may_import(own, name)]
-    assert not upward, (f"{own} ({LAYERS[layer_of(own)][0]}) imports from a higher or "
-                        f"sibling layer: {'; '.join(upward)}")
+    upward = [
+        f"line {line}: {name} ({LAYERS[layer_of(name)][0]})"
+        for line, name in imported(path)
+        if not may_import(own, name)
+    ]
+    assert not upward, (
+        f"{own} ({LAYERS[layer_of(own)][0]}) imports from a higher or "
+        f"sibling layer: {'; '.join(upward)}"
+    )
 
 
 def test_no_module_imports_itself_round_a_circle():
@@ -150,14 +169,19 @@ def test_the_rules_catch_an_upward_a_sibling_and_a_relative_import(tmp_path):
     metrics = "oodcalib.metrics.registry"
     bad = tmp_path / "oodcalib" / "metrics" / "bad.py"
     bad.parent.mkdir(parents=True)
-    bad.write_text("def f():\n    from oodcalib.baselines import CALIBRATORS\n"
-                   "from ..benchmark.reporting import leaderboard\n")
+    bad.write_text(
+        "def f():\n    from oodcalib.baselines import CALIBRATORS\n"
+        "from ..benchmark.reporting import leaderboard\n"
+    )
     found = sorted(imported(bad, tmp_path))
-    assert found == [(2, "oodcalib.baselines.CALIBRATORS"),
-                     (3, "oodcalib.benchmark.reporting.leaderboard")]
+    assert found == [
+        (2, "oodcalib.baselines.CALIBRATORS"),
+        (3, "oodcalib.benchmark.reporting.leaderboard"),
+    ]
     assert not may_import(metrics, found[0][1]) and not may_import(metrics, found[1][1])
-    assert not may_import("oodcalib.benchmark.protocol.runner",
-                          "oodcalib.benchmark.reporting.leaderboard")
+    assert not may_import(
+        "oodcalib.benchmark.protocol.runner", "oodcalib.benchmark.reporting.leaderboard"
+    )
     assert may_import("oodcalib.benchmark.reporting.leaderboard", "oodcalib.benchmark.layout")
 
 
@@ -170,18 +194,29 @@ def test_the_circle_check_finds_a_circle_behind_a_function_level_import(tmp_path
     (package / "d.py").write_text("from oodcalib.pkg import a\n")
     paths = sorted(package.glob("*.py"))
     assert circles(import_graph(paths, tmp_path)) == [
-        ["oodcalib.pkg.a", "oodcalib.pkg.b", "oodcalib.pkg.c"]]
+        ["oodcalib.pkg.a", "oodcalib.pkg.b", "oodcalib.pkg.c"]
+    ]
 
 
-@pytest.mark.parametrize("package", ["oodcalib.benchmark.reporting", "oodcalib.metrics",
-                                     "oodcalib.benchmark.layout", "oodcalib.benchmark.names"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "oodcalib.benchmark.reporting",
+        "oodcalib.metrics",
+        "oodcalib.benchmark.layout",
+        "oodcalib.benchmark.names",
+    ],
+)
 def test_torch_free_layers_import_neither_torch_nor_baselines(package):
     modules = [module_name(p) for p in MODULES if module_name(p).startswith(package)]
-    code = ("import importlib, sys\n"
-            f"for m in {modules!r}: importlib.import_module(m)\n"
-            "bad = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')"
-            " or m.startswith('oodcalib.baselines'))\n"
-            "print(','.join(bad[:5]))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')"
+        " or m.startswith('oodcalib.baselines'))\n"
+        "print(','.join(bad[:5]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"{package} loads {result.stdout.strip()}"

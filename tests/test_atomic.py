@@ -27,8 +27,10 @@ def test_write_json_is_indented_json_with_a_final_newline(tmp_path):
 
 
 def test_write_csv_equals_the_dataframe_csv_without_index(tmp_path):
-    frame = pd.DataFrame({"method": ["uc", "lts"], "value": [0.125, float("nan")],
-                          "case": ["p 1", "p,2"]}, index=[7, 9])
+    frame = pd.DataFrame(
+        {"method": ["uc", "lts"], "value": [0.125, float("nan")], "case": ["p 1", "p,2"]},
+        index=[7, 9],
+    )
     path = write_csv(tmp_path / "r.csv", frame)
     assert path.read_text() == frame.to_csv(index=False)
     pd.testing.assert_frame_equal(pd.read_csv(path), frame.reset_index(drop=True))

@@ -20,13 +20,22 @@ CASES = [
     ("iterations-text", ["run", *SMOKE, "--set", "train.iterations=abc"], "train.iterations"),
     ("iterations-float", ["run", *SMOKE, "--set", "train.iterations=1.5"], "train.iterations"),
     ("iterations-zero", ["run", *SMOKE, "--set", "train.iterations=0"], "train.iterations"),
-    ("label-map-text", ["run", *SMOKE, "--data", "nifti", "--set", "data.label_map=LV:1"],
-     "data.label_map"),
-    ("label-map-target", ["run", *SMOKE, "--data", "nifti", "--set", "data.label_map={{1: 7}}"],
-     "data.label_map"),
+    (
+        "label-map-text",
+        ["run", *SMOKE, "--data", "nifti", "--set", "data.label_map=LV:1"],
+        "data.label_map",
+    ),
+    (
+        "label-map-target",
+        ["run", *SMOKE, "--data", "nifti", "--set", "data.label_map={{1: 7}}"],
+        "data.label_map",
+    ),
     ("max-test-zero", ["run", *SMOKE, "--set", "data.max_test_cases=0"], "data.max_test_cases"),
-    ("fractions-sum", ["run", *SMOKE, "--set", "data.split_fractions=(0.6, 0.2, 0.9)"],
-     "data.split_fractions"),
+    (
+        "fractions-sum",
+        ["run", *SMOKE, "--set", "data.split_fractions=(0.6, 0.2, 0.9)"],
+        "data.split_fractions",
+    ),
     ("roi-negative", ["run", *SMOKE, "--set", "eval.roi_size=-3"], "eval.roi_size"),
     ("num-aug-zero", ["run", *SMOKE, "--set", "eval.num_aug=0"], "eval.num_aug"),
     ("bins-zero", ["run", *SMOKE, "--set", "eval.n_bins=0"], "eval.n_bins"),
@@ -41,29 +50,60 @@ CASES = [
     ("unknown-method", ["run", *SMOKE, "--set", "eval.methods=nope"], "nope"),
     ("unknown-loss", ["run", *SMOKE, "--losses", "ce,nope"], "nope"),
     ("root-without-source", ["run", *SMOKE, "--data-root", "{tmp}"], "data.root"),
-    ("label-map-acdc", ["run", *SMOKE, "--data", "acdc", "--data-root", "{tmp}", "--set",
-                        "data.label_map={{1: 3}}"], "data.label_map"),
-    ("scheduler-without-dask", ["run", *SMOKE, "--scheduler", "tcp://127.0.0.1:1"],
-     "--scheduler"),
+    (
+        "label-map-acdc",
+        [
+            "run",
+            *SMOKE,
+            "--data",
+            "acdc",
+            "--data-root",
+            "{tmp}",
+            "--set",
+            "data.label_map={{1: 3}}",
+        ],
+        "data.label_map",
+    ),
+    ("scheduler-without-dask", ["run", *SMOKE, "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
     ("backend", ["run", *SMOKE, "--backend", "nope"], "backend"),
     ("out-is-a-file", ["run", *SMOKE, "--out", "{file}"], "{file}"),
     ("out-under-a-file", ["run", *SMOKE, "--out", "{file}/run"], "{file}"),
     ("corrupt-out-file", ["corrupt", "--out", "{file}"], "{file}"),
-    ("empty-acdc-root", ["run", *SMOKE, "--data", "acdc", "--data-root", "{tmp}/empty",
-                         "--out", "{tmp}/r"], "empty"),
-    ("glob-matches-nothing", ["run", *SMOKE, "--data", "nifti", "--out", "{tmp}/r", "--set",
-                              "data.nifti_images={tmp}/none*.nii.gz"], "none*.nii.gz"),
-    ("domain-unknown-key", ["run", *SMOKE, "--domain", "x=source=nifti; colour=red"],
-     "colour"),
+    (
+        "empty-acdc-root",
+        ["run", *SMOKE, "--data", "acdc", "--data-root", "{tmp}/empty", "--out", "{tmp}/r"],
+        "empty",
+    ),
+    (
+        "glob-matches-nothing",
+        [
+            "run",
+            *SMOKE,
+            "--data",
+            "nifti",
+            "--out",
+            "{tmp}/r",
+            "--set",
+            "data.nifti_images={tmp}/none*.nii.gz",
+        ],
+        "none*.nii.gz",
+    ),
+    ("domain-unknown-key", ["run", *SMOKE, "--domain", "x=source=nifti; colour=red"], "colour"),
     ("domain-built-in-name", ["run", *SMOKE, "--domain", "motion=source=nifti"], "motion"),
-    ("changed-config", ["run", *SMOKE, "--out", "{run}", "--set", "train.iterations=7"],
-     "train.iterations"),
+    (
+        "changed-config",
+        ["run", *SMOKE, "--out", "{run}", "--set", "train.iterations=7"],
+        "train.iterations",
+    ),
     ("ablate-nothing", ["ablate", "{run}"], "--num-aug"),
     ("ablate-severity", ["ablate", "{run}", "--severity", "9"], "severity"),
     ("ablate-method", ["ablate", "{run}", "--severity", "1", "--methods", "lts"], "lts"),
     ("figures-nothing", ["figures", "{run}"], "--case"),
-    ("figures-slice", ["figures", "{run}", "--case", "x", "--domain", "clean", "--slice", "-1"],
-     "--slice"),
+    (
+        "figures-slice",
+        ["figures", "{run}", "--case", "x", "--domain", "clean", "--slice", "-1"],
+        "--slice",
+    ),
     ("figures-case", ["figures", "{run}", "--case", "nope", "--domain", "clean"], "nope"),
     ("leaderboard-reference", ["leaderboard", "{run}", "--reference", "nope"], "nope"),
     ("leaderboard-test", ["leaderboard", "{run}", "--test", "nope"], "nope"),
@@ -78,15 +118,15 @@ CASES = [
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("finished")
-    config = build_config("smoke", ["data.n_folds=1", "eval.methods=uc,ts", "eval.repeats=1",
-                                    "data.max_test_cases=2"])
+    config = build_config(
+        "smoke", ["data.n_folds=1", "eval.methods=uc,ts", "eval.repeats=1", "data.max_test_cases=2"]
+    )
     run_benchmark(config, run_dir)
     return run_dir
 
 
 def _state(folder: Path) -> dict:
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file()}
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.mark.parametrize(("args", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -100,13 +140,15 @@ def test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args,
     before = _state(finished)
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert "Traceback" not in result.output
     assert needle in result.output, result.output
     assert _state(finished) == before  # nothing finished was touched
-    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob(
-        "config.json"))  # a refused start locks no directory
+    assert not (tmp_path / "results").exists() or not any(
+        (tmp_path / "results").rglob("config.json")
+    )  # a refused start locks no directory
 
 
 def test_the_catalogue_is_large_enough():

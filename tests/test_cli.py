@@ -11,17 +11,41 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    result = runner.invoke(app, ["run", "--preset", "smoke", "--out", str(out),
-                                 "--set", "eval.repeats=1", "--set", "eval.corruptions=spike",
-                                 "--set", "eval.methods=uc,ts,lts,alea,proposed"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--preset",
+            "smoke",
+            "--out",
+            str(out),
+            "--set",
+            "eval.repeats=1",
+            "--set",
+            "eval.corruptions=spike",
+            "--set",
+            "eval.methods=uc,ts,lts,alea,proposed",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out, result
 
 
 def test_run_smoke_prints_the_table_and_summary_command(smoke):
     out, result = smoke
-    for token in ("ECE %", "SCE %", "DICE %", "UC", "TS", "LTS", "ALEA", "PROPOSED", "clean",
-                  "spike", "lge"):
+    for token in (
+        "ECE %",
+        "SCE %",
+        "DICE %",
+        "UC",
+        "TS",
+        "LTS",
+        "ALEA",
+        "PROPOSED",
+        "clean",
+        "spike",
+        "lge",
+    ):
         assert token in result.output
     assert (out / "results.csv").exists()
     assert "| ECE Proposed |" in result.output  # the leaderboard, marked against LTS
@@ -41,8 +65,9 @@ def test_run_smoke_prints_the_table_and_summary_command(smoke):
 
 def test_leaderboard_ablate_and_figures_on_a_run(smoke):
     out, _ = smoke
-    board = runner.invoke(app, ["leaderboard", str(out), "--metric", "ece", "sce", "--out",
-                                   str(out / "board.csv")])
+    board = runner.invoke(
+        app, ["leaderboard", str(out), "--metric", "ece", "sce", "--out", str(out / "board.csv")]
+    )
     assert board.exit_code == 0, board.output
     assert "ECE Proposed" in board.output and (out / "board.csv").exists()
     assert "SCE UC" in board.output and "Dice" not in board.output
@@ -62,13 +87,16 @@ def test_leaderboard_ablate_and_figures_on_a_run(smoke):
     assert none.exit_code == 2 and "--components" in none.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "--preset", "huge"], "valid names are: losses, losses_full, paper, quick, smoke"),
-    (["run", "--preset", "smoke", "--set", "eval.methods=uc,bogus"], "valid names are"),
-    (["run", "--preset", "smoke", "--set", "eval.corruptions=blur"], "bias_field"),
-    (["run", "--preset", "smoke", "--data", "mnist"], "acdc"),
-    (["run", "--preset", "smoke", "--data", "acdc"], "--data-root"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--preset", "huge"], "valid names are: losses, losses_full, paper, quick, smoke"),
+        (["run", "--preset", "smoke", "--set", "eval.methods=uc,bogus"], "valid names are"),
+        (["run", "--preset", "smoke", "--set", "eval.corruptions=blur"], "bias_field"),
+        (["run", "--preset", "smoke", "--data", "mnist"], "acdc"),
+        (["run", "--preset", "smoke", "--data", "acdc"], "--data-root"),
+    ],
+)
 def test_bad_names_fail_with_the_valid_ones(args, message, tmp_path):
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
@@ -78,8 +106,20 @@ def test_bad_names_fail_with_the_valid_ones(args, message, tmp_path):
 def test_list_and_corrupt(tmp_path):
     listing = runner.invoke(app, ["list"])
     assert listing.exit_code == 0 and "motion" in listing.output and "dice_ce" in listing.output
-    result = runner.invoke(app, ["corrupt", "--out", str(tmp_path), "--cases", "1",
-                                 "--size", "64", "--corruption", "spike"])
+    result = runner.invoke(
+        app,
+        [
+            "corrupt",
+            "--out",
+            str(tmp_path),
+            "--cases",
+            "1",
+            "--size",
+            "64",
+            "--corruption",
+            "spike",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "spike").glob("*.nii.gz"))
 
@@ -122,8 +162,19 @@ def test_rescore_adds_methods_and_scores_from_the_caches(smoke):
 
 def test_dataset_reliability_and_summary_figures(smoke):
     out, _ = smoke
-    figs = runner.invoke(app, ["figures", str(out), "--dataset-reliability", "--domain", "lge",
-                               "--summary", "--metric", "sce"])
+    figs = runner.invoke(
+        app,
+        [
+            "figures",
+            str(out),
+            "--dataset-reliability",
+            "--domain",
+            "lge",
+            "--summary",
+            "--metric",
+            "sce",
+        ],
+    )
     assert figs.exit_code == 0, figs.output
     names = sorted(p.name for p in (out / "figures").glob("dataset_reliability_*_lge.png"))
     assert "dataset_reliability_uc_lge.png" in names and len(names) >= 5
@@ -136,8 +187,9 @@ def test_dataset_reliability_and_summary_figures(smoke):
 
 def test_phantom_figure_command(tmp_path):
     out = tmp_path / "figs" / "phantom.png"
-    result = runner.invoke(app, ["phantom", "--out", str(out), "--cases", "1", "--seed", "2",
-                                 "--size", "64"])
+    result = runner.invoke(
+        app, ["phantom", "--out", str(out), "--cases", "1", "--seed", "2", "--size", "64"]
+    )
     assert result.exit_code == 0, result.output
     assert str(out) in result.output and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "phantom000" in result.output and "lge_phantom000" in result.output
@@ -148,8 +200,9 @@ def test_phantom_figure_command(tmp_path):
 
 def test_a_start_that_fails_on_its_data_does_not_lock_the_directory(tmp_path):
     out = tmp_path / "r"
-    result = runner.invoke(app, ["run", "--preset", "smoke", "--out", str(out),
-                                 "--set", "data.train_per_fold=40"])
+    result = runner.invoke(
+        app, ["run", "--preset", "smoke", "--out", str(out), "--set", "data.train_per_fold=40"]
+    )
     assert result.exit_code == 2 and "data.train_per_fold=40" in result.output
     assert not (out / "config.json").exists() and not (out / "splits.json").exists()
 
@@ -163,6 +216,16 @@ def test_paths_are_stored_absolute_and_corrupt_takes_set(tmp_path, monkeypatch):
     assert config.data.lge_root == str(tmp_path / "lge")
     config = _config("smoke", "nifti", None, None, ["data.nifti_images=imgs/*.nii.gz"], None)
     assert config.data.nifti_images == str(tmp_path / "imgs" / "*.nii.gz")
-    result = runner.invoke(app, ["corrupt", "--out", str(tmp_path / "c"), "--data", "nifti",
-                                 "--set", "data.nifti_images=none/*.nii.gz"])
+    result = runner.invoke(
+        app,
+        [
+            "corrupt",
+            "--out",
+            str(tmp_path / "c"),
+            "--data",
+            "nifti",
+            "--set",
+            "data.nifti_images=none/*.nii.gz",
+        ],
+    )
     assert result.exit_code == 2 and "none/*.nii.gz: no file matches" in result.output

@@ -19,15 +19,28 @@ def test_presets_resolve_and_round_trip(preset, tmp_path):
 def test_paper_preset_follows_the_reference_protocol():
     c = build_config("paper")
     assert (c.data.size, c.data.n_folds, c.data.train_per_fold, c.data.val_per_fold) == (
-        192, 3, 20, 5)
+        192,
+        3,
+        20,
+        5,
+    )
     assert c.eval.repeats == 3 and c.eval.n_bins == 10 and c.eval.roi_size == 10
     assert c.eval.corruptions == ["bias_field", "motion", "ghosting", "spike"]
 
 
 def test_overrides_are_typed():
-    c = build_config("quick", ["train.iterations=7", "train.lr=0.01", "train.augment=false",
-                               "data.max_test_cases=none", "eval.methods=ts",
-                               "data.source=nifti", "data.label_map={1: 3, 3: 1}"])
+    c = build_config(
+        "quick",
+        [
+            "train.iterations=7",
+            "train.lr=0.01",
+            "train.augment=false",
+            "data.max_test_cases=none",
+            "eval.methods=ts",
+            "data.source=nifti",
+            "data.label_map={1: 3, 3: 1}",
+        ],
+    )
     assert c.train.iterations == 7 and c.train.lr == 0.01 and c.train.augment is False
     assert c.data.max_test_cases is None and c.eval.methods == ["ts"]
     assert c.data.label_map == {1: 3, 3: 1}
@@ -44,17 +57,20 @@ def test_bad_override_is_explained(override):
         build_config("smoke", [override])
 
 
-@pytest.mark.parametrize(("key", "text", "expected"), [
-    ("calib.lts.lr", "1e-4", 1e-4),
-    ("calib.lts.crop", "96", 96),
-    ("calib.proposed.susceptibility", "false", False),
-    ("calib.ts.bounds", "(0.05, 20)", (0.05, 20)),
-    ("calib.ts.max_pixels", "none", None),
-    ("calib.lts.optimizer", "adam", "adam"),
-    ("train.loss_params.alpha", "0.1", 0.1),
-    ("train.loss_params.ce_weight", "2", 2),
-    ("train.loss_params.weights", "[1, 2, 3]", [1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        ("calib.lts.lr", "1e-4", 1e-4),
+        ("calib.lts.crop", "96", 96),
+        ("calib.proposed.susceptibility", "false", False),
+        ("calib.ts.bounds", "(0.05, 20)", (0.05, 20)),
+        ("calib.ts.max_pixels", "none", None),
+        ("calib.lts.optimizer", "adam", "adam"),
+        ("train.loss_params.alpha", "0.1", 0.1),
+        ("train.loss_params.ce_weight", "2", 2),
+        ("train.loss_params.weights", "[1, 2, 3]", [1, 2, 3]),
+    ],
+)
 def test_set_value_into_dict_fields_parses_the_value(key, text, expected):
     config = Config()
     set_value(config, key, text)
@@ -80,9 +96,14 @@ def test_dict_entries_accumulate_and_keep_non_string_values():
 
 def test_overrides_merge_with_the_preset_calibrator_values():
     config = build_config("smoke", ["calib.lts.lr=1e-4", "calib.lts.width=6"])
-    assert config.calib["lts"] == {"iterations": 2, "batch_size": 2, "crop": 32, "width": 6,
-                                   "pool_size": 2,
-                                   "lr": 1e-4}
+    assert config.calib["lts"] == {
+        "iterations": 2,
+        "batch_size": 2,
+        "crop": 32,
+        "width": 6,
+        "pool_size": 2,
+        "lr": 1e-4,
+    }
     assert "lr" not in config.calib["proposed"]
     assert "lr" not in build_config("smoke").calib["lts"]  # presets are not modified
 
@@ -93,10 +114,16 @@ def test_a_value_entry_cannot_hold_entries():
 
 
 def test_calib_and_plugins_round_trip(tmp_path):
-    config = build_config("smoke", ["calib.lts.lr=1e-4", "calib.alea.num_aug=3",
-                                    "calib.proposed.susceptibility=false",
-                                    "train.loss_params.ce_weight=0.5",
-                                    "plugins=my_plugin.py,pkg.module"])
+    config = build_config(
+        "smoke",
+        [
+            "calib.lts.lr=1e-4",
+            "calib.alea.num_aug=3",
+            "calib.proposed.susceptibility=false",
+            "train.loss_params.ce_weight=0.5",
+            "plugins=my_plugin.py,pkg.module",
+        ],
+    )
     assert config.plugins == ["my_plugin.py", "pkg.module"]
     assert Config.from_dict(config.to_dict()) == config
     config.save(tmp_path / "config.json")
@@ -115,8 +142,9 @@ def test_presets_live_in_their_own_module_without_importing_config():
 
     assert oodcalib.config.PRESETS is oodcalib.presets.PRESETS
     code = "import sys, oodcalib.presets; print('oodcalib.config' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 

@@ -91,11 +91,14 @@ def test_a_missing_module_names_the_module():
         load_plugin("no_such_plugin_mod")
 
 
-@pytest.mark.parametrize(("source", "cause"), [
-    ("raise ValueError('boom')\n", "ValueError: boom"),
-    ("def broken(:\n", "SyntaxError"),
-    ("import no_such_dependency_xyz\n", "ModuleNotFoundError"),
-])
+@pytest.mark.parametrize(
+    ("source", "cause"),
+    [
+        ("raise ValueError('boom')\n", "ValueError: boom"),
+        ("def broken(:\n", "SyntaxError"),
+        ("import no_such_dependency_xyz\n", "ModuleNotFoundError"),
+    ],
+)
 def test_a_failing_import_names_the_file_and_the_cause(tmp_path, source, cause):
     path = tmp_path / "bad_plugin.py"
     path.write_text(source)

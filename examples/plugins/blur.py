@@ -23,8 +23,16 @@ def sample_blur(rng: np.random.Generator, std: tuple[float, float]) -> dict:
 
 
 CORRUPTIONS["blur"] = Corruption(
-    "blur", sample_blur, tio.Blur, keys=("std",),
-    severities={1: {"std": (0.3, 0.6)}, 2: {"std": (0.6, 1.0)}, 3: {"std": (1.0, 1.5)},
-                4: {"std": (1.5, 2.0)}, 5: {"std": (2.0, 3.0)}},
+    "blur",
+    sample_blur,
+    tio.Blur,
+    keys=("std",),
+    severities={
+        1: {"std": (0.3, 0.6)},
+        2: {"std": (0.6, 1.0)},
+        3: {"std": (1.0, 1.5)},
+        4: {"std": (1.5, 2.0)},
+        5: {"std": (2.0, 3.0)},
+    },
     display_name="Blur",
 )

@@ -22,8 +22,11 @@ def load_npz_folder(root: str | Path, domain: str = "clean") -> list[Case]:
     """Every ``<case>.npz`` of ``root`` as a validated case (errors name the file)."""
     files = sorted(Path(root).glob("*.npz"))
     if not files:
-        raise DataError(root, "no .npz files found; expected <case>.npz files holding "
-                              "'image' and 'label' arrays of shape (Z, H, W)")
+        raise DataError(
+            root,
+            "no .npz files found; expected <case>.npz files holding "
+            "'image' and 'label' arrays of shape (Z, H, W)",
+        )
     cases = []
     for path in files:
         try:
@@ -32,8 +35,9 @@ def load_npz_folder(root: str | Path, domain: str = "clean") -> list[Case]:
                 spacing = tuple(map(float, data["spacing"])) if "spacing" in data else None
         except (OSError, KeyError, ValueError) as error:
             raise DataError(path, f"cannot read 'image' and 'label' ({error})") from error
-        case = Case(path.stem, image.astype(np.float32), label.astype(np.uint8), domain,
-                    spacing, str(path))
+        case = Case(
+            path.stem, image.astype(np.float32), label.astype(np.uint8), domain, spacing, str(path)
+        )
         cases.append(validate_case(case))
     return cases
 

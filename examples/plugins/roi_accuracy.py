@@ -18,5 +18,6 @@ def roi_accuracy(scan: ScanScorer) -> float:
     return float(bins.acc_sum.sum() / bins.num_pixels)
 
 
-METRICS["roi_accuracy"] = Metric("roi_accuracy", "ROI acc.", higher_is_better=True,
-                                 compute=roi_accuracy)
+METRICS["roi_accuracy"] = Metric(
+    "roi_accuracy", "ROI acc.", higher_is_better=True, compute=roi_accuracy
+)

@@ -41,18 +41,21 @@ class VectorScaling(Calibrator):
     def fit(self, scans, model) -> VectorScaling:
         """Fit ``weights_`` and ``biases_`` on the calibration scans' logits."""
         require_labels(scans)
-        z = np.concatenate([np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1])
-                            for s in scans])
+        z = np.concatenate(
+            [np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1]) for s in scans]
+        )
         y = np.concatenate([s.label.reshape(-1) for s in scans])
         if len(y) > self.max_pixels:
-            keep = np.random.default_rng(self.random_state).choice(len(y), self.max_pixels,
-                                                                   replace=False)
+            keep = np.random.default_rng(self.random_state).choice(
+                len(y), self.max_pixels, replace=False
+            )
             z, y = z[keep], y[keep]
         z, y = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
         w = torch.ones(z.shape[1], requires_grad=True)
         b = torch.zeros(z.shape[1], requires_grad=True)
-        optimiser = torch.optim.LBFGS([w, b], lr=0.5, max_iter=self.max_iter,
-                                      line_search_fn="strong_wolfe")
+        optimiser = torch.optim.LBFGS(
+            [w, b], lr=0.5, max_iter=self.max_iter, line_search_fn="strong_wolfe"
+        )
 
         def closure() -> torch.Tensor:
             optimiser.zero_grad()

@@ -57,8 +57,9 @@ def write_json(path: str | Path, obj: Any, **kwargs: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, **kwargs) + "\n")
 
 
-def add_totals(path: str | Path, amounts: dict[str, float], ndigits: int | None = None
-               ) -> dict[str, float]:
+def add_totals(
+    path: str | Path, amounts: dict[str, float], ndigits: int | None = None
+) -> dict[str, float]:
     """Add ``amounts`` to the per-name totals stored as JSON in ``path``; return them.
 
     Totals are written sorted by name (rounded to ``ndigits`` if given), so counts of
@@ -82,8 +83,11 @@ def add_totals(path: str | Path, amounts: dict[str, float], ndigits: int | None 
             if not isinstance(totals, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as error:  # a bookkeeping file: start it again
-            warnings.warn(f"{path}: damaged totals ({error}); counting starts again",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{path}: damaged totals ({error}); counting starts again",
+                UserWarning,
+                stacklevel=2,
+            )
             totals = {}
     for name, amount in amounts.items():
         totals[name] = totals.get(name, 0) + amount
@@ -118,8 +122,17 @@ def load_torch(path: str | Path) -> Any:
 
 
 #: What a damaged file raises when read (truncated zip/npz/pickle, bad CSV or JSON, ...).
-DAMAGED = (OSError, ValueError, EOFError, KeyError, RuntimeError, IndexError, TypeError,
-           AttributeError, ImportError)
+DAMAGED = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    ImportError,
+)
 
 
 def read_cache(path: str | Path, read: Callable[[Path], Any], what: str) -> Any:
@@ -147,7 +160,10 @@ def read_cache(path: str | Path, read: Callable[[Path], Any], what: str) -> Any:
     try:
         return read(path)
     except (*DAMAGED, pickle.UnpicklingError, zipfile.BadZipFile) as error:
-        warnings.warn(f"{path}: damaged {what} ({type(error).__name__}: {error}); it is "
-                      "recomputed", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{path}: damaged {what} ({type(error).__name__}: {error}); it is recomputed",
+            UserWarning,
+            stacklevel=2,
+        )
         path.unlink(missing_ok=True)
         return None

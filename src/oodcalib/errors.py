@@ -49,8 +49,10 @@ def reject_unknown(kind: str, owner: str, given: Iterable[str], valid: Sequence[
     """
     unknown = sorted(set(given) - set(valid))
     if unknown:
-        raise OodcalibError(f"{kind} {owner!r} has no hyperparameter "
-                            f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid) or 'none'}")
+        raise OodcalibError(
+            f"{kind} {owner!r} has no hyperparameter "
+            f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid) or 'none'}"
+        )
 
 
 def lookup(registry: Mapping[str, T], name: str, kind: str) -> T:

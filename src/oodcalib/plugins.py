@@ -40,8 +40,9 @@ def load_plugin(name: str) -> ModuleType:
             spec.loader.exec_module(module)
         except Exception as error:
             del sys.modules[module_name]
-            raise OodcalibError(f"{name}: plugin failed to import "
-                                f"({type(error).__name__}: {error})") from error
+            raise OodcalibError(
+                f"{name}: plugin failed to import ({type(error).__name__}: {error})"
+            ) from error
         return module
     try:
         return importlib.import_module(name)

@@ -42,8 +42,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "eval.repeats": 2,
         "eval.num_aug": 2,
         "eval.ablation_num_aug": [1, 2],
-        **_calib(("lts", "proposed"), iterations=2, batch_size=2, crop=32, width=4,
-                 pool_size=2),
+        **_calib(("lts", "proposed"), iterations=2, batch_size=2, crop=32, width=4, pool_size=2),
         "calib.proposed.train_copies": 2,
     },
     "quick": {
@@ -58,19 +57,40 @@ PRESETS: dict[str, dict[str, Any]] = {
         "eval.repeats": 2,
         "eval.num_aug": 10,
         "eval.ablation_num_aug": [2, 5, 10],
-        **_calib(("lts", "proposed"), iterations=150, batch_size=4, lr=1e-3, crop=64,
-                 width=8, pool_size=8),
+        **_calib(
+            ("lts", "proposed"),
+            iterations=150,
+            batch_size=4,
+            lr=1e-3,
+            crop=64,
+            width=8,
+            pool_size=8,
+        ),
         "calib.proposed.width": 4,
         "calib.proposed.train_copies": 4,
     },
     "paper": {},
 }
 #: The loss grid of the train-time calibration papers, in their order.
-GRID_LOSSES = ["ce", "dice_ce", "hl1ace", "sl1ace", "nacl", "svls", "mbls", "ls", "focal",
-               "ecp", "meep_kl", "meep_h"]
+GRID_LOSSES = [
+    "ce",
+    "dice_ce",
+    "hl1ace",
+    "sl1ace",
+    "nacl",
+    "svls",
+    "mbls",
+    "ls",
+    "focal",
+    "ecp",
+    "meep_kl",
+    "meep_h",
+]
 #: Every loss x 3 folds on a CPU: the quick protocol, UC and TS on top.
-PRESETS["losses"] = {**PRESETS["quick"], "train.losses": GRID_LOSSES,
-                     "eval.methods": ["uc", "ts"]}
+PRESETS["losses"] = {**PRESETS["quick"], "train.losses": GRID_LOSSES, "eval.methods": ["uc", "ts"]}
 #: The same grid with every post-hoc calibrator of the paper on top.
-PRESETS["losses_full"] = {**PRESETS["quick"], "train.losses": GRID_LOSSES,
-                          "eval.methods": ["uc", "ts", "lts", "alea", "proposed"]}
+PRESETS["losses_full"] = {
+    **PRESETS["quick"],
+    "train.losses": GRID_LOSSES,
+    "eval.methods": ["uc", "ts", "lts", "alea", "proposed"],
+}

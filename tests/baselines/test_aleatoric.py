@@ -41,8 +41,9 @@ def test_prediction_is_the_mean_over_passes(setup, num_aug, seed):
 def test_identical_across_random_states_but_not_pass_seeds(setup):
     model, scans = setup
     a, b = (Aleatoric(num_aug=3, random_state=r).fit(scans, model) for r in (0, 9))
-    np.testing.assert_array_equal(a.predict_proba(scans[0], model),
-                                  b.predict_proba(scans[0], model))
+    np.testing.assert_array_equal(
+        a.predict_proba(scans[0], model), b.predict_proba(scans[0], model)
+    )
     reseeded = replace(scans[0], passes=AugmentedPasses(model, seed=1))
     assert not np.allclose(a.predict_proba(scans[0], model), a.predict_proba(reseeded, model))
 
@@ -50,8 +51,9 @@ def test_identical_across_random_states_but_not_pass_seeds(setup):
 def test_uses_the_cached_passes_and_follows_set_params(setup):
     _, scans = setup
     scan = scans[0]
-    scan = type(scan)(scan.case_id, scan.image, scan.logits, passes=RecordingPasses(
-        scan.logits.shape))
+    scan = type(scan)(
+        scan.case_id, scan.image, scan.logits, passes=RecordingPasses(scan.logits.shape)
+    )
     alea = Aleatoric(num_aug=180).fit([], None)
     assert (alea.predict_proba(scan, Exploding()) == 180).all()
     assert alea.set_params(num_aug=15) is alea and alea.num_aug == 15

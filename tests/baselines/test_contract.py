@@ -33,8 +33,16 @@ NAMES = list(CALIBRATORS)
 
 #: Fast values of the hyperparameters calibrators commonly have; each calibrator gets
 #: only those it accepts.
-FAST = {"iterations": 2, "width": 4, "crop": None, "num_aug": 2, "train_copies": 2,
-        "shape_width": 2, "batch_size": 2, "max_iter": 5}
+FAST = {
+    "iterations": 2,
+    "width": 4,
+    "crop": None,
+    "num_aug": 2,
+    "train_copies": 2,
+    "shape_width": 2,
+    "batch_size": 2,
+    "max_iter": 5,
+}
 
 #: Per-method values that replace ``FAST``: Platt's lbfgs takes 6-16 steps per class on the
 #: toy (cheap: one slope and one intercept per class); fewer would warn.
@@ -219,8 +227,11 @@ def torch_round_trip(calibrator: Calibrator) -> Calibrator:
     return torch.load(buffer, weights_only=False)
 
 
-@pytest.mark.parametrize("round_trip", [lambda c: pickle.loads(pickle.dumps(c)),
-                                        torch_round_trip], ids=["pickle", "torch"])
+@pytest.mark.parametrize(
+    "round_trip",
+    [lambda c: pickle.loads(pickle.dumps(c)), torch_round_trip],
+    ids=["pickle", "torch"],
+)
 @pytest.mark.parametrize("name", NAMES)
 def test_serialisation_round_trip_predicts_identically(name, round_trip, toy, fitted):
     calibrator = fitted(name)
@@ -240,8 +251,13 @@ def test_reads_augmented_passes_iff_test_time_passes(name, toy, fitted):
     ``num_aug`` passes (and follows ``set_params``); any other never asks."""
     model, _, test = toy
     calibrator = fitted(name)
-    scan = ScanLogits(test.case_id, test.image, test.logits, domain=test.domain,
-                      passes=RecordingPasses(test.logits.shape))
+    scan = ScanLogits(
+        test.case_id,
+        test.image,
+        test.logits,
+        domain=test.domain,
+        passes=RecordingPasses(test.logits.shape),
+    )
     calibrator.predict_proba(scan, model)
     if not calibrator.test_time_passes:
         assert scan.passes.calls == []

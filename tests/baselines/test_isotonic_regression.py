@@ -27,13 +27,19 @@ from tests.baselines.test_temperature_scaling import nll, toy_scans
 
 def top_label_ece(calibrator, scans: list[ScanLogits], n_bins: int = 15) -> float:
     """Top-label ECE over all pixels of ``scans``, right-closed equal-width bins."""
-    p = np.concatenate([np.moveaxis(calibrator.predict_proba(s, None), 1, -1)
-                        .reshape(-1, s.logits.shape[1]) for s in scans])
+    p = np.concatenate(
+        [
+            np.moveaxis(calibrator.predict_proba(s, None), 1, -1).reshape(-1, s.logits.shape[1])
+            for s in scans
+        ]
+    )
     y = np.concatenate([s.label.reshape(-1) for s in scans])
     confidence, correct = p.max(1), p.argmax(1) == y
     bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    return float(sum(abs(confidence[bins == b].sum() - correct[bins == b].sum())
-                     for b in range(n_bins)) / len(y))
+    return float(
+        sum(abs(confidence[bins == b].sum() - correct[bins == b].sum()) for b in range(n_bins))
+        / len(y)
+    )
 
 
 def hand_set(x: list[list[float]], y: list[list[float]]) -> IsotonicRegressionCalibrator:
@@ -125,14 +131,15 @@ def test_can_change_the_argmax_unlike_ts():
 
 def test_the_seed_matters_only_when_subsampling():
     scans = toy_scans(2, 4.0, 1)  # 1024 pixels
-    a, b = (get_calibrator("ir", max_pixels=300, random_state=s).fit(scans, None)
-            for s in (0, 1))
-    assert any(not np.array_equal(x, y)
-               for x, y in zip(a.x_thresholds_, b.x_thresholds_, strict=True))
-    c, d = (IsotonicRegressionCalibrator(max_pixels=None, random_state=s).fit(scans, None)
-            for s in (0, 1))
-    np.testing.assert_array_equal(c.predict_proba(scans[0], None),
-                                  d.predict_proba(scans[0], None))
+    a, b = (get_calibrator("ir", max_pixels=300, random_state=s).fit(scans, None) for s in (0, 1))
+    assert any(
+        not np.array_equal(x, y) for x, y in zip(a.x_thresholds_, b.x_thresholds_, strict=True)
+    )
+    c, d = (
+        IsotonicRegressionCalibrator(max_pixels=None, random_state=s).fit(scans, None)
+        for s in (0, 1)
+    )
+    np.testing.assert_array_equal(c.predict_proba(scans[0], None), d.predict_proba(scans[0], None))
     assert not IsotonicRegressionCalibrator.deterministic  # as TS: seeded by default
 
 

@@ -34,8 +34,11 @@ def toy():
     """``(model, calibration scans, held-out scans)``: logits 4x too confident."""
     base = tiny_unet()
     model = Scaled(base, OVERCONFIDENCE * TRUE_GAIN)
-    return (model, toy_model_scans(base, OVERCONFIDENCE, 3, seed=0),
-            toy_model_scans(base, OVERCONFIDENCE, 2, seed=1))
+    return (
+        model,
+        toy_model_scans(base, OVERCONFIDENCE, 3, seed=0),
+        toy_model_scans(base, OVERCONFIDENCE, 2, seed=1),
+    )
 
 
 def fit_lts(toy, **kwargs) -> LocalTemperatureScaling:
@@ -84,8 +87,9 @@ def test_fitting_undoes_overconfidence(toy, augment, seed):
 def test_the_seed_changes_the_fit(toy):
     """(That the same seed gives the same fit is part of the contract.)"""
     model, _, held = toy
-    maps = [fit_lts(toy, iterations=10, random_state=s).temperature_map(held[0], model)
-            for s in (3, 4)]
+    maps = [
+        fit_lts(toy, iterations=10, random_state=s).temperature_map(held[0], model) for s in (3, 4)
+    ]
     assert not np.array_equal(maps[0], maps[1])
 
 
@@ -93,7 +97,11 @@ def test_defaults_follow_the_reference():
     """Ding et al.'s learning rate (1e-4, not the base class's 1e-3), whole slices."""
     params = LocalTemperatureScaling().get_params()
     assert {k: params[k] for k in ("lr", "batch_size", "crop", "augment")} == {
-        "lr": 1e-4, "batch_size": 8, "crop": None, "augment": True}
+        "lr": 1e-4,
+        "batch_size": 8,
+        "crop": None,
+        "augment": True,
+    }
 
 
 def test_fit_needs_labels(toy):

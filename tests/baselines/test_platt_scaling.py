@@ -117,8 +117,9 @@ def test_can_change_the_argmax():
 
 def test_the_seed_matters_only_when_subsampling():
     scans = toy_scans(2, 4.0, 1)  # 1024 pixels
-    a, b = (get_calibrator("platt", max_pixels=300, random_state=s).fit(scans, None)
-            for s in (0, 1))
+    a, b = (
+        get_calibrator("platt", max_pixels=300, random_state=s).fit(scans, None) for s in (0, 1)
+    )
     assert not np.array_equal(a.coef_, b.coef_)
     c, d = (PlattScaling(max_pixels=None, random_state=s).fit(scans, None) for s in (0, 1))
     np.testing.assert_array_equal(c.coef_, d.coef_)

@@ -31,8 +31,11 @@ def toy():
     """``(model, calibration scans, held-out scans)``: logits 4x too confident."""
     base = tiny_unet()
     model = Scaled(base, OVERCONFIDENCE * TRUE_GAIN)
-    return (model, toy_model_scans(base, OVERCONFIDENCE, 3, seed=0),
-            toy_model_scans(base, OVERCONFIDENCE, 2, seed=1))
+    return (
+        model,
+        toy_model_scans(base, OVERCONFIDENCE, 3, seed=0),
+        toy_model_scans(base, OVERCONFIDENCE, 2, seed=1),
+    )
 
 
 def fit(toy, **kwargs) -> SusceptibilityShapePrior:
@@ -46,8 +49,9 @@ def fitted(toy) -> SusceptibilityShapePrior:
 
 def with_passes(scan: ScanLogits) -> ScanLogits:
     """A copy of ``scan`` whose pass cache records what it is asked for."""
-    return ScanLogits(scan.case_id, scan.image, scan.logits, scan.label,
-                      passes=RecordingPasses(scan.logits.shape))
+    return ScanLogits(
+        scan.case_id, scan.image, scan.logits, scan.label, passes=RecordingPasses(scan.logits.shape)
+    )
 
 
 def test_fitted_keeps_the_argmax_and_gives_probabilities(toy, fitted):
@@ -76,11 +80,15 @@ def test_component_switches(toy, susceptibility, shape_prior):
     """Without susceptibility the model is never run: no copies, no test-time passes."""
     model, scans, held = toy
     needs_model = susceptibility
-    proposed = SusceptibilityShapePrior(**SMALL, iterations=3, augment=False,
-                                        susceptibility=susceptibility, shape_prior=shape_prior)
+    proposed = SusceptibilityShapePrior(
+        **SMALL, iterations=3, augment=False, susceptibility=susceptibility, shape_prior=shape_prior
+    )
     proposed.fit(scans, model if needs_model else Exploding())
-    expected = {"image", "logits"} | ({"mean", "spread"} if susceptibility else set()) | (
-        {"residual"} if shape_prior else set())
+    expected = (
+        {"image", "logits"}
+        | ({"mean", "spread"} if susceptibility else set())
+        | ({"residual"} if shape_prior else set())
+    )
     assert set(proposed.net_.names) == set(proposed.net_.branches) == expected
     assert proposed.copies_needed == (2 if susceptibility else 0)
     assert hasattr(proposed, "shape_prior_") == shape_prior
@@ -100,15 +108,22 @@ def test_shape_prior_is_frozen_after_fit(fitted):
 def test_the_seed_changes_the_fit(toy):
     """(That the same seed gives the same fit is part of the contract.)"""
     model, _, held = toy
-    maps = [fit(toy, iterations=5, random_state=s).temperature_map(held[0], model)
-            for s in (2, 3)]
+    maps = [fit(toy, iterations=5, random_state=s).temperature_map(held[0], model) for s in (2, 3)]
     assert not np.array_equal(maps[0], maps[1])
 
 
 def test_defaults_are_the_papers():
     params = SusceptibilityShapePrior().get_params()
-    paper = {"num_aug": 180, "train_copies": 6, "shape_width": 8, "shape_dropout": 0.5,
-             "width": 16, "lr": 1e-3, "susceptibility": True, "shape_prior": True}
+    paper = {
+        "num_aug": 180,
+        "train_copies": 6,
+        "shape_width": 8,
+        "shape_dropout": 0.5,
+        "width": 16,
+        "lr": 1e-3,
+        "susceptibility": True,
+        "shape_prior": True,
+    }
     assert {k: params[k] for k in paper} == paper
 
 
@@ -139,5 +154,6 @@ def test_refitting_drops_the_memo(toy):
     refit = calibrator.set_params(iterations=6).fit(scans, model)
     fresh = fit(toy, iterations=6)
     assert refit.nll_after_ == fresh.nll_after_
-    np.testing.assert_array_equal(refit.predict_proba(scans[-1], model),
-                                  fresh.predict_proba(scans[-1], model))
+    np.testing.assert_array_equal(
+        refit.predict_proba(scans[-1], model), fresh.predict_proba(scans[-1], model)
+    )

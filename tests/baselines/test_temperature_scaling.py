@@ -31,8 +31,7 @@ def toy_scans(n_scans: int, temperature: float, seed: int) -> list[ScanLogits]:
         cdf = np.cumsum(np.moveaxis(p, 1, -1), axis=-1)
         u = rng.random(cdf.shape[:-1] + (1,))
         label = (u > cdf).sum(-1).clip(0, 3).astype(np.uint8)
-        scans.append(ScanLogits(f"c{i}", np.zeros((2, 16, 16), np.float32), z * temperature,
-                                label))
+        scans.append(ScanLogits(f"c{i}", np.zeros((2, 16, 16), np.float32), z * temperature, label))
     return scans
 
 
@@ -69,16 +68,25 @@ def test_temperature_one_equals_uncalibrated():
     scan = toy_scans(1, 1.0, 0)[0]
     ts = TemperatureScaling()
     ts.temperature_ = 1.0
-    np.testing.assert_allclose(ts.predict_proba(scan, None),
-                               Uncalibrated().fit([], None).predict_proba(scan, None), atol=1e-7)
-    np.testing.assert_allclose(Uncalibrated().predict_proba(scan, None),
-                               torch.softmax(torch.tensor(scan.logits), 1).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        ts.predict_proba(scan, None),
+        Uncalibrated().fit([], None).predict_proba(scan, None),
+        atol=1e-7,
+    )
+    np.testing.assert_allclose(
+        Uncalibrated().predict_proba(scan, None),
+        torch.softmax(torch.tensor(scan.logits), 1).numpy(),
+        atol=1e-6,
+    )
 
 
 def test_fitted_state_is_the_temperature_and_the_nlls():
     ts = get_calibrator("ts", max_iter=5, random_state=3).fit(toy_scans(1, 2.0, 0), None)
-    assert ts.fitted_state() == {"temperature_": ts.temperature_,
-                                 "nll_before_": ts.nll_before_, "nll_after_": ts.nll_after_}
+    assert ts.fitted_state() == {
+        "temperature_": ts.temperature_,
+        "nll_before_": ts.nll_before_,
+        "nll_after_": ts.nll_after_,
+    }
 
 
 def test_fit_needs_labels_and_registry_lists_names():

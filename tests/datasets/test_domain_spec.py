@@ -20,9 +20,11 @@ from oodcalib.errors import OodcalibError
 
 def test_inline_spec_parses_types_and_makes_paths_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    name, spec = parse_domain("mnms=source=nifti; images=imgs/*_sa.nii.gz; labels=l/*.nii.gz;"
-                              " label_map={1: 3, 2: 2, 3: 1}; kind=vendor; frame=ED;"
-                              " patient_pattern=^([^_]+); exclude_patients=train")
+    name, spec = parse_domain(
+        "mnms=source=nifti; images=imgs/*_sa.nii.gz; labels=l/*.nii.gz;"
+        " label_map={1: 3, 2: 2, 3: 1}; kind=vendor; frame=ED;"
+        " patient_pattern=^([^_]+); exclude_patients=train"
+    )
     assert name == "mnms"
     assert spec["images"] == f"{tmp_path}/imgs/*_sa.nii.gz"
     assert spec["label_map"] == {1: 3, 2: 2, 3: 1} and spec["frame"] == "ED"
@@ -33,24 +35,28 @@ def test_inline_spec_parses_types_and_makes_paths_absolute(tmp_path, monkeypatch
 def test_json_file_spec_equals_the_inline_one(tmp_path):
     path = tmp_path / "spec.json"
     path.write_text(json.dumps({"source": "nifti", "images": "/d/*.nii.gz", "kind": "vendor"}))
-    assert parse_domain(f"v={path}") == parse_domain("v=source=nifti;images=/d/*.nii.gz;"
-                                                     "kind=vendor")
+    assert parse_domain(f"v={path}") == parse_domain(
+        "v=source=nifti;images=/d/*.nii.gz;kind=vendor"
+    )
 
 
 def test_a_spec_without_kind_gets_the_default_kind():
     assert domain_kind(parse_domain("x=source=phantom")[1]) == "other"
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("nospec", "NAME=SPEC"),
-    ("x=source=nifti; images", "is not key=value"),
-    ("x=source=nifti; colour=red", "unknown key(s) colour; valid: " + ", ".join(SPEC_KEYS)),
-    ("x=images=/a/*.nii.gz", "eval.domains.x.source: missing"),
-    ("x=source=nifti; kind=Vendor Shift", "eval.domains.x.kind"),
-    ("x=source=nifti; exclude_patients=7", "eval.domains.x.exclude_patients"),
-    ("bad/name=source=nifti", "a name is letters"),
-    ("x=/no/such/spec.json", "not a readable JSON spec"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("nospec", "NAME=SPEC"),
+        ("x=source=nifti; images", "is not key=value"),
+        ("x=source=nifti; colour=red", "unknown key(s) colour; valid: " + ", ".join(SPEC_KEYS)),
+        ("x=images=/a/*.nii.gz", "eval.domains.x.source: missing"),
+        ("x=source=nifti; kind=Vendor Shift", "eval.domains.x.kind"),
+        ("x=source=nifti; exclude_patients=7", "eval.domains.x.exclude_patients"),
+        ("bad/name=source=nifti", "a name is letters"),
+        ("x=/no/such/spec.json", "not a readable JSON spec"),
+    ],
+)
 def test_bad_specs_name_the_key_and_what_is_allowed(text, needle):
     with pytest.raises(OodcalibError) as error:
         parse_domain(text)
@@ -63,11 +69,18 @@ def test_built_in_names_are_reserved():
 
 
 def test_domain_config_sets_the_source_keys_and_resets_the_others():
-    config = build_config("smoke", ["data.source=acdc", "data.root=/acdc",
-                                    "data.label_map={1: 3, 3: 1}", "data.patient_pattern=p",
-                                    "data.size=80"], validate=False)
-    spec = {"source": "nifti", "images": "/v/*.nii.gz", "frame": "ES", "kind": "vendor",
-            "seed": 5}
+    config = build_config(
+        "smoke",
+        [
+            "data.source=acdc",
+            "data.root=/acdc",
+            "data.label_map={1: 3, 3: 1}",
+            "data.patient_pattern=p",
+            "data.size=80",
+        ],
+        validate=False,
+    )
+    spec = {"source": "nifti", "images": "/v/*.nii.gz", "frame": "ES", "kind": "vendor", "seed": 5}
     d = domain_config(config.data, "v", spec)
     assert (d.source, d.nifti_images, d.frame) == ("nifti", "/v/*.nii.gz", "ES")
     assert d.root is None and d.label_map is None and d.patient_pattern is None

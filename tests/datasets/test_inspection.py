@@ -27,8 +27,22 @@ def _write_set(root, swapped: bool) -> str:
 def test_inspect_prints_a_row_per_case_and_writes_the_sheet(tmp_path):
     images, labels = _write_set(tmp_path, swapped=False)
     sheet = tmp_path / "sheet.png"
-    result = runner.invoke(app, ["inspect", "--data", "nifti", "--set", images, "--set", labels,
-                                 "--set", "data.orientation=stored", "--out", str(sheet)])
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            "--data",
+            "nifti",
+            "--set",
+            images,
+            "--set",
+            labels,
+            "--set",
+            "data.orientation=stored",
+            "--out",
+            str(sheet),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.strip().startswith("p")]
     assert len(lines) == 3 and all(line.rstrip().endswith("yes") for line in lines)
@@ -38,8 +52,17 @@ def test_inspect_prints_a_row_per_case_and_writes_the_sheet(tmp_path):
 
 def test_inspect_warns_on_swapped_classes_and_strict_fails(tmp_path):
     images, labels = _write_set(tmp_path, swapped=True)
-    args = ["inspect", "--data", "nifti", "--set", images, "--set", labels,
-            "--out", str(tmp_path / "s.png")]
+    args = [
+        "inspect",
+        "--data",
+        "nifti",
+        "--set",
+        images,
+        "--set",
+        labels,
+        "--out",
+        str(tmp_path / "s.png"),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0 and "swapped? best (3, 2, 1)" in result.output
     assert "data.label_map={1: 3, 2: 2, 3: 1}" in result.output
@@ -50,9 +73,17 @@ def test_inspect_warns_on_swapped_classes_and_strict_fails(tmp_path):
 def test_inspect_shows_a_test_domain_spec(tmp_path):
     images, labels = (s.split("=", 1)[1] for s in _write_set(tmp_path, swapped=False))
     sheet = tmp_path / "domain.png"
-    result = runner.invoke(app, ["inspect", "--out", str(sheet), "--domain",
-                                 f"vendor_b=source=nifti; images={images}; labels={labels}; "
-                                 "orientation=stored; kind=vendor"])
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            "--out",
+            str(sheet),
+            "--domain",
+            f"vendor_b=source=nifti; images={images}; labels={labels}; "
+            "orientation=stored; kind=vendor",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "3 cases" in result.output and sheet.stat().st_size > 5_000
     bad = runner.invoke(app, ["inspect", "--domain", "v=source=nifti; colour=red"])

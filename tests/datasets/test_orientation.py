@@ -55,8 +55,7 @@ def _store(array: np.ndarray, code: str) -> tuple[np.ndarray, np.ndarray]:
     """The same voxels stored with axis codes ``code``: (array, affine)."""
     affine = _canonical_affine()
     transform = ornt_transform(io_orientation(affine), axcodes2ornt(tuple(code)))
-    return (apply_orientation(array, transform),
-            affine @ inv_ornt_aff(transform, array.shape))
+    return (apply_orientation(array, transform), affine @ inv_ornt_aff(transform, array.shape))
 
 
 CODES = ["RAS", "LPS", "PIR", "PSR", "LSP"]

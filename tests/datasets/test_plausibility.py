@@ -29,8 +29,13 @@ def _heart(slices: int = 6, size: int = 40) -> np.ndarray:
 
 
 def _case(label: np.ndarray, case_id: str = "p1") -> Case:
-    return Case(case_id=case_id, image=np.zeros(label.shape, np.float32), label=label,
-                domain="clean", spacing=(1.0, 1.0))
+    return Case(
+        case_id=case_id,
+        image=np.zeros(label.shape, np.float32),
+        label=label,
+        domain="clean",
+        spacing=(1.0, 1.0),
+    )
 
 
 def _relabel(label: np.ndarray, order: tuple[int, int, int]) -> np.ndarray:
@@ -68,8 +73,9 @@ def test_cases_without_all_three_classes_are_not_judged():
     label = _heart()
     label[label == 1] = 0
     assert check_labels(_case(label)) is None
-    assert check_labels(Case("u", np.zeros((2, 4, 4), np.float32), None, "clean",
-                             (1.0, 1.0))) is None
+    assert (
+        check_labels(Case("u", np.zeros((2, 4, 4), np.float32), None, "clean", (1.0, 1.0))) is None
+    )
 
 
 def test_the_run_warns_or_with_strict_stops_naming_the_fix():

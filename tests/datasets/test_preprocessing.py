@@ -58,8 +58,9 @@ def test_resize_averages_blocks_and_keeps_labels_and_field_of_view(factor):
     block's nearest centre, the spacing times the factor."""
     rng = np.random.default_rng(factor)
     image = rng.random((3, 16, 16)).astype(np.float32)
-    label = np.repeat(np.repeat(rng.integers(0, 4, (3, 16 // factor, 16 // factor)), factor, 1),
-                      factor, 2).astype(np.uint8)
+    label = np.repeat(
+        np.repeat(rng.integers(0, 4, (3, 16 // factor, 16 // factor)), factor, 1), factor, 2
+    ).astype(np.uint8)
     small = resize_inplane(Case("a", image, label, "clean", (1.5, 1.5)), 16 // factor)
     blocks = image.reshape(3, 16 // factor, factor, 16 // factor, factor).mean((2, 4))
     np.testing.assert_allclose(small.image, blocks, rtol=1e-6)

@@ -37,17 +37,24 @@ def test_json_round_trip(tmp_path):
 def test_too_few_patients_is_explained_with_the_keys_to_change():
     with pytest.raises(OodcalibError, match="too few") as error:
         make_splits(IDS[:30])
-    for key in ("data.train_per_fold=20", "data.val_per_fold=5", "data.n_folds=3",
-                "data.split_fractions"):
+    for key in (
+        "data.train_per_fold=20",
+        "data.val_per_fold=5",
+        "data.n_folds=3",
+        "data.split_fractions",
+    ):
         assert key in str(error.value)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"val_per_fold": 0}, "data.val_per_fold must be a whole number >= 1, got 0"),
-    ({"train_per_fold": 2.5}, "data.train_per_fold must be a whole number >= 1"),
-    ({"fractions": (0.5, 0.2, 0.9)}, "data.split_fractions must be three"),
-    ({"fractions": (0.6, -0.2, 0.6)}, "in [0, 1] that sum to 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"val_per_fold": 0}, "data.val_per_fold must be a whole number >= 1, got 0"),
+        ({"train_per_fold": 2.5}, "data.train_per_fold must be a whole number >= 1"),
+        ({"fractions": (0.5, 0.2, 0.9)}, "data.split_fractions must be three"),
+        ({"fractions": (0.6, -0.2, 0.6)}, "in [0, 1] that sum to 1"),
+    ],
+)
 def test_impossible_settings_are_refused_before_any_split(kwargs, message):
     with pytest.raises(OodcalibError, match=re.escape(message)):
         make_splits(IDS, **kwargs)
@@ -64,7 +71,8 @@ def test_every_file_of_a_patient_lands_in_the_same_pool_and_fold():
     assert [len(splits["pools"][k]) for k in ("train", "val", "test")] == [120, 40, 40]
     fold = splits["folds"][0]
     assert len(fold["train"]) == 40 and {c[:4] for c in fold["train"]}.isdisjoint(
-        {c[:4] for c in fold["val"]})
+        {c[:4] for c in fold["val"]}
+    )
     # without the pattern the two frames of a patient are split apart
     plain = make_splits(cases)
     leaks = {c[:4] for c in plain["pools"]["train"]} & {c[:4] for c in plain["pools"]["test"]}
@@ -73,10 +81,13 @@ def test_every_file_of_a_patient_lands_in_the_same_pool_and_fold():
     assert make_splits(IDS, patients=patient_ids(IDS, None)) == make_splits(IDS)
 
 
-@pytest.mark.parametrize(("pattern", "message"), [
-    (r"^(Q\d+)", "does not match case id 'P000_ED'"),
-    (r"^(P\d+", "is not a valid regular expression"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        (r"^(Q\d+)", "does not match case id 'P000_ED'"),
+        (r"^(P\d+", "is not a valid regular expression"),
+    ],
+)
 def test_bad_patient_patterns_name_the_key(pattern, message):
     with pytest.raises(OodcalibError, match=re.escape(message)) as error:
         patient_ids(["P000_ED"], pattern)

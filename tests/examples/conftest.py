@@ -24,9 +24,15 @@ from oodcalib.segmentation.losses import LOSSES
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plugins"
 REGISTRIES = (CALIBRATORS, LOSSES, METRICS, CORRUPTIONS, SOURCES)
 #: The smallest end-to-end run: smoke preset, one fold, two test scans, UC only.
-TINY = ["data.n_folds=1", "data.phantom_cases=10", "data.max_test_cases=2",
-        "eval.repeats=1", "eval.methods=uc", "eval.corruptions=spike",
-        "eval.cross_sequence=false"]
+TINY = [
+    "data.n_folds=1",
+    "data.phantom_cases=10",
+    "data.max_test_cases=2",
+    "eval.repeats=1",
+    "eval.methods=uc",
+    "eval.corruptions=spike",
+    "eval.cross_sequence=false",
+]
 
 
 @pytest.fixture
@@ -44,8 +50,10 @@ def plugin():
 @pytest.fixture
 def tiny_run(tmp_path):
     """``tiny_run(*overrides, plugins=[...])`` -> tidy results of a seconds-long run."""
+
     def run(*overrides: str, plugins: tuple[str, ...] = ()):
         config = build_config("smoke", [*TINY, *overrides])
         config.plugins = list(plugins)
         return run_benchmark(config, tmp_path / "run")
+
     return run

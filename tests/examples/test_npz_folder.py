@@ -11,8 +11,12 @@ from oodcalib.errors import DataError
 def write_cases(folder, n: int = 10):
     folder.mkdir(parents=True, exist_ok=True)
     for case in load_phantom(n, size=64, seed=3):
-        np.savez(folder / f"{case.case_id}.npz", image=case.image, label=case.label,
-                 spacing=np.array(case.spacing or (1.5, 1.5)))
+        np.savez(
+            folder / f"{case.case_id}.npz",
+            image=case.image,
+            label=case.label,
+            spacing=np.array(case.spacing or (1.5, 1.5)),
+        )
 
 
 def test_reads_the_cases_as_written(plugin, tmp_path):
@@ -40,6 +44,5 @@ def test_bad_files_are_named(plugin, tmp_path):
 def test_feeds_the_benchmark(plugin, tiny_run, tmp_path):
     path = plugin("npz_folder")
     write_cases(tmp_path / "data")
-    results = tiny_run("data.source=npz_folder", f"data.root={tmp_path / 'data'}",
-                       plugins=(path,))
+    results = tiny_run("data.source=npz_folder", f"data.root={tmp_path / 'data'}", plugins=(path,))
     assert results["case"].str.startswith("phantom").all() and len(results) > 0

@@ -11,8 +11,7 @@ from tests.baselines.common.test_calibration_sampler import tiny_unet, toy_model
 def nll(calibrator, scans) -> float:
     probs = np.concatenate([calibrator.predict_proba(s, None) for s in scans])
     labels = np.concatenate([s.label for s in scans]).astype(np.int64)
-    return float(F.nll_loss(torch.as_tensor(probs).clamp_min(1e-12).log(),
-                            torch.as_tensor(labels)))
+    return float(F.nll_loss(torch.as_tensor(probs).clamp_min(1e-12).log(), torch.as_tensor(labels)))
 
 
 def test_fits_at_least_as_well_as_temperature_scaling(plugin):
@@ -38,7 +37,8 @@ def test_fit_never_raises_the_calibration_nll(plugin):
 
 def test_runs_in_the_benchmark_with_routed_hyperparameters(plugin, tiny_run):
     path = plugin("vector_scaling")
-    results = tiny_run("eval.methods=uc,vector_scaling", "calib.vector_scaling.max_iter=5",
-                       plugins=(path,))
+    results = tiny_run(
+        "eval.methods=uc,vector_scaling", "calib.vector_scaling.max_iter=5", plugins=(path,)
+    )
     assert set(results["method"]) == {"uc", "vector_scaling"}
     assert results["value"].notna().any()

@@ -20,6 +20,7 @@ def test_hand_computed_two_pixels(plugin):
 
 def test_trains_the_segmenter_through_loss_params(plugin, tiny_run):
     path = plugin("weighted_ce")
-    results = tiny_run("train.loss=weighted_ce", "train.loss_params.weights=[1.0, 2.0, 2.0, 2.0]",
-                       plugins=(path,))
+    results = tiny_run(
+        "train.loss=weighted_ce", "train.loss_params.weights=[1.0, 2.0, 2.0, 2.0]", plugins=(path,)
+    )
     assert len(results) > 0 and results["value"].notna().any()

@@ -99,8 +99,9 @@ def test_hand_statistics_give_ece_sce_and_bin_means():
     assert np.isnan(conf[1]) and np.isnan(acc[1])
     # class-wise, 2 classes x 2 bins, N = 4: row 0 |0 - 0.2| + |3 - 2.4| = 0.8,
     # row 1 |0 - 0.9| + |0 - 0.7| = 1.6 -> SCE (0.8 / 4 + 1.6 / 4) / 2 = 0.3
-    classwise = BinStats(np.array([[1, 3], [3, 1]]), np.array([[0.2, 2.4], [0.9, 0.7]]),
-                         np.array([[0, 3], [0, 0]]))
+    classwise = BinStats(
+        np.array([[1, 3], [3, 1]]), np.array([[0.2, 2.4], [0.9, 0.7]]), np.array([[0, 3], [0, 0]])
+    )
     assert classwise.num_pixels == 4
     assert classwise.sce() == pytest.approx(0.3, abs=1e-12)
     merged = BinStats.merge([top, top, top])
@@ -145,7 +146,14 @@ def test_bin_index_equals_numpy_digitize_next_to_every_edge(n_bins):
     near = [np.nextafter(e, d) for e in edges for d in (-1, 2)] + list(edges)
     near32 = [float(np.nextafter(np.float32(e), np.float32(d))) for e in edges for d in (-1, 2)]
     rng = np.random.default_rng(n_bins)
-    values = np.concatenate([near, near32, [-1e-9, 0.0, 1.0, 1 + 1e-9],
-                             rng.random(10_000), rng.random(1000).astype(np.float32)])
+    values = np.concatenate(
+        [
+            near,
+            near32,
+            [-1e-9, 0.0, 1.0, 1 + 1e-9],
+            rng.random(10_000),
+            rng.random(1000).astype(np.float32),
+        ]
+    )
     expected = np.clip(np.digitize(values, edges, right=True) - 1, 0, n_bins - 1)
     np.testing.assert_array_equal(bin_index(values, n_bins), expected)

@@ -104,9 +104,7 @@ def test_hand_example():
     # top label: 0.7 right, 0.5 right, 0.6 wrong -> (0.3 + 0.5 + 0.6) / 3
     # class 0: 0.1, 0.2, 0.6 all wrong -> 0.9 / 3; class 1: 0.7 right, 0.3, 0.1 wrong
     # -> (0.3 + 0.3 + 0.1) / 3; class 2: 0.2 wrong, 0.5, 0.3 right -> (0.2 + 0.5 + 0.7) / 3
-    probs = np.array(
-        [[0.9, 0.1, 0.2, 0.6], [0.05, 0.7, 0.3, 0.1], [0.05, 0.2, 0.5, 0.3]]
-    )
+    probs = np.array([[0.9, 0.1, 0.2, 0.6], [0.05, 0.7, 0.3, 0.1], [0.05, 0.2, 0.5, 0.3]])
     labels = np.array([0, 1, 2, 2])
     assert foreground_calibration_error(probs, labels) == pytest.approx(1.4 / 3, abs=1e-12)
     assert classwise_calibration_error(probs, labels) == pytest.approx(

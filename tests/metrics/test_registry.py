@@ -125,10 +125,14 @@ def test_random_probabilities_with_an_absent_class(name, absent):
 
 #: Each metric of the other papers against its public function (an independent path).
 PUBLIC = {
-    "ace": average_calibration_error, "mce": maximum_calibration_error,
-    "marginal_ece": marginal_calibration_error, "fg_ece": foreground_calibration_error,
-    "cece": classwise_calibration_error, "brier": brier_score,
-    "brier_fg": stratified_brier_score, "nll": negative_log_likelihood,
+    "ace": average_calibration_error,
+    "mce": maximum_calibration_error,
+    "marginal_ece": marginal_calibration_error,
+    "fg_ece": foreground_calibration_error,
+    "cece": classwise_calibration_error,
+    "brier": brier_score,
+    "brier_fg": stratified_brier_score,
+    "nll": negative_log_likelihood,
     "hd95": hausdorff_distance_95,
 }
 
@@ -139,7 +143,8 @@ PUBLIC = {
 def test_the_other_papers_metrics_equal_their_public_functions(name, seed, absent):
     probs, labels = heart_scan(seed, absent)
     assert scan_metrics(probs, labels, metrics=[name])[name] == pytest.approx(
-        PUBLIC[name](probs, labels), rel=1e-12)
+        PUBLIC[name](probs, labels), rel=1e-12
+    )
 
 
 def test_hd95_memo_is_keyed_by_prediction_and_labels():
@@ -182,9 +187,11 @@ def test_ece_and_sce_equal_the_public_functions_in_the_roi(seed, n_bins, roi_siz
     mask = roi_mask(labels, roi_size)
     assert 0 < mask.sum() < labels.size
     assert result["ece"] == pytest.approx(
-        expected_calibration_error(probs, labels, mask, n_bins), abs=1e-12)
+        expected_calibration_error(probs, labels, mask, n_bins), abs=1e-12
+    )
     assert result["sce"] == pytest.approx(
-        static_calibration_error(probs, labels, mask, n_bins), abs=1e-12)
+        static_calibration_error(probs, labels, mask, n_bins), abs=1e-12
+    )
     assert result["ece"] != pytest.approx(expected_calibration_error(probs, labels, None, n_bins))
 
 
@@ -193,16 +200,23 @@ def test_perfect_scan_has_nan_dice_for_the_absent_class_only():
     result = scan_metrics(perfect(labels), labels)
     assert np.isnan(result["dice_lv"])
     assert {k: result[k] for k in ("ece", "sce", "dice", "dice_rv", "dice_myo")} == {
-        "ece": 0.0, "sce": 0.0, "dice": 1.0, "dice_rv": 1.0, "dice_myo": 1.0}
+        "ece": 0.0,
+        "sce": 0.0,
+        "dice": 1.0,
+        "dice_rv": 1.0,
+        "dice_myo": 1.0,
+    }
 
 
 def test_a_registered_metric_is_scored(monkeypatch):
     """A new entry is computed on the same scorer and returned last (registry order)."""
+
     def foreground_fraction(scan: ScanScorer) -> float:
         return float((scan.labels > 0).mean())
 
-    monkeypatch.setitem(METRICS, "foreground", Metric("foreground", "FG", True,
-                                                      foreground_fraction))
+    monkeypatch.setitem(
+        METRICS, "foreground", Metric("foreground", "FG", True, foreground_fraction)
+    )
     probs, labels = heart_scan(1)
     result = scan_metrics(probs, labels)
     assert list(result) == [*NAMES, "foreground"]
@@ -213,24 +227,34 @@ def test_a_registered_metric_is_scored(monkeypatch):
 def test_scan_metrics_bins_and_counts_once(monkeypatch):
     """ECE and SCE share one pass over the pixels, ACE/MCE/marginal ECE another and the
     NACL metrics a third; the Dice metrics share one confusion."""
-    calls = {"accumulate": 0, "dice_per_class": 0, "marginal_bin_stats": 0,
-             "foreground_bin_stats": 0}
+    calls = {
+        "accumulate": 0,
+        "dice_per_class": 0,
+        "marginal_bin_stats": 0,
+        "foreground_bin_stats": 0,
+    }
 
     def counting(name, fn):
         def wrapped(*args, **kwargs):
             calls[name] += 1
             return fn(*args, **kwargs)
+
         return wrapped
 
     monkeypatch.setattr(scoring, "accumulate", counting("accumulate", scoring.accumulate))
-    monkeypatch.setattr(scoring, "dice_per_class",
-                        counting("dice_per_class", scoring.dice_per_class))
+    monkeypatch.setattr(
+        scoring, "dice_per_class", counting("dice_per_class", scoring.dice_per_class)
+    )
     for name in ("marginal_bin_stats", "foreground_bin_stats"):
         monkeypatch.setattr(scoring, name, counting(name, getattr(scoring, name)))
     probs, labels = heart_scan(2)
     scan_metrics(probs, labels)
-    assert calls == {"accumulate": 1, "dice_per_class": 1, "marginal_bin_stats": 1,
-                     "foreground_bin_stats": 1}
+    assert calls == {
+        "accumulate": 1,
+        "dice_per_class": 1,
+        "marginal_bin_stats": 1,
+        "foreground_bin_stats": 1,
+    }
 
 
 # --- the runner's layout, and errors -------------------------------------------------

@@ -101,23 +101,34 @@ def monai_hd95(pred, truth, spacing):
 
     with warnings.catch_warnings():  # MONAI 1.5+ passes its own deprecated argument
         warnings.simplefilter("ignore", FutureWarning)
-        return float(compute_hausdorff_distance(
-            torch.from_numpy(pred[None, None]), torch.from_numpy(truth[None, None]),
-            include_background=True, percentile=95, spacing=list(spacing)).item())
+        return float(
+            compute_hausdorff_distance(
+                torch.from_numpy(pred[None, None]),
+                torch.from_numpy(truth[None, None]),
+                include_background=True,
+                percentile=95,
+                spacing=list(spacing),
+            ).item()
+        )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(
     ("shape", "spacing"),
-    [((40, 36), (1.0, 1.0)), ((40, 36), (1.5, 0.7)), ((6, 24, 28), (1, 1, 1)),
-     ((6, 24, 28), (6.0, 1.2, 0.9))],
+    [
+        ((40, 36), (1.0, 1.0)),
+        ((40, 36), (1.5, 0.7)),
+        ((6, 24, 28), (1, 1, 1)),
+        ((6, 24, 28), (6.0, 1.2, 0.9)),
+    ],
 )
 def test_matches_monai(seed, shape, spacing):
     probs, labels = random_segmentation(seed, shape)
     pred = probs.argmax(0)
     expected = [monai_hd95(pred == c, labels == c, spacing) for c in range(1, 4)]
-    np.testing.assert_allclose(hausdorff_distance_95_per_class(pred, labels, spacing),
-                               expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        hausdorff_distance_95_per_class(pred, labels, spacing), expected, rtol=1e-5
+    )
 
 
 def test_masks_touching_the_image_border():

@@ -38,8 +38,9 @@ def test_a_compiled_training_step_gives_the_eager_gradients():
     x, y = torch.rand(8, 1, 16, 16), torch.randint(0, 4, (8, 16, 16))
     for net in (eager, compiled):
         torch.nn.functional.cross_entropy(net.train()(x), y).backward()
-    for (name, a), (_, b) in zip(eager.named_parameters(), compiled.named_parameters(),
-                                 strict=True):
+    for (name, a), (_, b) in zip(
+        eager.named_parameters(), compiled.named_parameters(), strict=True
+    ):
         np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-4, err_msg=name)
 
 

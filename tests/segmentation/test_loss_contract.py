@@ -79,8 +79,11 @@ def test_finite_at_extreme_logits_and_with_an_absent_class(name, absent):
         assert absent not in target.unique()
     g = torch.Generator().manual_seed(2)
     signs = torch.randint(0, 2, (2, CLASSES, 6, 6), generator=g) * 2 - 1
-    for logits in (50.0 * signs, one_hot(target, 100.0) - 50, one_hot((target + 1) % CLASSES,
-                                                                       100.0) - 50):
+    for logits in (
+        50.0 * signs,
+        one_hot(target, 100.0) - 50,
+        one_hot((target + 1) % CLASSES, 100.0) - 50,
+    ):
         loss, grad = loss_and_grad(name, logits.float(), target)
         assert torch.isfinite(loss), f"{name} is not finite at logits +-50"
         assert torch.isfinite(grad).all(), f"{name} has non-finite gradients at logits +-50"
@@ -92,8 +95,15 @@ def test_gradcheck_in_float64(name, absent):
     target = targets(3, shape=(1, 3, 3), classes=CLASSES if absent is None else 2)
     if absent is not None:  # labels {0, 1} remapped to {0, 3}: classes 1 and 2 absent
         target = target * 3
-    logits = torch.randn(1, CLASSES, 3, 3, dtype=torch.float64,
-                         generator=torch.Generator().manual_seed(4), requires_grad=True)
+    logits = torch.randn(
+        1,
+        CLASSES,
+        3,
+        3,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(4),
+        requires_grad=True,
+    )
     loss = get_loss(name)
     assert loss(logits, target).dtype == torch.float64
     assert torch.autograd.gradcheck(lambda x: loss(x, target), (logits,), eps=1e-6, atol=1e-5)
@@ -115,15 +125,21 @@ def test_near_perfect_prediction_beats_a_wrong_and_an_uninformed_one(name, seed)
 
 
 def factory_parameters(name: str) -> list[str]:
-    return [p.name for p in inspect.signature(LOSSES[name]).parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [
+        p.name
+        for p in inspect.signature(LOSSES[name]).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_unknown_hyperparameter_lists_the_valid_ones(name):
     valid = factory_parameters(name)
-    with pytest.raises(OodcalibError, match=rf"loss '{name}' has no hyperparameter "
-                                            r"'not_a_hyperparameter'; valid: ") as info:
+    with pytest.raises(
+        OodcalibError,
+        match=rf"loss '{name}' has no hyperparameter "
+        r"'not_a_hyperparameter'; valid: ",
+    ) as info:
         get_loss(name, not_a_hyperparameter=1.0)
     assert not isinstance(info.value, UnknownNameError)  # the loss itself was found
     listed = str(info.value).split("valid: ")[1]

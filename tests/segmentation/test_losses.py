@@ -10,8 +10,9 @@ def test_dice_ce_is_sum_of_parts_and_hand_case():
     torch.manual_seed(0)
     logits, target = torch.randn(2, 4, 8, 8), torch.randint(0, 4, (2, 8, 8))
     total = get_loss("dice_ce")(logits, target)
-    assert float(total) == pytest.approx(float(F.cross_entropy(logits, target)
-                                                + soft_dice_loss(logits, target)), rel=1e-6)
+    assert float(total) == pytest.approx(
+        float(F.cross_entropy(logits, target) + soft_dice_loss(logits, target)), rel=1e-6
+    )
     # uniform logits: p = 1/4 everywhere; one foreground pixel of class 1 in a 2-pixel image
     uniform, t = torch.zeros(1, 4, 1, 2), torch.tensor([[[0, 1]]])
     eps = 1e-5

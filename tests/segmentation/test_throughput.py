@@ -28,9 +28,11 @@ def hand_count(net: torch.nn.Module, x: torch.Tensor) -> int:
         k = module.kernel_size[0] * module.kernel_size[1]
         total.append(2 * inputs[0].numel() * module.out_channels * k)
 
-    handles = [m.register_forward_hook(transposed if isinstance(m, torch.nn.ConvTranspose2d)
-                                       else conv)
-               for m in net.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
+    handles = [
+        m.register_forward_hook(transposed if isinstance(m, torch.nn.ConvTranspose2d) else conv)
+        for m in net.modules()
+        if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
+    ]
     with torch.no_grad():
         net(x)
     for handle in handles:
@@ -51,7 +53,8 @@ def test_rates_are_consistent_with_their_counts():
     assert rates["infer_flops"] == hand_count(net, torch.rand(8, 1, 16, 16))  # batches of 8
     assert 2 * rates["infer_flops"] < rates["train_flops"] < 4 * rates["infer_flops"]
     assert rates["infer_gflops"] == pytest.approx(
-        rates["infer_flops"] / (8 * rates["infer_seconds_per_slice"]) / 1e9)
+        rates["infer_flops"] / (8 * rates["infer_seconds_per_slice"]) / 1e9
+    )
     assert rates["compile_seconds"] == 0
 
 
@@ -66,14 +69,12 @@ def test_onednn_product_is_the_matrix_product(shape):
     a, b = torch.randn(m, k, generator=generator), torch.randn(k, n, generator=generator)
     result = onednn_product(a, b)().to_dense()
     assert result.shape == (m, n)
-    torch.testing.assert_close(result, a.double().matmul(b.double()).float(),
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(result, a.double().matmul(b.double()).float(), rtol=1e-4, atol=1e-4)
 
 
 def test_rates_of_each_library():
     rates = matmul_rates(size=64, repeats=1)
-    assert set(rates) == ({"blas", "onednn"} if torch.backends.mkldnn.is_available()
-                          else {"blas"})
+    assert set(rates) == ({"blas", "onednn"} if torch.backends.mkldnn.is_available() else {"blas"})
     assert all(rate > 0 for rate in rates.values())
 
 
@@ -84,7 +85,8 @@ def test_speed_command_prints_ratios_and_a_prediction():
     assert report["infer_fraction_of_peak"] > 0 and report["train_fraction_of_peak"] > 0
     assert report["matmul_peak_gflops"] == max(report["matmul_gflops"].values())
     assert report["infer_fraction_of_peak"] == pytest.approx(
-        report["infer_gflops"] / report["matmul_peak_gflops"])
+        report["infer_gflops"] / report["matmul_peak_gflops"]
+    )
     assert set(report["predicted_network_seconds"]) == {"train", "logits", "passes", "pool"}
     text = CliRunner().invoke(app, ["speed", "--preset", "smoke", "--repeats", "1"]).output
     assert "% of peak" in text and "total" in text and "the faster of torch.matmul" in text

@@ -92,15 +92,21 @@ class Calibrator(ABC):
             ['max_iter', 'max_pixels', 'bounds']
         """
         parameters = inspect.signature(cls.__init__).parameters
-        return [name for name, p in parameters.items() if name not in ("self", "random_state")
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return [
+            name
+            for name, p in parameters.items()
+            if name not in ("self", "random_state")
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
 
     def set_params(self, **params) -> Calibrator:
         """Change hyperparameters (e.g. the test-time ``num_aug`` of a fitted model)."""
         for key, value in params.items():
             if key not in self.get_params():
-                raise OodcalibError(f"{type(self).__name__} has no hyperparameter {key!r}; "
-                                    f"valid: {', '.join(self.get_params())}")
+                raise OodcalibError(
+                    f"{type(self).__name__} has no hyperparameter {key!r}; "
+                    f"valid: {', '.join(self.get_params())}"
+                )
             setattr(self, key, value)
         return self
 
@@ -110,8 +116,11 @@ class Calibrator(ABC):
 
     def fitted_state(self) -> dict:
         """Learned attributes (those ending in ``_``) that are JSON-friendly scalars."""
-        return {k: v for k, v in vars(self).items()
-                if k.endswith("_") and isinstance(v, int | float | str | bool)}
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k.endswith("_") and isinstance(v, int | float | str | bool)
+        }
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):

@@ -63,8 +63,9 @@ class IsotonicRegressionCalibrator(Calibrator):
         super().__init__(random_state)
         self.max_pixels = max_pixels
 
-    def fit(self, scans: Sequence[ScanLogits],
-            model: torch.nn.Module | None) -> IsotonicRegressionCalibrator:
+    def fit(
+        self, scans: Sequence[ScanLogits], model: torch.nn.Module | None
+    ) -> IsotonicRegressionCalibrator:
         """Fit one isotonic map per class on the calibration pixels' softmax."""
         logits, labels = calibration_pixels(scans, self.max_pixels, self.random_state)
         p = softmax(logits, axis=1).astype(np.float64)
@@ -90,10 +91,16 @@ class IsotonicRegressionCalibrator(Calibrator):
         self._check_fitted("x_thresholds_")
         p = np.moveaxis(np.asarray(probabilities, np.float64), axis, 0)
         if len(p) != len(self.x_thresholds_):
-            raise OodcalibError(f"{type(self).__name__} was fitted on "
-                                f"{len(self.x_thresholds_)} classes, got {len(p)}")
-        q = np.stack([np.interp(p_c, x, y) for p_c, x, y
-                      in zip(p, self.x_thresholds_, self.y_thresholds_, strict=True)])
+            raise OodcalibError(
+                f"{type(self).__name__} was fitted on "
+                f"{len(self.x_thresholds_)} classes, got {len(p)}"
+            )
+        q = np.stack(
+            [
+                np.interp(p_c, x, y)
+                for p_c, x, y in zip(p, self.x_thresholds_, self.y_thresholds_, strict=True)
+            ]
+        )
         return np.moveaxis(q, 0, axis)
 
     def predict_proba(self, scan: ScanLogits, model: torch.nn.Module | None) -> np.ndarray:

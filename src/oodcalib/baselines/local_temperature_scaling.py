@@ -24,11 +24,18 @@ class LocalTemperatureScaling(LearnedTemperature):
     name = "lts"
     display_name = "LTS"
 
-    def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-4,
-                 crop: int | None = None, width: int = 16, augment: bool = True,
-                 pool_size: int = 16, random_state: int = 0):
-        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size,
-                         random_state)
+    def __init__(
+        self,
+        iterations: int = 2000,
+        batch_size: int = 8,
+        lr: float = 1e-4,
+        crop: int | None = None,
+        width: int = 16,
+        augment: bool = True,
+        pool_size: int = 16,
+        random_state: int = 0,
+    ):
+        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size, random_state)
 
     def _build(self, num_classes: int) -> torch.nn.Module:
         return LTSNet(num_classes, self.width)
@@ -36,7 +43,8 @@ class LocalTemperatureScaling(LearnedTemperature):
     def _batch_inputs(self, batch: CalibrationBatch) -> dict[str, torch.Tensor]:
         return {"logits": batch.logits, "image": batch.image}
 
-    def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
-                     logits: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _scan_inputs(
+        self, scan: ScanLogits, model: torch.nn.Module, logits: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         image = torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1)
         return {"logits": logits, "image": image}

@@ -61,8 +61,9 @@ class PlattScaling(Calibrator):
     #: The pixel subsample depends on ``random_state`` (as TS's does).
     deterministic = False
 
-    def __init__(self, max_iter: int = 1000, max_pixels: int | None = 2_000_000,
-                 random_state: int = 0):
+    def __init__(
+        self, max_iter: int = 1000, max_pixels: int | None = 2_000_000, random_state: int = 0
+    ):
         super().__init__(random_state)
         self.max_iter = max_iter
         self.max_pixels = max_pixels
@@ -81,12 +82,16 @@ class PlattScaling(Calibrator):
             regression = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=self.max_iter)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
-                regression.fit(logits[:, c:c + 1].astype(np.float64), target)
+                regression.fit(logits[:, c : c + 1].astype(np.float64), target)
             coef[c], intercept[c] = regression.coef_[0, 0], regression.intercept_[0]
             converged &= bool(regression.n_iter_[0] < self.max_iter)
         if not converged:
-            warnings.warn(f"PlattScaling: lbfgs did not converge in max_iter={self.max_iter} "
-                          "iterations for every class", ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"PlattScaling: lbfgs did not converge in max_iter={self.max_iter} "
+                "iterations for every class",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         self.coef_, self.intercept_ = coef, intercept
         self.converged_, self.n_pixels_ = converged, int(len(labels))
         return self
@@ -96,8 +101,9 @@ class PlattScaling(Calibrator):
         self._check_fitted("coef_")
         z = np.moveaxis(np.asarray(logits, np.float64), axis, -1)
         if z.shape[-1] != len(self.coef_):
-            raise OodcalibError(f"{type(self).__name__} was fitted on {len(self.coef_)} "
-                                f"classes, got {z.shape[-1]}")
+            raise OodcalibError(
+                f"{type(self).__name__} was fitted on {len(self.coef_)} classes, got {z.shape[-1]}"
+            )
         return np.moveaxis(self.coef_ * z + self.intercept_, -1, axis)
 
     def one_vs_rest(self, logits: np.ndarray, axis: int = 1) -> np.ndarray:

@@ -59,13 +59,24 @@ class SusceptibilityShapePrior(LearnedTemperature):
     display_name = "Proposed"
     test_time_passes = True
 
-    def __init__(self, num_aug: int = 180, train_copies: int = 6, susceptibility: bool = True,
-                 shape_prior: bool = True, shape_width: int = 8, shape_dropout: float = 0.5,
-                 iterations: int = 2000, batch_size: int = 8,
-                 lr: float = 1e-3, crop: int | None = None, width: int = 16,
-                 augment: bool = True, pool_size: int = 16, random_state: int = 0):
-        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size,
-                         random_state)
+    def __init__(
+        self,
+        num_aug: int = 180,
+        train_copies: int = 6,
+        susceptibility: bool = True,
+        shape_prior: bool = True,
+        shape_width: int = 8,
+        shape_dropout: float = 0.5,
+        iterations: int = 2000,
+        batch_size: int = 8,
+        lr: float = 1e-3,
+        crop: int | None = None,
+        width: int = 16,
+        augment: bool = True,
+        pool_size: int = 16,
+        random_state: int = 0,
+    ):
+        super().__init__(iterations, batch_size, lr, crop, width, augment, pool_size, random_state)
         self.num_aug, self.train_copies = num_aug, train_copies
         self.susceptibility, self.shape_prior = susceptibility, shape_prior
         self.shape_width, self.shape_dropout = shape_width, shape_dropout
@@ -75,18 +86,24 @@ class SusceptibilityShapePrior(LearnedTemperature):
         """Copies the training batches need (none without the susceptibility branch)."""
         return self.train_copies if self.susceptibility else 0
 
-    def _prepare(self, source: AugmentedPasses, scans: Sequence[ScanLogits],
-                 generator: torch.Generator) -> None:
+    def _prepare(
+        self, source: AugmentedPasses, scans: Sequence[ScanLogits], generator: torch.Generator
+    ) -> None:
         self.__dict__.pop("features_memo_", None)  # features of an earlier fit's net
         if not self.shape_prior:
             return
         classes = scans[0].logits.shape[1]
-        self.shape_prior_ = UNet(classes, classes, width=self.shape_width, depth=3,
-                                 dropout=self.shape_dropout)
+        self.shape_prior_ = UNet(
+            classes, classes, width=self.shape_width, depth=3, dropout=self.shape_dropout
+        )
         sampler = self._sampler(source, scans, 0, generator)
         self.shape_loss_curve_ = train_network(
-            self.shape_prior_, sampler, self.iterations, self.lr,
-            lambda b: F.cross_entropy(self.shape_prior_(b.logits), b.label))
+            self.shape_prior_,
+            sampler,
+            self.iterations,
+            self.lr,
+            lambda b: F.cross_entropy(self.shape_prior_(b.logits), b.label),
+        )
         self.shape_prior_.eval().requires_grad_(False)
 
     def _branches(self, classes: int) -> dict[str, int]:
@@ -115,16 +132,16 @@ class SusceptibilityShapePrior(LearnedTemperature):
             inputs["residual"] = self._residual(batch.logits)
         return inputs
 
-    def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
-                     logits: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _scan_inputs(
+        self, scan: ScanLogits, model: torch.nn.Module, logits: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         inputs = dict(self._scan_features(scan, logits))
         if self.susceptibility:
             mean, spread = susceptibility(scan, model, self.num_aug)
             inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
         return inputs
 
-    def _scan_features(self, scan: ScanLogits, logits: torch.Tensor
-                       ) -> dict[str, torch.Tensor]:
+    def _scan_features(self, scan: ScanLogits, logits: torch.Tensor) -> dict[str, torch.Tensor]:
         """Branch features of the image, logits and residual of a scan, kept for the last scan.
 
         They do not depend on ``num_aug``, so an ablation that predicts one scan with
@@ -133,14 +150,22 @@ class SusceptibilityShapePrior(LearnedTemperature):
         memo = getattr(self, "features_memo_", None)
         if memo is not None and memo[0] is scan:
             return memo[1]
-        inputs = {"image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
-                  "logits": logits}
+        inputs = {
+            "image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
+            "logits": logits,
+        }
         if self.shape_prior:
             inputs["residual"] = forward_in_batches(self._residual, logits)
         with torch.no_grad():
-            batches = [self.net_.encode({n: x[i : i + 8].contiguous(
-                           memory_format=torch.channels_last) for n, x in inputs.items()})
-                       for i in range(0, logits.shape[0], 8)]
+            batches = [
+                self.net_.encode(
+                    {
+                        n: x[i : i + 8].contiguous(memory_format=torch.channels_last)
+                        for n, x in inputs.items()
+                    }
+                )
+                for i in range(0, logits.shape[0], 8)
+            ]
         features = {k: torch.cat([b[k] for b in batches]) for k in batches[0]}
         self.features_memo_ = (scan, features)
         return features

@@ -41,8 +41,13 @@ class TemperatureScaling(Calibrator):
     name = "ts"
     display_name = "TS"
 
-    def __init__(self, max_iter: int = 100, max_pixels: int | None = 2_000_000,
-                 bounds: tuple[float, float] = (1e-2, 1e2), random_state: int = 0):
+    def __init__(
+        self,
+        max_iter: int = 100,
+        max_pixels: int | None = 2_000_000,
+        bounds: tuple[float, float] = (1e-2, 1e2),
+        random_state: int = 0,
+    ):
         super().__init__(random_state)
         self.max_iter = max_iter
         self.max_pixels = max_pixels
@@ -55,8 +60,9 @@ class TemperatureScaling(Calibrator):
         y = torch.as_tensor(labels, dtype=torch.long)
         log_t = torch.zeros(1, requires_grad=True)
         lo, hi = np.log(self.bounds[0]), np.log(self.bounds[1])
-        optimiser = torch.optim.LBFGS([log_t], lr=0.5, max_iter=self.max_iter,
-                                      line_search_fn="strong_wolfe")
+        optimiser = torch.optim.LBFGS(
+            [log_t], lr=0.5, max_iter=self.max_iter, line_search_fn="strong_wolfe"
+        )
 
         def closure() -> torch.Tensor:
             optimiser.zero_grad()

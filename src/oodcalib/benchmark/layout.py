@@ -65,8 +65,7 @@ def fold_files(run_dir: Path, pattern: str) -> list[Path]:
         []
     """
     run_dir = Path(run_dir)
-    return sorted([*run_dir.glob(f"fold*/{pattern}"),
-                   *run_dir.glob(f"losses/*/fold*/{pattern}")])
+    return sorted([*run_dir.glob(f"fold*/{pattern}"), *run_dir.glob(f"losses/*/fold*/{pattern}")])
 
 
 def checkpoint_path(fold_directory: Path) -> Path:
@@ -79,8 +78,7 @@ def calibrator_path(fold_directory: Path, label: str, repeat: int) -> Path:
     return Path(fold_directory) / "calibrators" / f"{label}_r{repeat}.pt"
 
 
-def per_case_path(fold_directory: Path, label: str, repeat: int, domain: str | None = None
-                  ) -> Path:
+def per_case_path(fold_directory: Path, label: str, repeat: int, domain: str | None = None) -> Path:
     """Per-case results of calibrator ``label``, repeat ``repeat``.
 
     The built-in domains share one file; an extra test domain (``eval.domains``) has its
@@ -142,8 +140,19 @@ RESULT_COLUMNS = ["loss", "method", "fold", "repeat", "domain", "case", "metric"
 UNIT = ["fold", "repeat", "case"]
 #: Columns of the per-scan marginal bins (``<method>_r<repeat>.bins.csv.gz``): one row per
 #: scan, class and non-empty bin of the ACE paper's 20 bins.
-BIN_COLUMNS = ["loss", "method", "fold", "repeat", "domain", "case", "class", "bin", "count",
-               "conf_sum", "acc_sum"]
+BIN_COLUMNS = [
+    "loss",
+    "method",
+    "fold",
+    "repeat",
+    "domain",
+    "case",
+    "class",
+    "bin",
+    "count",
+    "conf_sum",
+    "acc_sum",
+]
 
 
 def read_per_case(path: Path) -> pd.DataFrame:

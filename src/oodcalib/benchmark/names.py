@@ -102,8 +102,14 @@ def entrant_names(methods: Mapping[str, str], losses: Mapping[str, str]) -> dict
         >>> entrant_names({"uc": "UC"}, {"ce": "CE", "nacl": "NACL"})
         {'uc': 'UC', 'ce/uc': 'CE + UC', 'nacl/uc': 'NACL + UC'}
     """
-    return {**methods, **{f"{loss}{ENTRANT_SEP}{method}": f"{lname} + {mname}"
-                          for loss, lname in losses.items() for method, mname in methods.items()}}
+    return {
+        **methods,
+        **{
+            f"{loss}{ENTRANT_SEP}{method}": f"{lname} + {mname}"
+            for loss, lname in losses.items()
+            for method, mname in methods.items()
+        },
+    }
 
 
 def average_name(kind: str) -> str:
@@ -118,8 +124,7 @@ def average_header(name: str) -> str:
 
 def domain_headers(domains: Mapping[str, str] | None, shown: Sequence[str]) -> dict[str, str]:
     """``{domain: header}`` with the averages among ``shown`` added (``Artifact avg``)."""
-    return {**(domains or {}), **{d: average_header(d) for d in shown
-                                  if d.endswith(AVG_SUFFIX)}}
+    return {**(domains or {}), **{d: average_header(d) for d in shown if d.endswith(AVG_SUFFIX)}}
 
 
 def display_name(name: str, names: Mapping[str, str] | None) -> str:

@@ -19,8 +19,11 @@ from oodcalib.cli.inspect import inspect
 from oodcalib.cli.phantom import phantom
 from oodcalib.cli.speed import speed
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="oodcalib: calibration of segmentation networks on out-of-domain MRI.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="oodcalib: calibration of segmentation networks on out-of-domain MRI.",
+)
 
 app.command()(run_commands.run)
 app.command()(run_commands.summary)

@@ -12,23 +12,44 @@ from oodcalib.cli.options import MoreOpt, _fail, _names, _writable
 
 def ablate(
     run_dir: Path,
-    num_aug: Annotated[list[int] | None, typer.Option(
-        "--num-aug", help="Test-time passes N_A to compare (repeat the option, or list them "
-        "after one --num-aug).")] = None,
-    components: Annotated[bool, typer.Option(
-        "--components", help="Switch Proposed's susceptibility / shape-prior inputs off.")]
-    = False,
-    loss_param: Annotated[list[str] | None, typer.Option(
-        "--loss-param", help="Sweep one loss hyperparameter, LOSS.NAME=V1,V2,... (e.g. "
-        "nacl.alpha=0.05,0.1,0.3): one net per (value, fold), calibrated and scored on "
-        "every domain (repeatable).")] = None,
-    severity: Annotated[list[int] | None, typer.Option(
-        "--severity", help="Corruption levels 1..5 to score every method on (repeat the "
-        "option, or list them after one --severity): the calibration-under-shift curves.")]
-    = None,
-    methods: Annotated[str | None, typer.Option(
-        help="Calibrators: fitted on the nets of --loss-param (default uc,ts), or scored "
-        "by --severity (default: all of the run's).")] = None,
+    num_aug: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--num-aug",
+            help="Test-time passes N_A to compare (repeat the option, or list them "
+            "after one --num-aug).",
+        ),
+    ] = None,
+    components: Annotated[
+        bool,
+        typer.Option(
+            "--components", help="Switch Proposed's susceptibility / shape-prior inputs off."
+        ),
+    ] = False,
+    loss_param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--loss-param",
+            help="Sweep one loss hyperparameter, LOSS.NAME=V1,V2,... (e.g. "
+            "nacl.alpha=0.05,0.1,0.3): one net per (value, fold), calibrated and scored on "
+            "every domain (repeatable).",
+        ),
+    ] = None,
+    severity: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--severity",
+            help="Corruption levels 1..5 to score every method on (repeat the "
+            "option, or list them after one --severity): the calibration-under-shift curves.",
+        ),
+    ] = None,
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Calibrators: fitted on the nets of --loss-param (default uc,ts), or scored "
+            "by --severity (default: all of the run's)."
+        ),
+    ] = None,
     more: MoreOpt = None,
 ) -> None:
     """Ablate a run: N_A, Proposed's inputs (Table 2), a loss weight, or the severity."""
@@ -38,18 +59,29 @@ def ablate(
     from oodcalib.errors import OodcalibError
 
     if more:
-        if (num_aug and severity) or not (num_aug or severity) or \
-                not all(v.isdigit() for v in more):
-            _fail(ValueError(f"unexpected arguments {more}; values follow --num-aug or "
-                             "--severity (repeat the option to give both)"))
+        if (
+            (num_aug and severity)
+            or not (num_aug or severity)
+            or not all(v.isdigit() for v in more)
+        ):
+            _fail(
+                ValueError(
+                    f"unexpected arguments {more}; values follow --num-aug or "
+                    "--severity (repeat the option to give both)"
+                )
+            )
         if num_aug:
             num_aug = [*num_aug, *map(int, more)]
         else:
             severity = [*severity, *map(int, more)]
 
     if not num_aug and not components and not loss_param and not severity:
-        _fail(ValueError("choose --num-aug N [N ...], --components, --severity S [S ...] "
-                         "and/or --loss-param LOSS.NAME=V1,V2,..."))
+        _fail(
+            ValueError(
+                "choose --num-aug N [N ...], --components, --severity S [S ...] "
+                "and/or --loss-param LOSS.NAME=V1,V2,..."
+            )
+        )
     chosen = [m.strip() for m in (methods or "").split(",") if m.strip()]
     try:
         _writable(run_dir, "run directory")
@@ -61,8 +93,9 @@ def ablate(
         kinds += [("components", None)] if components else []
         for kind, values in kinds:
             results = run_ablation(run_dir, kind, values)
-            csv_path, md_path = write_ablation_tables(results, ablation_dir(run_dir, kind),
-                                                      kind, _names(run_dir)["names"])
+            csv_path, md_path = write_ablation_tables(
+                results, ablation_dir(run_dir, kind), kind, _names(run_dir)["names"]
+            )
             typer.echo(md_path.read_text())
             typer.echo(f"wrote {md_path} and {csv_path}")
     except (OodcalibError, ValueError) as error:
@@ -76,8 +109,9 @@ def _severity_sweep(run_dir: Path, levels: list[int], methods: list[str]) -> Non
 
     results = run_severity_sweep(run_dir, levels, methods or None)
     names = _names(run_dir)
-    paths = write_severity_outputs(results, ablation_dir(run_dir, "severity"),
-                                   names["names"], names["domains"])
+    paths = write_severity_outputs(
+        results, ablation_dir(run_dir, "severity"), names["names"], names["domains"]
+    )
     typer.echo(paths[1].read_text())
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
 
@@ -100,9 +134,12 @@ def _loss_sweep(run_dir: Path, spec: str, methods: list[str]) -> None:
 
 def rescore(
     run_dir: Path,
-    add: Annotated[list[str] | None, typer.Option(
-        help="Methods to fit and score as well (repeat or comma-separate), e.g. ir,platt.")]
-    = None,
+    add: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Methods to fit and score as well (repeat or comma-separate), e.g. ir,platt."
+        ),
+    ] = None,
 ) -> None:
     """Recompute every registered metric of a finished run from its caches (no training)."""
     import time
@@ -124,31 +161,42 @@ def rescore(
 def figures(
     run_dir: Path,
     case: Annotated[str | None, typer.Option(help="Test case id (see results.csv).")] = None,
-    domain: Annotated[list[str] | None, typer.Option(
-        help="Domain of --case (clean, bias_field, motion, ghosting, spike, lge); with "
-             "--dataset-reliability, the domain(s) to draw (all if unset).")] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Domain of --case (clean, bias_field, motion, ghosting, spike, lge); with "
+            "--dataset-reliability, the domain(s) to draw (all if unset)."
+        ),
+    ] = None,
     fold: Annotated[int, typer.Option(help="Fold whose models are used.")] = 0,
     repeat: Annotated[int, typer.Option(help="Calibrator repeat.")] = 0,
     method: Annotated[list[str] | None, typer.Option(help="Method(s); all if unset.")] = None,
-    slice_index: Annotated[int | None, typer.Option(
-        "--slice", help="Slice of the entropy/error figure (default: largest heart).")] = None,
-    dataset_reliability: Annotated[bool, typer.Option(
-        "--dataset-reliability", help="The ACE paper's dataset reliability histogram per "
-        "(method, domain).")] = False,
-    summary: Annotated[bool, typer.Option(
-        "--summary", help="Every method's --metric across the domains, with 95% CIs.")]
-    = False,
+    slice_index: Annotated[
+        int | None,
+        typer.Option("--slice", help="Slice of the entropy/error figure (default: largest heart)."),
+    ] = None,
+    dataset_reliability: Annotated[
+        bool,
+        typer.Option(
+            "--dataset-reliability",
+            help="The ACE paper's dataset reliability histogram per (method, domain).",
+        ),
+    ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option("--summary", help="Every method's --metric across the domains, with 95% CIs."),
+    ] = False,
     metric: Annotated[str, typer.Option(help="Metric of --summary.")] = "ece",
-    loss: Annotated[str | None, typer.Option(
-        help="Loss whose net --case shows, in a loss grid (default: its first loss).")]
-    = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(help="Loss whose net --case shows, in a loss grid (default: its first loss)."),
+    ] = None,
 ) -> None:
     """Per-case reliability figures (--case), dataset reliability histograms, or a summary."""
     from oodcalib.errors import OodcalibError
 
     if not (case or dataset_reliability or summary):
-        _fail(ValueError("choose --case ID --domain NAME, --dataset-reliability and/or "
-                         "--summary"))
+        _fail(ValueError("choose --case ID --domain NAME, --dataset-reliability and/or --summary"))
     out = run_dir / "figures"
     paths: list[Path] = []
     try:
@@ -157,16 +205,18 @@ def figures(
         _writable(out, "figures folder")
         names = _names(run_dir)
         if case:
-            paths += _case_figures(run_dir, case, domain, fold, repeat, method, slice_index,
-                                   names["names"], loss)
+            paths += _case_figures(
+                run_dir, case, domain, fold, repeat, method, slice_index, names["names"], loss
+            )
         if dataset_reliability:
             from oodcalib.benchmark.reporting.dataset_metrics import read_bins
             from oodcalib.benchmark.reporting.dataset_reliability import (
                 write_dataset_reliability,
             )
 
-            paths += write_dataset_reliability(read_bins(run_dir), out, domain, method,
-                                               names["names"])
+            paths += write_dataset_reliability(
+                read_bins(run_dir), out, domain, method, names["names"]
+            )
         if summary:
             from oodcalib.benchmark.protocol.runner import collect_results
             from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
@@ -174,17 +224,24 @@ def figures(
             from oodcalib.segmentation.losses import LOSS_NAMES
 
             results = with_dataset_metrics(collect_results(run_dir), run_dir)
-            paths.append(write_summary_figure(results, out, metric, **names,
-                                              losses=LOSS_NAMES))
+            paths.append(write_summary_figure(results, out, metric, **names, losses=LOSS_NAMES))
     except (OodcalibError, ValueError) as error:
         _fail(error)
     for path in paths:
         typer.echo(f"wrote {path}")
 
 
-def _case_figures(run_dir: Path, case: str, domain: list[str] | None, fold: int, repeat: int,
-                  method: list[str] | None, slice_index: int | None, names,
-                  loss: str | None = None) -> list[Path]:
+def _case_figures(
+    run_dir: Path,
+    case: str,
+    domain: list[str] | None,
+    fold: int,
+    repeat: int,
+    method: list[str] | None,
+    slice_index: int | None,
+    names,
+    loss: str | None = None,
+) -> list[Path]:
     from oodcalib.benchmark.protocol.case_view import case_probabilities
     from oodcalib.benchmark.reporting.figures import case_figures
 
@@ -192,24 +249,30 @@ def _case_figures(run_dir: Path, case: str, domain: list[str] | None, fold: int,
         raise ValueError("--case needs exactly one --domain")
     scan, probs = case_probabilities(run_dir, case, domain[0], fold, repeat, method, loss)
     stem = f"{loss + '_' if loss else ''}{domain[0]}_{case}_fold{fold}_r{repeat}"
-    return case_figures(probs, scan.image, scan.label, run_dir / "figures", stem, slice_index,
-                        names=names)
+    return case_figures(
+        probs, scan.image, scan.label, run_dir / "figures", stem, slice_index, names=names
+    )
 
 
 def leaderboard(
     run_dir: Path,
-    reference: Annotated[str | None, typer.Option(
-        help="Entrant the others are tested against: a method (default lts) or, in a loss "
-             "grid, LOSS/METHOD (default dice_ce/uc).")] = None,
-    metric: Annotated[list[str] | None, typer.Option(
-        help="Metric(s): repeat the option or comma-separate; the headline metrics "
-        "(ece, sce, dice) if unset.")]
-    = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Entrant the others are tested against: a method (default lts) or, in a loss "
+            "grid, LOSS/METHOD (default dice_ce/uc)."
+        ),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Metric(s): repeat the option or comma-separate; the headline metrics "
+            "(ece, sce, dice) if unset."
+        ),
+    ] = None,
     test: Annotated[str, typer.Option(help="Paired test: wilcoxon or ttest.")] = "wilcoxon",
-    holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")]
-    = False,
-    out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")]
-    = None,
+    holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")] = False,
+    out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")] = None,
     more: MoreOpt = None,
 ) -> None:
     """Test every method against a reference; write the leaderboard CSV and Markdown."""
@@ -230,9 +293,15 @@ def leaderboard(
             from oodcalib.benchmark.protocol.runner import collect_results
 
             collect_results(run_dir)
-        csv_path, md_path = write_leaderboard(run_dir, reference, metrics or None, test,
-                                              "holm" if holm else None, out,
-                                              **_names(run_dir))
+        csv_path, md_path = write_leaderboard(
+            run_dir,
+            reference,
+            metrics or None,
+            test,
+            "holm" if holm else None,
+            out,
+            **_names(run_dir),
+        )
     except OodcalibError as error:
         _fail(error)
     typer.echo(md_path.read_text(encoding="utf-8"))

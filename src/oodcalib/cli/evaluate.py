@@ -8,8 +8,7 @@ from pathlib import Path
 from oodcalib.cli.options import DomainOpt, ExcludeOpt, _domains, _fail, _writable
 
 
-def evaluate(run_dir: Path, domain: DomainOpt = None,
-             exclude_patients: ExcludeOpt = False) -> None:
+def evaluate(run_dir: Path, domain: DomainOpt = None, exclude_patients: ExcludeOpt = False) -> None:
     """Score a finished run's nets and calibrators on extra test domains (--domain)."""
     from oodcalib.benchmark.protocol.evaluation import evaluate_run
     from oodcalib.cli.run import report

@@ -24,12 +24,16 @@ def inspect(
     data_root: RootOpt = None,
     set_: SetOpt = None,
     plugin: PluginOpt = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Contact sheet PNG (default results/inspect/<data>.png).")] = None,
-    sheet_cases: Annotated[int, typer.Option(
-        "--sheet-cases", help="Cases on the contact sheet (the first N).")] = 24,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit with an error when labelled classes look swapped.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Contact sheet PNG (default results/inspect/<data>.png).")
+    ] = None,
+    sheet_cases: Annotated[
+        int, typer.Option("--sheet-cases", help="Cases on the contact sheet (the first N).")
+    ] = 24,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit with an error when labelled classes look swapped."),
+    ] = False,
     domain: DomainOpt = None,
 ) -> None:
     """Load a source or a --domain as a run would; show each case and a contact sheet."""
@@ -48,24 +52,31 @@ def inspect(
 
             if len(domain) > 1:
                 raise OodcalibError("inspect one --domain at a time")
-            (data, spec), = _domains(domain).items()
+            ((data, spec),) = _domains(domain).items()
             config.data = domain_config(config.data, data, spec)
             config.seed = domain_seed(spec, config.seed)
-        sheet = _writable(out or Path("results") / "inspect" / f"{data}.png", "contact sheet",
-                          file=True)
+        sheet = _writable(
+            out or Path("results") / "inspect" / f"{data}.png", "contact sheet", file=True
+        )
         cases = load_source(config.data, config.seed)
     except (OodcalibError, ValueError) as error:
         _fail(error)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         typer.echo(inspection_table(cases).to_string(index=False))
-    path = write_contact_sheet(cases[:sheet_cases], sheet,
-                               title=f"{data}: mid slices, RV blue, MYO orange, LV red "
-                                     "(the RV should lie left of the LV)")
+    path = write_contact_sheet(
+        cases[:sheet_cases],
+        sheet,
+        title=f"{data}: mid slices, RV blue, MYO orange, LV red (the RV should lie left of the LV)",
+    )
     typer.echo(f"\n{len(cases)} cases; contact sheet of {min(len(cases), sheet_cases)}: {path}")
     swapped = swapped_cases(cases)
     if swapped:
-        message = swap_message(swapped, sum(c.label is not None for c in cases),
-                               f"the {data} source", config.data.label_map)
+        message = swap_message(
+            swapped,
+            sum(c.label is not None for c in cases),
+            f"the {data} source",
+            config.data.label_map,
+        )
         if strict:
             _fail(OodcalibError(message))
         typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)

@@ -14,23 +14,45 @@ DataOpt = Annotated[str, typer.Option("--data", help="Training data: phantom, ac
 RootOpt = Annotated[Path | None, typer.Option("--data-root", help="ACDC folder (--data acdc).")]
 LgeOpt = Annotated[Path | None, typer.Option("--lge-root", help="MS-CMRSeg LGE folder.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value.")]
-PluginOpt = Annotated[list[str] | None, typer.Option(
-    "--plugin", help="Python file or module that adds calibrators, losses, metrics, "
-    "corruptions or data sources to the registries (repeatable).")]
-DomainOpt = Annotated[list[str] | None, typer.Option(
-    "--domain", help="Extra test domain NAME=SPEC (repeatable); SPEC is key=value pairs "
-    "separated by ';' (source, images, labels, root, label_map, kind, frame, "
-    "patient_pattern, exclude_patients, ...) or a JSON file.")]
-ExcludeOpt = Annotated[bool, typer.Option(
-    "--exclude-patients", help="Drop from each --domain the patients whose scans trained "
-    "or calibrated a net (patient ids from each side's patient_pattern).")]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Python file or module that adds calibrators, losses, metrics, "
+        "corruptions or data sources to the registries (repeatable).",
+    ),
+]
+DomainOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--domain",
+        help="Extra test domain NAME=SPEC (repeatable); SPEC is key=value pairs "
+        "separated by ';' (source, images, labels, root, label_map, kind, frame, "
+        "patient_pattern, exclude_patients, ...) or a JSON file.",
+    ),
+]
+ExcludeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exclude-patients",
+        help="Drop from each --domain the patients whose scans trained "
+        "or calibrated a net (patient ids from each side's patient_pattern).",
+    ),
+]
 #: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
 #: hands them over as extra positional arguments after RUN_DIR.
 MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
 
 
-def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | None,
-            overrides: list[str] | None, seed: int | None, plugins: list[str] | None = None):
+def _config(
+    preset: str,
+    data: str,
+    data_root: Path | None,
+    lge_root: Path | None,
+    overrides: list[str] | None,
+    seed: int | None,
+    plugins: list[str] | None = None,
+):
     from oodcalib.config import build_config
     from oodcalib.plugins import load_plugins
 
@@ -44,8 +66,10 @@ def _config(preset: str, data: str, data_root: Path | None, lge_root: Path | Non
     config = build_config(preset, [*extra, *(overrides or [])])
     absolute_paths(config)
     # plugin files are recorded with absolute paths, so later commands find them anywhere
-    config.plugins = [*config.plugins, *(str(Path(p).resolve()) if p.endswith(".py") else p
-                                         for p in plugins or [])]
+    config.plugins = [
+        *config.plugins,
+        *(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins or []),
+    ]
     load_plugins(config.plugins)
     return config
 
@@ -73,8 +97,10 @@ def _writable(path: Path, what: str = "output folder", file: bool = False) -> Pa
     path = Path(path)
     if path.exists() and path.is_dir() == file:
         kind = "a folder" if file else "a file"
-        raise OodcalibError(f"{path}: the {what} is {kind} that already exists; give "
-                            f"{'a file path' if file else 'a folder'}")
+        raise OodcalibError(
+            f"{path}: the {what} is {kind} that already exists; give "
+            f"{'a file path' if file else 'a folder'}"
+        )
     probe = path.parent if file else path
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -111,8 +137,11 @@ def _names(run_dir: Path) -> dict:
     if (Path(run_dir) / "config.json").is_file():
         config = Config.load(Path(run_dir) / "config.json")
         load_plugins(config.plugins)
-    return {"names": method_names(config), "domains": domain_names(config),
-            "kinds": domain_kinds(config)}
+    return {
+        "names": method_names(config),
+        "domains": domain_names(config),
+        "kinds": domain_kinds(config),
+    }
 
 
 def _fail(error: Exception) -> None:
@@ -130,6 +159,8 @@ def _dask_client(address: str | None):
     try:
         return Client(address, timeout="10s")
     except (OSError, TimeoutError) as error:
-        raise ValueError(f"--scheduler {address}: no dask scheduler answers there "
-                         f"({type(error).__name__}); start one with `dask scheduler` or "
-                         "leave --scheduler out for a local cluster") from None
+        raise ValueError(
+            f"--scheduler {address}: no dask scheduler answers there "
+            f"({type(error).__name__}); start one with `dask scheduler` or "
+            "leave --scheduler out for a local cluster"
+        ) from None

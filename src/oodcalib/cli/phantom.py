@@ -17,8 +17,7 @@ def phantom(
     out: Annotated[Path, typer.Option("--out", help="PNG file to write.")],
     cases: Annotated[int, typer.Option(help="Cases per contrast (one row each).", min=1)] = 3,
     seed: Annotated[int, typer.Option(help="Phantom seed (as the run's `seed`).")] = 0,
-    size: Annotated[int, typer.Option(help="Image size in pixels (as `data.size`).",
-                                      min=32)] = 160,
+    size: Annotated[int, typer.Option(help="Image size in pixels (as `data.size`).", min=32)] = 160,
 ) -> None:
     """Draw basal to apical slices of bSSFP and LGE phantom cases with label contours."""
     from oodcalib.datasets.phantom.figure import describe_case, write_phantom_figure

@@ -37,12 +37,21 @@ def run(
     backend: Annotated[str, typer.Option(help="joblib backend: loky or dask.")] = "loky",
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
     plugin: PluginOpt = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Stop when labelled classes look swapped (RV/LV...), instead of "
-        "warning (data.strict_labels).")] = False,
-    losses: Annotated[str | None, typer.Option(
-        help="Loss grid: one segmentation net per (loss, fold), e.g. dice_ce,nacl,hl1ace "
-             "(`oodcalib list` names them; same as --set train.losses=...).")] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Stop when labelled classes look swapped (RV/LV...), instead of "
+            "warning (data.strict_labels).",
+        ),
+    ] = False,
+    losses: Annotated[
+        str | None,
+        typer.Option(
+            help="Loss grid: one segmentation net per (loss, fold), e.g. dice_ce,nacl,hl1ace "
+            "(`oodcalib list` names them; same as --set train.losses=...)."
+        ),
+    ] = None,
     domain: DomainOpt = None,
     exclude_patients: ExcludeOpt = False,
 ) -> None:
@@ -54,11 +63,13 @@ def run(
         grid = [f"train.losses={losses}"] if losses else []
         grid += ["data.strict_labels=true"] if strict else []
         options = [f"n_jobs={jobs}", f"backend={backend}"]  # validated with the rest
-        config = _config(preset, data, data_root, lge_root, [*grid, *(set_ or []), *options],
-                         seed, plugin)
+        config = _config(
+            preset, data, data_root, lge_root, [*grid, *(set_ or []), *options], seed, plugin
+        )
         config.eval.domains.update(_domains(domain, exclude_patients))
-        run_dir = _writable(out or Path("results") / "runs"
-                            / f"{preset}-{data}-seed{config.seed}", "run directory")
+        run_dir = _writable(
+            out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}", "run directory"
+        )
         if scheduler and backend != "dask":
             raise ValueError(f"--scheduler {scheduler} needs --backend dask")
         client = _dask_client(scheduler) if backend == "dask" else None
@@ -84,8 +95,9 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
 
     losses = run_losses(config)
     cells = [(loss, k) for loss in losses for k in range(config.data.n_folds)]
-    pending = [c for c in cells if not (cell_dir(config, run_dir, c[1], c[0])
-                                        / "checkpoint.pt").exists()]
+    pending = [
+        c for c in cells if not (cell_dir(config, run_dir, c[1], c[0]) / "checkpoint.pt").exists()
+    ]
     if len(pending) * config.train.iterations < min_steps:
         return
     from oodcalib.benchmark.protocol.cost_model import (
@@ -94,14 +106,15 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
         source_counts,
     )
 
-    stages = predict_seconds(config, measured_rates(config, repeats=1),
-                             **source_counts(config))
+    stages = predict_seconds(config, measured_rates(config, repeats=1), **source_counts(config))
     minutes = {k: v / 60 * len(pending) / len(cells) for k, v in stages.items()}
     detail = ", ".join(f"{k} {v:.0f}" for k, v in minutes.items() if v >= 0.5)
-    typer.echo(f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted "
-               f"segmentation-network time on this machine: {sum(minutes.values()):.0f} min "
-               f"({detail}); calibrator nets, metrics and I/O come on top "
-               "(`oodcalib speed` explains the estimate)")
+    typer.echo(
+        f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted "
+        f"segmentation-network time on this machine: {sum(minutes.values()):.0f} min "
+        f"({detail}); calibrator nets, metrics and I/O come on top "
+        "(`oodcalib speed` explains the estimate)"
+    )
 
 
 def report(run_dir: Path, results, seconds: float) -> None:
@@ -127,19 +140,27 @@ def report(run_dir: Path, results, seconds: float) -> None:
         if reference:
             _, md_path = write_leaderboard(run_dir, reference, **names)
             typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
-            typer.echo(f"leaderboard (significance against "
-                       f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}")
+            typer.echo(
+                f"leaderboard (significance against "
+                f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}"
+            )
     from oodcalib.benchmark.reporting.timings import format_timings, timings_table
 
-    typer.echo(f"\nminutes per stage ({run_dir / 'timings.json'}):\n"
-               f"{format_timings(timings_table(run_dir))}")
+    typer.echo(
+        f"\nminutes per stage ({run_dir / 'timings.json'}):\n"
+        f"{format_timings(timings_table(run_dir))}"
+    )
 
 
 def summary(
     run_dir: Path,
-    metric: Annotated[list[str] | None, typer.Option(
-        help="Metric(s): repeat the option or comma-separate (e.g. ace,hd95,micro_ace); "
-             "the headline metrics (ece, sce, dice) if unset.")] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Metric(s): repeat the option or comma-separate (e.g. ace,hd95,micro_ace); "
+            "the headline metrics (ece, sce, dice) if unset."
+        ),
+    ] = None,
 ) -> None:
     """Print the summary table of a finished (or partial) run directory."""
     from oodcalib.benchmark.protocol.runner import collect_results
@@ -153,8 +174,10 @@ def summary(
         results = with_dataset_metrics(collect_results(run_dir), run_dir)
         absent = sorted(set(metrics) - set(results["metric"]))
         if absent:
-            raise OodcalibError(f"metric(s) {', '.join(absent)} not in {run_dir}; present: "
-                                f"{', '.join(sorted(results['metric'].unique()))}")
+            raise OodcalibError(
+                f"metric(s) {', '.join(absent)} not in {run_dir}; present: "
+                f"{', '.join(sorted(results['metric'].unique()))}"
+            )
         typer.echo(format_summary(summary_table(results, metrics or None, **names)))
     except OodcalibError as error:
         _fail(error)
@@ -164,8 +187,9 @@ def corrupt(
     out: Annotated[Path, typer.Option(help="Output folder for NIfTI files.")],
     data: DataOpt = "phantom",
     data_root: RootOpt = None,
-    corruption: Annotated[list[str] | None, typer.Option(help="Corruption(s); all if unset.")]
-    = None,
+    corruption: Annotated[
+        list[str] | None, typer.Option(help="Corruption(s); all if unset.")
+    ] = None,
     severity: Annotated[int, typer.Option(help="Severity 1-5 (3 = reference).")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the corruptions.")] = 0,
     cases: Annotated[int, typer.Option(help="Number of cases to write.")] = 3,
@@ -181,9 +205,15 @@ def corrupt(
 
     try:
         _writable(out, "output folder")
-        config = _config("paper", data, data_root, None,
-                         [f"data.size={size}", f"data.phantom_cases={cases}", *(set_ or [])],
-                         seed, plugin)
+        config = _config(
+            "paper",
+            data,
+            data_root,
+            None,
+            [f"data.size={size}", f"data.phantom_cases={cases}", *(set_ or [])],
+            seed,
+            plugin,
+        )
         names = list(corruption or CORRUPTIONS)
         for name in names:
             get_corruption(name)
@@ -210,7 +240,12 @@ def list_names(plugin: PluginOpt = None) -> None:
         load_plugins(plugin or [])
     except OodcalibError as error:
         _fail(error)
-    for title, names in [("presets", PRESETS), ("data sources", SOURCES),
-                         ("methods", CALIBRATORS), ("corruptions", CORRUPTIONS),
-                         ("losses", LOSSES), ("metrics", METRICS)]:
+    for title, names in [
+        ("presets", PRESETS),
+        ("data sources", SOURCES),
+        ("methods", CALIBRATORS),
+        ("corruptions", CORRUPTIONS),
+        ("losses", LOSSES),
+        ("metrics", METRICS),
+    ]:
         typer.echo(f"{title}: {', '.join(names)}")

@@ -11,13 +11,19 @@ from oodcalib.cli.options import SetOpt, _fail
 
 
 def speed(
-    preset: Annotated[str, typer.Option(
-        help="Preset whose shapes and counts are used (on the phantom; `--set "
-             "data.source=acdc` for ACDC's 100 + 20 scans).")] = "quick",
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="Preset whose shapes and counts are used (on the phantom; `--set "
+            "data.source=acdc` for ACDC's 100 + 20 scans)."
+        ),
+    ] = "quick",
     set_: SetOpt = None,
     threads: Annotated[int, typer.Option(help="torch threads (0: torch's default).")] = 0,
-    slices_per_scan: Annotated[float, typer.Option(
-        help="Mean slices per scan for the prediction (ACDC ES 9.9, phantom 10.2).")] = 10.0,
+    slices_per_scan: Annotated[
+        float,
+        typer.Option(help="Mean slices per scan for the prediction (ACDC ES 9.9, phantom 10.2)."),
+    ] = 10.0,
     repeats: Annotated[int, typer.Option(help="Timed repeats; the fastest counts.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
@@ -44,15 +50,19 @@ def speed(
     # before and after the network is timed, so a fraction of the peak is never flattered
     before = matmul_rates(repeats=3 * repeats)
     rates = measured_rates(config, repeats)
-    libraries = {name: max(rate, before[name])
-                 for name, rate in matmul_rates(repeats=3 * repeats).items()}
+    libraries = {
+        name: max(rate, before[name]) for name, rate in matmul_rates(repeats=3 * repeats).items()
+    }
     peak = max(libraries.values())
     stages = predict_seconds(config, rates, slices_per_scan, **source_counts(config))
     report = {
-        "preset": preset, "threads": torch.get_num_threads(), **cpu(),
+        "preset": preset,
+        "threads": torch.get_num_threads(),
+        **cpu(),
         "matmul_peak_gflops": peak,
         "matmul_gflops": libraries,
-        **rates, "infer_fraction_of_peak": rates["infer_gflops"] / peak,
+        **rates,
+        "infer_fraction_of_peak": rates["infer_gflops"] / peak,
         "train_fraction_of_peak": rates["train_gflops"] / peak,
         "predicted_network_seconds": stages,
         "predicted_network_minutes_total": sum(stages.values()) / 60,
@@ -62,22 +72,32 @@ def speed(
         return
     names = {"blas": "torch.matmul", "onednn": "oneDNN"}
     by_library = ", ".join(f"{names[name]} {rate:.1f}" for name, rate in libraries.items())
-    typer.echo(f"fp32 matmul peak: {peak:.1f} GFLOP/s ({report['threads']} threads, "
-               f"{report['cpu_capability']}; the faster of {by_library})")
-    typer.echo(f"U-Net inference:  {rates['infer_gflops']:.1f} GFLOP/s = "
-               f"{100 * report['infer_fraction_of_peak']:.0f}% of peak "
-               f"({1000 * rates['infer_seconds_per_slice']:.1f} ms per slice)")
-    typer.echo(f"U-Net training:   {rates['train_gflops']:.1f} GFLOP/s = "
-               f"{100 * report['train_fraction_of_peak']:.0f}% of peak "
-               f"({rates['train_seconds_per_step']:.2f} s per step of "
-               f"{config.train.batch_size}; the losses add "
-               f"{1000 * rates['loss_seconds_per_step']:.1f} ms)")
+    typer.echo(
+        f"fp32 matmul peak: {peak:.1f} GFLOP/s ({report['threads']} threads, "
+        f"{report['cpu_capability']}; the faster of {by_library})"
+    )
+    typer.echo(
+        f"U-Net inference:  {rates['infer_gflops']:.1f} GFLOP/s = "
+        f"{100 * report['infer_fraction_of_peak']:.0f}% of peak "
+        f"({1000 * rates['infer_seconds_per_slice']:.1f} ms per slice)"
+    )
+    typer.echo(
+        f"U-Net training:   {rates['train_gflops']:.1f} GFLOP/s = "
+        f"{100 * report['train_fraction_of_peak']:.0f}% of peak "
+        f"({rates['train_seconds_per_step']:.2f} s per step of "
+        f"{config.train.batch_size}; the losses add "
+        f"{1000 * rates['loss_seconds_per_step']:.1f} ms)"
+    )
     if rates["compile_seconds"]:
-        typer.echo(f"torch.compile:    {rates['compile_seconds']:.0f} s for the first calls "
-                   "(once per process and shape; inductor's disk cache shortens it later; "
-                   "`--set model.compile=false` for the eager network)")
-    typer.echo(f"\npredicted segmentation-network time of preset {preset!r} "
-               "(calibrator nets, metrics and I/O come on top):")
+        typer.echo(
+            f"torch.compile:    {rates['compile_seconds']:.0f} s for the first calls "
+            "(once per process and shape; inductor's disk cache shortens it later; "
+            "`--set model.compile=false` for the eager network)"
+        )
+    typer.echo(
+        f"\npredicted segmentation-network time of preset {preset!r} "
+        "(calibrator nets, metrics and I/O come on top):"
+    )
     for stage, seconds in stages.items():
         typer.echo(f"  {stage:<14} {seconds / 60:7.1f} min")
     typer.echo(f"  {'total':<14} {report['predicted_network_minutes_total']:7.1f} min")

@@ -27,13 +27,26 @@ from oodcalib.config.sections import (
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.presets import PRESETS
 
-__all__ = ["PATH_KEYS", "PRESETS", "Config", "DataConfig", "EvalConfig", "ModelConfig",
-           "TrainConfig", "absolute_path", "build_config", "check_rules", "parse_value",
-           "set_value", "validate_config"]
+__all__ = [
+    "PATH_KEYS",
+    "PRESETS",
+    "Config",
+    "DataConfig",
+    "EvalConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "absolute_path",
+    "build_config",
+    "check_rules",
+    "parse_value",
+    "set_value",
+    "validate_config",
+]
 
 
-def build_config(preset: str = "quick", overrides: list[str] | None = None,
-                 validate: bool = True, **kw: Any) -> Config:
+def build_config(
+    preset: str = "quick", overrides: list[str] | None = None, validate: bool = True, **kw: Any
+) -> Config:
     """Resolve a preset plus ``key=value`` overrides into a :class:`Config`.
 
     Args:

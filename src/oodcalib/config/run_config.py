@@ -91,9 +91,12 @@ class Config:
                 raise ValueError("not a JSON object")
             return validate_config(cls.from_dict(raw))
         except (OSError, ValueError, OodcalibError) as error:
-            raise DataError(path, f"not a valid run configuration ({error}); it is the "
-                                  "record of the run, so restore it or use another "
-                                  "directory") from None
+            raise DataError(
+                path,
+                f"not a valid run configuration ({error}); it is the "
+                "record of the run, so restore it or use another "
+                "directory",
+            ) from None
 
 
 def _per_method_calib(calib: dict[str, Any]) -> dict[str, Any]:
@@ -109,15 +112,23 @@ def _per_method_calib(calib: dict[str, Any]) -> dict[str, Any]:
     if all(isinstance(v, dict) for v in calib.values()):
         return calib
     shared = {k: v for k, v in calib.items() if v is not None and k != "train_copies"}
-    proposed = {**shared, **({"train_copies": calib["train_copies"]}
-                             if calib.get("train_copies") is not None else {})}
+    proposed = {
+        **shared,
+        **(
+            {"train_copies": calib["train_copies"]} if calib.get("train_copies") is not None else {}
+        ),
+    }
     return {"lts": shared, "proposed": proposed}
 
 
 #: Sources whose files are given by keys of their own: options of another source are errors.
-SOURCE_KEYS = {"root": ("phantom", "nifti"), "nifti_images": ("phantom", "acdc", "mscmr_lge"),
-               "nifti_labels": ("phantom", "acdc", "mscmr_lge"),
-               "label_map": ("phantom", "acdc"), "frame": ("phantom", "acdc")}
+SOURCE_KEYS = {
+    "root": ("phantom", "nifti"),
+    "nifti_images": ("phantom", "acdc", "mscmr_lge"),
+    "nifti_labels": ("phantom", "acdc", "mscmr_lge"),
+    "label_map": ("phantom", "acdc"),
+    "frame": ("phantom", "acdc"),
+}
 
 
 @cache
@@ -136,8 +147,9 @@ def validate_config(config: Config) -> Config:
     try:
         valid = _adapter().validate_python(raw)
     except ValidationError as error:
-        raise OodcalibError("invalid configuration:\n" + "\n".join(
-            f"  {line}" for line in _messages(error, raw))) from None
+        raise OodcalibError(
+            "invalid configuration:\n" + "\n".join(f"  {line}" for line in _messages(error, raw))
+        ) from None
     check_rules(valid)
     return valid
 
@@ -155,14 +167,18 @@ which does not use it; remove it or choose the source it belongs to (--data nift
     """
     d = config.data
     if abs(sum(d.split_fractions) - 1) > 1e-6:
-        raise OodcalibError(f"data.split_fractions={tuple(d.split_fractions)}: the "
-                            "train/val/test fractions must sum to 1")
+        raise OodcalibError(
+            f"data.split_fractions={tuple(d.split_fractions)}: the "
+            "train/val/test fractions must sum to 1"
+        )
     for key, sources in SOURCE_KEYS.items():
         if getattr(d, key) is not None and d.source in sources:
             owner = "acdc, mscmr_lge or a plugin's" if key == "root" else "nifti"
-            raise OodcalibError(f"data.{key} is set but data.source is {d.source!r}, which "
-                                f"does not use it; remove it or choose the source it "
-                                f"belongs to (--data {owner})")
+            raise OodcalibError(
+                f"data.{key} is set but data.source is {d.source!r}, which "
+                f"does not use it; remove it or choose the source it "
+                f"belongs to (--data {owner})"
+            )
 
 
 def _key(loc: tuple) -> list[str]:
@@ -170,8 +186,9 @@ def _key(loc: tuple) -> list[str]:
     parts: list[str] = []
     target: Any = Config()
     for part in loc:
-        if dataclasses.is_dataclass(target) and part in {f.name for f in
-                                                         dataclasses.fields(target)}:
+        if dataclasses.is_dataclass(target) and part in {
+            f.name for f in dataclasses.fields(target)
+        }:
             parts.append(part)
             target = getattr(target, part)
         elif isinstance(target, dict):
@@ -203,13 +220,18 @@ def _plain(item: dict) -> str:
     """Pydantic's message in the words of the config (``must be ...``)."""
     kind, message, context = item["type"], item["msg"], item.get("ctx") or {}
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sign = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
-                "less_than": "<"}[kind]
+        sign = {
+            "greater_than_equal": ">=",
+            "greater_than": ">",
+            "less_than_equal": "<=",
+            "less_than": "<",
+        }[kind]
         bound = next(iter(context.values()), "")
         return f"must be {sign} {bound}"
     if kind.startswith("int_"):
-        return "must be a whole number" + (f" ({message.split(', ', 1)[1]})"
-                                           if ", " in message else "")
+        return "must be a whole number" + (
+            f" ({message.split(', ', 1)[1]})" if ", " in message else ""
+        )
     if kind == "literal_error":
         return f"must be {context.get('expected', message)}"
     return message[:1].lower() + message[1:]

@@ -69,8 +69,12 @@ class Corruption:
 #: with :func:`oodcalib.errors.lookup`.
 CORRUPTIONS: dict[str, Corruption] = {
     "bias_field": Corruption(
-        "bias_field", sample_bias_field, tio.BiasField, ("coefficients", "order"),
-        severities=SEVERITY_TABLE["bias_field"], display_name="Bias",
+        "bias_field",
+        sample_bias_field,
+        tio.BiasField,
+        ("coefficients", "order"),
+        severities=SEVERITY_TABLE["bias_field"],
+        display_name="Bias",
     ),
     "motion": Corruption(
         "motion",
@@ -82,12 +86,21 @@ CORRUPTIONS: dict[str, Corruption] = {
         display_name="Motion",
     ),
     "ghosting": Corruption(
-        "ghosting", sample_ghosting, tio.Ghosting, ("num_ghosts", "axis", "intensity", "restore"),
-        severities=SEVERITY_TABLE["ghosting"], display_name="Ghost",
+        "ghosting",
+        sample_ghosting,
+        tio.Ghosting,
+        ("num_ghosts", "axis", "intensity", "restore"),
+        severities=SEVERITY_TABLE["ghosting"],
+        display_name="Ghost",
     ),
     "spike": Corruption(
-        "spike", sample_spike, tio.Spike, ("spikes_positions", "intensity"), ("spikes_positions",),
-        severities=SEVERITY_TABLE["spike"], display_name="Spike",
+        "spike",
+        sample_spike,
+        tio.Spike,
+        ("spikes_positions", "intensity"),
+        ("spikes_positions",),
+        severities=SEVERITY_TABLE["spike"],
+        display_name="Spike",
     ),
 }
 

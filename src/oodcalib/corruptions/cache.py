@@ -111,8 +111,11 @@ class CorruptionCache:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             import warnings
 
-            warnings.warn(f"{npz_path}: damaged corrupted volume ({type(error).__name__}); it "
-                          "is recomputed", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"{npz_path}: damaged corrupted volume ({type(error).__name__}); it is recomputed",
+                UserWarning,
+                stacklevel=3,
+            )
             return None
         if (label is None) != (case.label is None) or (
             label is not None and not np.array_equal(label, case.label)

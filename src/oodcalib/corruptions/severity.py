@@ -82,4 +82,3 @@ def check_severity(severity: int) -> int:
         valid = ", ".join(str(s) for s in SEVERITIES)
         raise ValueError(f"severity must be one of {valid}, got {severity!r}")
     return int(severity)
-

@@ -28,10 +28,18 @@ from oodcalib.config import DataConfig, absolute_path, parse_value, set_value
 from oodcalib.errors import OodcalibError
 
 #: Spec key -> the ``data.*`` key it sets when the domain's source is loaded.
-DATA_KEYS = {"source": "source", "root": "root", "images": "nifti_images",
-             "labels": "nifti_labels", "label_map": "label_map", "frame": "frame",
-             "orientation": "orientation", "phase": "phase",
-             "patient_pattern": "patient_pattern", "phantom_cases": "phantom_cases"}
+DATA_KEYS = {
+    "source": "source",
+    "root": "root",
+    "images": "nifti_images",
+    "labels": "nifti_labels",
+    "label_map": "label_map",
+    "frame": "frame",
+    "orientation": "orientation",
+    "phase": "phase",
+    "patient_pattern": "patient_pattern",
+    "phantom_cases": "phantom_cases",
+}
 #: Keys of the domain itself (not of its source).
 OWN_KEYS = ("kind", "header", "exclude_patients", "seed")
 SPEC_KEYS = (*DATA_KEYS, *OWN_KEYS)
@@ -56,16 +64,19 @@ def parse_domain(text: str) -> tuple[str, dict[str, Any]]:
         ('mnms', 'vendor', {1: 3, 3: 1})
     """
     if "=" not in text:
-        raise OodcalibError(f"--domain {text!r} must look like NAME=SPEC, SPEC being "
-                            "key=value pairs separated by ';' or a JSON file")
+        raise OodcalibError(
+            f"--domain {text!r} must look like NAME=SPEC, SPEC being "
+            "key=value pairs separated by ';' or a JSON file"
+        )
     name, body = (part.strip() for part in text.split("=", 1))
     if body.endswith(".json") and "=" not in body:
         path = Path(body).expanduser()
         try:
             spec = json.loads(path.read_text())
         except (OSError, ValueError) as error:
-            raise OodcalibError(f"--domain {name}: {path}: not a readable JSON spec "
-                                f"({error})") from None
+            raise OodcalibError(
+                f"--domain {name}: {path}: not a readable JSON spec ({error})"
+            ) from None
         if not isinstance(spec, dict):
             raise OodcalibError(f"--domain {name}: {path}: must hold a JSON object")
     else:
@@ -74,11 +85,15 @@ def parse_domain(text: str) -> tuple[str, dict[str, Any]]:
             if not item:
                 continue
             if "=" not in item:
-                raise OodcalibError(f"--domain {name}: {item!r} is not key=value (pairs "
-                                    "are separated by ';')")
+                raise OodcalibError(
+                    f"--domain {name}: {item!r} is not key=value (pairs are separated by ';')"
+                )
             key, value = (p.strip() for p in item.split("=", 1))
-            spec[key] = value if key in (*PATH_SPEC_KEYS, "patient_pattern", "header") \
+            spec[key] = (
+                value
+                if key in (*PATH_SPEC_KEYS, "patient_pattern", "header")
                 else parse_value(value)
+            )
     spec = absolute_spec(spec)
     check_domain(name, spec)
     return name, spec
@@ -100,28 +115,40 @@ def check_domain(name: str, spec: dict[str, Any], reserved: tuple[str, ...] = ()
 (clean, lge); choose another
     """
     if not _NAME.match(name) or name.endswith(" avg"):
-        raise OodcalibError(f"--domain {name!r}: a name is letters, digits, '_', '-' and "
-                            "'.', starting with a letter or digit")
+        raise OodcalibError(
+            f"--domain {name!r}: a name is letters, digits, '_', '-' and "
+            "'.', starting with a letter or digit"
+        )
     if name in reserved:
-        raise OodcalibError(f"--domain {name}: the name is taken by a built-in domain "
-                            f"({', '.join(reserved)}); choose another")
+        raise OodcalibError(
+            f"--domain {name}: the name is taken by a built-in domain "
+            f"({', '.join(reserved)}); choose another"
+        )
     if not isinstance(spec, dict):
         raise OodcalibError(f"eval.domains.{name}: must be a dict of spec keys")
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
-        raise OodcalibError(f"eval.domains.{name}: unknown key(s) {', '.join(unknown)}; "
-                            f"valid: {', '.join(SPEC_KEYS)}")
+        raise OodcalibError(
+            f"eval.domains.{name}: unknown key(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(SPEC_KEYS)}"
+        )
     if not spec.get("source"):
-        raise OodcalibError(f"eval.domains.{name}.source: missing; name a data source "
-                            "(nifti, acdc, mscmr_lge, phantom)")
+        raise OodcalibError(
+            f"eval.domains.{name}.source: missing; name a data source "
+            "(nifti, acdc, mscmr_lge, phantom)"
+        )
     kind = spec.get("kind", DEFAULT_KIND)
     if not isinstance(kind, str) or not _KIND.match(kind):
-        raise OodcalibError(f"eval.domains.{name}.kind: {kind!r} must be a lowercase word "
-                            "(artifact, sequence, vendor, ...)")
+        raise OodcalibError(
+            f"eval.domains.{name}.kind: {kind!r} must be a lowercase word "
+            "(artifact, sequence, vendor, ...)"
+        )
     exclude = spec.get("exclude_patients")
     if exclude is not None and exclude != "train" and not isinstance(exclude, list | tuple):
-        raise OodcalibError(f"eval.domains.{name}.exclude_patients: {exclude!r} must be "
-                            "'train' or a list of patient ids")
+        raise OodcalibError(
+            f"eval.domains.{name}.exclude_patients: {exclude!r} must be "
+            "'train' or a list of patient ids"
+        )
 
 
 def spec_stamp(spec: dict[str, Any]) -> str:
@@ -143,8 +170,10 @@ def refuse_changed_specs(before: dict[str, dict], after: dict[str, dict], where:
     """
     for name in sorted(set(before) & set(after)):
         if spec_stamp(before[name]) != spec_stamp(after[name]):
-            raise OodcalibError(f"{where}: test domain {name!r} was scored with another spec "
-                                f"({before[name]}); give the new one another name")
+            raise OodcalibError(
+                f"{where}: test domain {name!r} was scored with another spec "
+                f"({before[name]}); give the new one another name"
+            )
 
 
 def domain_kind(spec: dict[str, Any]) -> str:
@@ -177,5 +206,15 @@ def domain_seed(spec: dict[str, Any], seed: int) -> int:
     return int(spec.get("seed", seed))
 
 
-__all__ = ["DATA_KEYS", "SPEC_KEYS", "absolute_spec", "check_domain", "domain_config",
-           "domain_kind", "domain_seed", "parse_domain", "refuse_changed_specs", "spec_stamp"]
+__all__ = [
+    "DATA_KEYS",
+    "SPEC_KEYS",
+    "absolute_spec",
+    "check_domain",
+    "domain_config",
+    "domain_kind",
+    "domain_seed",
+    "parse_domain",
+    "refuse_changed_specs",
+    "spec_stamp",
+]

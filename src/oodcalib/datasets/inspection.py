@@ -21,8 +21,9 @@ from oodcalib.datasets.case import Case
 from oodcalib.datasets.plausibility import NAMES, check_labels
 
 #: Overlay colours of RV, MYO and LV (transparent background).
-COLOURS = ListedColormap([(0, 0, 0, 0), (0.0, 0.45, 0.7, 0.55), (0.9, 0.6, 0.0, 0.55),
-                          (0.8, 0.2, 0.2, 0.55)])
+COLOURS = ListedColormap(
+    [(0, 0, 0, 0), (0.0, 0.45, 0.7, 0.55), (0.9, 0.6, 0.0, 0.55), (0.8, 0.2, 0.2, 0.55)]
+)
 
 
 def inspection_table(cases: list[Case]) -> pd.DataFrame:
@@ -36,16 +37,26 @@ def inspection_table(cases: list[Case]) -> pd.DataFrame:
     """
     rows = []
     for case in cases:
-        row = {"case": case.case_id, "domain": case.domain, "slices": case.image.shape[0],
-               "height": case.image.shape[1], "width": case.image.shape[2],
-               "spacing_mm": "x".join(f"{s:.2f}" for s in case.spacing),
-               "orientation": case.meta.get("orientation", "-")}
+        row = {
+            "case": case.case_id,
+            "domain": case.domain,
+            "slices": case.image.shape[0],
+            "height": case.image.shape[1],
+            "width": case.image.shape[2],
+            "spacing_mm": "x".join(f"{s:.2f}" for s in case.spacing),
+            "orientation": case.meta.get("orientation", "-"),
+        }
         if case.label is not None:
             counts = np.bincount(case.label.ravel(), minlength=4)
             row |= {name.lower(): int(counts[code]) for code, name in NAMES.items()}
             verdict = check_labels(case)
-            row["plausible"] = ("n/a" if verdict is None else
-                                f"swapped? best {verdict.best}" if verdict.swapped else "yes")
+            row["plausible"] = (
+                "n/a"
+                if verdict is None
+                else f"swapped? best {verdict.best}"
+                if verdict.swapped
+                else "yes"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -53,8 +64,7 @@ def inspection_table(cases: list[Case]) -> pd.DataFrame:
 def mid_slice(case: Case) -> int:
     """The slice to show: the middle of those holding every class (else the middle one)."""
     if case.label is not None:
-        full = [z for z in range(case.label.shape[0])
-                if len(np.unique(case.label[z])) == 4]
+        full = [z for z in range(case.label.shape[0]) if len(np.unique(case.label[z])) == 4]
         if full:
             return full[len(full) // 2]
     return case.image.shape[0] // 2
@@ -76,8 +86,10 @@ def contact_sheet(cases: list[Case], columns: int = 6, title: str = "") -> Figur
         if case.label is not None:
             ax.imshow(case.label[z], cmap=COLOURS, vmin=0, vmax=3, interpolation="nearest")
         ax.set_title(f"{case.case_id} z={z}", fontsize="x-small")
-    fig.suptitle(title or "mid slices: RV blue, MYO orange, LV red (RV should be left of LV)",
-                 fontsize="small")
+    fig.suptitle(
+        title or "mid slices: RV blue, MYO orange, LV red (RV should be left of LV)",
+        fontsize="small",
+    )
     return fig
 
 

@@ -47,8 +47,9 @@ def require_dir(root: str | Path, expected: str) -> Path:
     return path
 
 
-def read_nifti(path: str | Path, *, label: bool = False, frame: int | None = None
-               ) -> tuple[np.ndarray, nib.Nifti1Image]:
+def read_nifti(
+    path: str | Path, *, label: bool = False, frame: int | None = None
+) -> tuple[np.ndarray, nib.Nifti1Image]:
     """Read a 3D NIfTI volume (or one frame of a 4D one) and its header.
 
     Args:
@@ -69,12 +70,18 @@ def read_nifti(path: str | Path, *, label: bool = False, frame: int | None = Non
         img = nib.load(str(path))
         frames = img.shape[3] if len(img.shape) == 4 else 1
         if frames > 1 and frame is None:
-            raise DataError(path, f"4D file with {frames} frames; choose one with --set "
-                                  "data.frame=ED|ES|<index> (ED/ES need a sidecar, see "
-                                  "the nifti source)")
+            raise DataError(
+                path,
+                f"4D file with {frames} frames; choose one with --set "
+                "data.frame=ED|ES|<index> (ED/ES need a sidecar, see "
+                "the nifti source)",
+            )
         if frames > 1 and not 0 <= frame < frames:
-            raise DataError(path, f"frame {frame} out of range: the file has {frames} frames "
-                                  f"(0..{frames - 1}; data.frame)")
+            raise DataError(
+                path,
+                f"frame {frame} out of range: the file has {frames} frames "
+                f"(0..{frames - 1}; data.frame)",
+            )
         data = img.dataobj[..., frame] if frames > 1 else img.dataobj
         array = np.asanyarray(data) if label else np.asarray(data, dtype=np.float32)
     except READ_ERRORS as err:
@@ -179,8 +186,9 @@ def read_image_and_label(
     image, image_nii = read_nifti(image_path, frame=frame)
     raw_label = None
     if label_path is not None:
-        raw_label, label_nii = read_nifti(label_path, label=True,
-                                          frame=frame if _frames(label_path) > 1 else None)
+        raw_label, label_nii = read_nifti(
+            label_path, label=True, frame=frame if _frames(label_path) > 1 else None
+        )
         check_label_grid(image_nii, label_nii, Path(image_path), Path(label_path))
     check_finite(image, image_path)
     return image, raw_label, image_nii

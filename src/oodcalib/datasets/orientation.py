@@ -74,16 +74,19 @@ def canonical_order(affine: np.ndarray, zooms: tuple[float, ...] | None = None) 
     in_plane = [a for a in range(3) if a != z]
     best = max(
         product(permutations(in_plane), (1, -1), (1, -1)),
-        key=lambda o: (o[1] * directions[:, o[0][0]] @ ROW_DIRECTION
-                       + o[2] * directions[:, o[0][1]] @ COL_DIRECTION),
+        key=lambda o: (
+            o[1] * directions[:, o[0][0]] @ ROW_DIRECTION
+            + o[2] * directions[:, o[0][1]] @ COL_DIRECTION
+        ),
     )
     (row, col), row_sign, col_sign = best
     flip_slices = bool(directions[:, z] @ APEX_DIRECTION < 0)
     return (z, row, col), (flip_slices, row_sign < 0, col_sign < 0)
 
 
-def to_canonical(array: np.ndarray, axes: tuple[int, int, int],
-                 flips: tuple[bool, bool, bool]) -> np.ndarray:
+def to_canonical(
+    array: np.ndarray, axes: tuple[int, int, int], flips: tuple[bool, bool, bool]
+) -> np.ndarray:
     """Apply an order found by :func:`canonical_order` to a stored 3D array.
 
     Example:

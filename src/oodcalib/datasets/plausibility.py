@@ -61,13 +61,19 @@ class Plausibility:
 def _slice_scores(label: np.ndarray) -> dict[tuple[int, int, int], float]:
     """Score of every assignment on one slice (rings computed once, on the heart's box)."""
     rows, cols = np.nonzero(label)
-    box = label[max(rows.min() - 2, 0): rows.max() + 3, max(cols.min() - 2, 0): cols.max() + 3]
+    box = label[max(rows.min() - 2, 0) : rows.max() + 3, max(cols.min() - 2, 0) : cols.max() + 3]
     masks = {c: box == c for c in (RV, MYO, LV)}
     rings = {c: ndimage.binary_dilation(m) & ~m for c, m in masks.items()}
-    share = {(x, y): float((rings[x] & masks[y]).sum() / max(rings[x].sum(), 1))
-             for x in masks for y in masks if x != y}
-    return {(rv, myo, lv): share[lv, myo] - share[rv, myo] + float(share[rv, myo] > 0)
-            for rv, myo, lv in permutations((RV, MYO, LV))}
+    share = {
+        (x, y): float((rings[x] & masks[y]).sum() / max(rings[x].sum(), 1))
+        for x in masks
+        for y in masks
+        if x != y
+    }
+    return {
+        (rv, myo, lv): share[lv, myo] - share[rv, myo] + float(share[rv, myo] > 0)
+        for rv, myo, lv in permutations((RV, MYO, LV))
+    }
 
 
 def check_labels(case: Case) -> Plausibility | None:
@@ -80,7 +86,7 @@ def check_labels(case: Case) -> Plausibility | None:
     if not full:
         return None
     third = len(full) // 3
-    middle = full[third: len(full) - third] or full
+    middle = full[third : len(full) - third] or full
     per_slice = [_slice_scores(label[z]) for z in middle]
     scores = {order: float(np.mean([s[order] for s in per_slice])) for order in per_slice[0]}
     best = max(scores, key=scores.get)
@@ -96,8 +102,9 @@ def swapped_cases(cases: list[Case]) -> list[Plausibility]:
 NAMES = {RV: "RV", MYO: "MYO", LV: "LV"}
 
 
-def swap_message(swapped: list[Plausibility], total: int, what: str,
-                 label_map: dict[int, int] | None = None) -> str:
+def swap_message(
+    swapped: list[Plausibility], total: int, what: str, label_map: dict[int, int] | None = None
+) -> str:
     """One sentence for a user: which classes look swapped and the label map that fixes it.
 
     Example:
@@ -109,17 +116,23 @@ def swap_message(swapped: list[Plausibility], total: int, what: str,
         --set 'data.label_map={1: 3, 2: 2, 3: 1}'.
     """
     first = swapped[0]
-    moved = [f"the class loaded as {NAMES[code]} ({code}) looks like the {NAMES[role]}"
-             for role, code in zip((RV, MYO, LV), first.best, strict=True) if role != code]
+    moved = [
+        f"the class loaded as {NAMES[code]} ({code}) looks like the {NAMES[role]}"
+        for role, code in zip((RV, MYO, LV), first.best, strict=True)
+        if role != code
+    ]
     fix = first.fixed_label_map(label_map)
     examples = ", ".join(v.case_id for v in swapped[:3])
-    return (f"{len(swapped)} of {total} labelled cases of {what} look like their classes are "
-            f"swapped (e.g. {examples}): {', '.join(moved)}. If the set uses another label "
-            f"convention, load it with --set 'data.label_map={fix}'.")
+    return (
+        f"{len(swapped)} of {total} labelled cases of {what} look like their classes are "
+        f"swapped (e.g. {examples}): {', '.join(moved)}. If the set uses another label "
+        f"convention, load it with --set 'data.label_map={fix}'."
+    )
 
 
-def check_plausible(cases: list[Case], what: str, label_map: dict[int, int] | None = None,
-                    strict: bool = False) -> None:
+def check_plausible(
+    cases: list[Case], what: str, label_map: dict[int, int] | None = None, strict: bool = False
+) -> None:
     """Warn (or, when ``strict``, stop) when labelled classes look swapped.
 
     Args:

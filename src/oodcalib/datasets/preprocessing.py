@@ -59,9 +59,7 @@ def crop_or_pad(array: np.ndarray, size: int, pad_value: float = 0.0) -> np.ndar
     return out
 
 
-def resample_inplane(
-    case: Case, target_spacing: float, *, tolerance: float = 0.05
-) -> Case:
+def resample_inplane(case: Case, target_spacing: float, *, tolerance: float = 0.05) -> Case:
     """Resample a case in-plane to isotropic ``target_spacing`` mm.
 
     Images use cubic interpolation, labels nearest neighbour. Cases without a known

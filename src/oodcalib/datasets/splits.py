@@ -36,14 +36,17 @@ def patient_ids(case_ids: list[str], pattern: str | None) -> dict[str, str]:
     try:
         regex = re.compile(pattern)
     except re.error as error:
-        raise OodcalibError(f"data.patient_pattern {pattern!r} is not a valid regular "
-                            f"expression ({error})") from error
+        raise OodcalibError(
+            f"data.patient_pattern {pattern!r} is not a valid regular expression ({error})"
+        ) from error
     found = {}
     for case_id in case_ids:
         match = regex.search(case_id)
         if match is None:
-            raise OodcalibError(f"data.patient_pattern {pattern!r} does not match case id "
-                                f"{case_id!r}; it must find the patient id in every case id")
+            raise OodcalibError(
+                f"data.patient_pattern {pattern!r} does not match case id "
+                f"{case_id!r}; it must find the patient id in every case id"
+            )
         found[case_id] = match.group(1) if regex.groups else match.group(0)
     return found
 
@@ -100,9 +103,11 @@ def make_splits(
         "val": shuffled[n_train : n_train + n_val],
         "test": shuffled[n_train + n_val :],
     }
-    if n_folds * train_per_fold > len(pools["train"]) or n_folds * val_per_fold > len(
-        pools["val"]
-    ) or not pools["test"]:
+    if (
+        n_folds * train_per_fold > len(pools["train"])
+        or n_folds * val_per_fold > len(pools["val"])
+        or not pools["test"]
+    ):
         raise OodcalibError(
             f"{len(people)} patients give pools of {n_train}/{n_val}/{len(pools['test'])} "
             f"(data.split_fractions={tuple(fractions)}), too few for data.n_folds={n_folds} "
@@ -126,16 +131,25 @@ def make_splits(
     return {"seed": seed, "pools": {k: cases(v) for k, v in pools.items()}, "folds": folds}
 
 
-def _check_counts(n_folds: int, train_per_fold: int, val_per_fold: int,
-                  fractions: tuple[float, float, float]) -> None:
-    for key, value in (("n_folds", n_folds), ("train_per_fold", train_per_fold),
-                       ("val_per_fold", val_per_fold)):
+def _check_counts(
+    n_folds: int, train_per_fold: int, val_per_fold: int, fractions: tuple[float, float, float]
+) -> None:
+    for key, value in (
+        ("n_folds", n_folds),
+        ("train_per_fold", train_per_fold),
+        ("val_per_fold", val_per_fold),
+    ):
         if not isinstance(value, int) or value < 1:
             raise OodcalibError(f"data.{key} must be a whole number >= 1, got {value!r}")
-    if len(fractions) != 3 or any(not 0 <= f <= 1 for f in fractions) or \
-            abs(sum(fractions) - 1) > 1e-6:
-        raise OodcalibError(f"data.split_fractions must be three train/val/test fractions "
-                            f"in [0, 1] that sum to 1, got {tuple(fractions)}")
+    if (
+        len(fractions) != 3
+        or any(not 0 <= f <= 1 for f in fractions)
+        or abs(sum(fractions) - 1) > 1e-6
+    ):
+        raise OodcalibError(
+            f"data.split_fractions must be three train/val/test fractions "
+            f"in [0, 1] that sum to 1, got {tuple(fractions)}"
+        )
 
 
 def write_splits(splits: dict, path: Path) -> None:
@@ -156,7 +170,10 @@ def read_splits(path: Path) -> dict:
                 raise ValueError("a fold without fold, train or val")
         splits["pools"]["test"]  # noqa: B018 - its presence is checked
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(path, f"damaged splits ({error}); the splits are the record of "
-                              "the run, so restore the file or start another run "
-                              "directory") from None
+        raise DataError(
+            path,
+            f"damaged splits ({error}); the splits are the record of "
+            "the run, so restore the file or start another run "
+            "directory",
+        ) from None
     return splits

@@ -45,8 +45,12 @@ def validate_case(case: Case, *, require_label: bool = True) -> Case:
     if float(np.ptp(case.image)) == 0.0:
         import warnings
 
-        warnings.warn(f"{where}: the image is constant ({float(case.image.flat[0]):g} "
-                      "everywhere): it carries no signal", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{where}: the image is constant ({float(case.image.flat[0]):g} "
+            "everywhere): it carries no signal",
+            UserWarning,
+            stacklevel=2,
+        )
     if case.label is None:
         if require_label:
             raise DataError(where, "no label map found for this case")

@@ -156,8 +156,16 @@ class BinStats:
         if self.counts.ndim != 2:
             raise ValueError(f"rows() needs class-wise statistics, got shape {self.counts.shape}")
         classes, bins = np.nonzero(self.counts)
-        return [(int(c), int(b), int(self.counts[c, b]), float(self.conf_sum[c, b]),
-                 int(self.acc_sum[c, b])) for c, b in zip(classes, bins, strict=True)]
+        return [
+            (
+                int(c),
+                int(b),
+                int(self.counts[c, b]),
+                float(self.conf_sum[c, b]),
+                int(self.acc_sum[c, b]),
+            )
+            for c, b in zip(classes, bins, strict=True)
+        ]
 
     def bin_means(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean confidence and mean accuracy per bin (NaN for an empty bin).

@@ -61,13 +61,14 @@ class MicroBins:
         """The contribution of one scan, from its class-wise (marginal) statistics."""
         if stats.counts.ndim != 2:
             raise ValueError(
-                f"MicroBins needs class-wise statistics (K, n_bins), got shape "
-                f"{stats.counts.shape}"
+                f"MicroBins needs class-wise statistics (K, n_bins), got shape {stats.counts.shape}"
             )
         filled = stats.counts > 0
         e_scan = np.divide(stats.conf_sum, stats.counts, out=np.zeros(filled.shape), where=filled)
         return cls(
-            stats.counts.astype(np.int64), stats.acc_sum.astype(np.int64), e_scan,
+            stats.counts.astype(np.int64),
+            stats.acc_sum.astype(np.int64),
+            e_scan,
             filled.astype(np.int64),
         )
 

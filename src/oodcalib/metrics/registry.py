@@ -63,26 +63,39 @@ METRICS: dict[str, Metric] = {
     "ece": Metric("ece", "ECE", False, lambda scan: scan.top_bins.ece(), headline=True),
     "sce": Metric("sce", "SCE", False, lambda scan: scan.classwise_bins.sce(), headline=True),
     "dice": Metric("dice", "Dice", True, ScanScorer.mean_dice, headline=True),
-    **{f"dice_{n}": Metric(f"dice_{n}", f"Dice {n.upper()}", True, _dice_of(i))
-       for i, n in enumerate(FOREGROUND_NAMES)},
+    **{
+        f"dice_{n}": Metric(f"dice_{n}", f"Dice {n.upper()}", True, _dice_of(i))
+        for i, n in enumerate(FOREGROUND_NAMES)
+    },
     # the ACE paper: 20 bins over every voxel, foreground classes
     "ace": Metric("ace", "ACE", False, lambda scan: ace_from_bins(scan.marginal_bins)),
     "mce": Metric("mce", "MCE", False, lambda scan: mce_from_bins(scan.marginal_bins)),
-    "marginal_ece": Metric("marginal_ece", "ECE (marginal)", False,
-                           lambda scan: marginal_ece_from_bins(scan.marginal_bins)),
+    "marginal_ece": Metric(
+        "marginal_ece",
+        "ECE (marginal)",
+        False,
+        lambda scan: marginal_ece_from_bins(scan.marginal_bins),
+    ),
     # the NACL paper: 15 bins over the ground-truth foreground
-    "fg_ece": Metric("fg_ece", "ECE (fg)", False,
-                     lambda scan: foreground_error(scan.foreground_bins[0])),
-    "cece": Metric("cece", "CECE", False,
-                   lambda scan: foreground_error(scan.foreground_bins[1])),
+    "fg_ece": Metric(
+        "fg_ece", "ECE (fg)", False, lambda scan: foreground_error(scan.foreground_bins[0])
+    ),
+    "cece": Metric("cece", "CECE", False, lambda scan: foreground_error(scan.foreground_bins[1])),
     # the MEEP paper, and NLL
-    "brier": Metric("brier", "Brier", False,
-                    lambda scan: brier_score(scan.probs, scan.labels)),
-    "brier_fg": Metric("brier_fg", "Brier (fg)", False,
-                       lambda scan: stratified_brier_score(scan.probs, scan.labels)),
-    "nll": Metric("nll", "NLL", False,
-                  lambda scan: negative_log_likelihood(scan.probs, scan.labels),
-                  percent=False),
+    "brier": Metric("brier", "Brier", False, lambda scan: brier_score(scan.probs, scan.labels)),
+    "brier_fg": Metric(
+        "brier_fg",
+        "Brier (fg)",
+        False,
+        lambda scan: stratified_brier_score(scan.probs, scan.labels),
+    ),
+    "nll": Metric(
+        "nll",
+        "NLL",
+        False,
+        lambda scan: negative_log_likelihood(scan.probs, scan.labels),
+        percent=False,
+    ),
     "hd95": Metric("hd95", "HD95 (px)", False, ScanScorer.hd95, percent=False),
 }
 
@@ -102,8 +115,13 @@ def headline_metrics() -> list[str]:
     return [name for name, metric in METRICS.items() if metric.headline]
 
 
-def scan_metrics(probs: Any, labels: Any, n_bins: int = 10, roi_size: int = 10,
-                 metrics: Iterable[str] | None = None) -> dict[str, float]:
+def scan_metrics(
+    probs: Any,
+    labels: Any,
+    n_bins: int = 10,
+    roi_size: int = 10,
+    metrics: Iterable[str] | None = None,
+) -> dict[str, float]:
     """Every registered metric (or those named) of one cardiac scan.
 
     Args:

@@ -50,8 +50,14 @@ class ScanScorer:
         (64, 0.0, [nan, nan, 1.0])
     """
 
-    def __init__(self, probs: Any, labels: Any, n_bins: int = 10, roi_size: int = 10,
-                 memo: dict | None = None):
+    def __init__(
+        self,
+        probs: Any,
+        labels: Any,
+        n_bins: int = 10,
+        roi_size: int = 10,
+        memo: dict | None = None,
+    ):
         self.probs, self.labels = as_numpy(probs), as_numpy(labels)
         if self.probs.ndim != 4 or self.probs.shape[0] != 1 + len(FOREGROUND_NAMES):
             raise ValueError(f"probs must have shape (4, Z, H, W), got {self.probs.shape}")

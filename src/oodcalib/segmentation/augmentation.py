@@ -106,11 +106,13 @@ def geometric(
         field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
         apply = (torch.rand(n, generator=generator) < cfg.elastic_prob).view(n, 1, 1, 1)
         grid = grid + cfg.elastic_alpha * field.permute(0, 2, 3, 1) * apply
-    warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="border",
-                           align_corners=False)
+    warped = F.grid_sample(
+        images, grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
     onehot = labels.unsqueeze(1).float()
-    warped_labels = F.grid_sample(onehot, grid, mode="nearest", padding_mode="zeros",
-                                  align_corners=False)
+    warped_labels = F.grid_sample(
+        onehot, grid, mode="nearest", padding_mode="zeros", align_corners=False
+    )
     return warped, warped_labels.squeeze(1).round().long()
 
 

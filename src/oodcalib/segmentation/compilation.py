@@ -58,9 +58,13 @@ class CompiledForward:
         except Exception as error:  # noqa: BLE001 - any compiler failure falls back
             self.failed = True
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            warnings.warn(f"torch.compile failed ({type(error).__name__}: {first_line}); "
-                          "the U-Net runs eagerly (`--set model.compile=false` skips the "
-                          "attempt)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"torch.compile failed ({type(error).__name__}: {first_line}); "
+                "the U-Net runs eagerly (`--set model.compile=false` skips the "
+                "attempt)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return self.fn(x)
 
 

@@ -11,8 +11,9 @@ from oodcalib.segmentation.compilation import compile_unet
 from oodcalib.segmentation.unet import UNet
 
 
-def forward_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                       batch_size: int = 8) -> torch.Tensor:
+def forward_in_batches(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 8
+) -> torch.Tensor:
     """``fn`` applied to ``x`` in batches of ``batch_size`` along the first axis, concatenated.
 
     Batches of about 8 slices keep a U-Net's activations in cache on a CPU (8 slices ran

@@ -69,6 +69,7 @@ def onednn_product(a: torch.Tensor, b: torch.Tensor) -> Callable[[], torch.Tenso
     def call() -> torch.Tensor:
         with torch.no_grad():
             return fast(blocked)
+
     return call
 
 
@@ -89,8 +90,9 @@ def matmul_rates(size: int = 1024, repeats: int = 5) -> dict[str, float]:
     return rates
 
 
-def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3,
-               compile: bool = False) -> dict[str, float]:
+def unet_rates(
+    width: int, depth: int, size: int, batch: int, repeats: int = 3, compile: bool = False
+) -> dict[str, float]:
     """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
 
     Inference runs in batches of 8 slices, as the benchmark's; a training step on
@@ -138,15 +140,25 @@ def unet_rates(width: int, depth: int, size: int, batch: int, repeats: int = 3,
         infer(), step()
         compile_seconds = time.perf_counter() - start
     infer_s, train_s = best_seconds(infer, repeats), best_seconds(step, repeats)
-    return {"infer_flops": infer_flops, "train_flops": train_flops,
-            "infer_gflops": infer_flops / infer_s / 1e9,
-            "train_gflops": train_flops / train_s / 1e9,
-            "infer_seconds_per_slice": infer_s / INFER_BATCH, "train_seconds_per_step": train_s,
-            "compile_seconds": compile_seconds}
+    return {
+        "infer_flops": infer_flops,
+        "train_flops": train_flops,
+        "infer_gflops": infer_flops / infer_s / 1e9,
+        "train_gflops": train_flops / train_s / 1e9,
+        "infer_seconds_per_slice": infer_s / INFER_BATCH,
+        "train_seconds_per_step": train_s,
+        "compile_seconds": compile_seconds,
+    }
 
 
-def loss_overhead(losses: list[str], params: dict[str, dict], batch: int, size: int,
-                  classes: int = 4, repeats: int = 3) -> float:
+def loss_overhead(
+    losses: list[str],
+    params: dict[str, dict],
+    batch: int,
+    size: int,
+    classes: int = 4,
+    repeats: int = 3,
+) -> float:
     """Mean seconds a training step spends in the losses beyond cross-entropy.
 
     Each loss's forward and backward pass is timed on random logits of the training
@@ -162,6 +174,7 @@ def loss_overhead(losses: list[str], params: dict[str, dict], batch: int, size: 
         def call() -> None:
             x = logits.clone().requires_grad_(True)
             loss(x, target).backward()
+
         return best_seconds(call, repeats)
 
     base = cost(torch.nn.functional.cross_entropy)

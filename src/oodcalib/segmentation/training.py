@@ -32,8 +32,7 @@ def stack_slices(cases: list[Case]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def validation_dice(model: torch.nn.Module, cases: list[Case]) -> float:
     """Mean over validation scans of the per-scan mean foreground Dice."""
-    scores = [dice_score(np.moveaxis(predict_logits(model, c.image), 1, 0), c.label)
-              for c in cases]
+    scores = [dice_score(np.moveaxis(predict_logits(model, c.image), 1, 0), c.label) for c in cases]
     return float(np.nanmean(scores))
 
 
@@ -74,8 +73,13 @@ def train_segmenter(
     tc, mc = train_config, model_config
     if tc.num_threads:
         torch.set_num_threads(tc.num_threads)
-    architecture = {"in_channels": 1, "num_classes": NUM_CLASSES, "width": mc.width,
-                    "depth": mc.depth, "dropout": mc.dropout}
+    architecture = {
+        "in_channels": 1,
+        "num_classes": NUM_CLASSES,
+        "width": mc.width,
+        "depth": mc.depth,
+        "dropout": mc.dropout,
+    }
     torch.manual_seed(seed)
     model = UNet(**architecture)
     if mc.compile:
@@ -94,8 +98,14 @@ def train_segmenter(
         generator.set_state(state["generator"])
         start, best = state["iteration"], state["best"]
     log_path = out_dir / "train_log.csv"
-    bar = tqdm(range(start, tc.iterations), desc=desc, initial=start, total=tc.iterations,
-               leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        range(start, tc.iterations),
+        desc=desc,
+        initial=start,
+        total=tc.iterations,
+        leave=False,
+        dynamic_ncols=True,
+    )
     running = []
     model.train()
     for it in bar:
@@ -119,9 +129,16 @@ def train_segmenter(
             _append_log(log_path, it + 1, float(np.mean(running)), dice)
             running = []
             bar.set_postfix(loss=f"{loss.item():.3f}", val_dice=f"{dice:.3f}", best=f"{best:.3f}")
-            _save(last_path, model, architecture, iteration=it + 1, best=best,
-                  optimiser=optimiser.state_dict(), scheduler=scheduler.state_dict(),
-                  generator=generator.get_state())
+            _save(
+                last_path,
+                model,
+                architecture,
+                iteration=it + 1,
+                best=best,
+                optimiser=optimiser.state_dict(),
+                scheduler=scheduler.state_dict(),
+                generator=generator.get_state(),
+            )
     bar.close()
     state = load_torch(best_path)
     state["done"] = True

@@ -29,11 +29,19 @@ def passes_by_hand(model, image: np.ndarray, n: int, seed: int) -> np.ndarray:
     """``(n, Z, C, H, W)`` softmax of each pass, one pass (the whole stack) at a time."""
     x = torch.as_tensor(image).unsqueeze(1)
     with torch.no_grad():
-        return np.stack([
-            torch.softmax(model(photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)),
-                                            TTA_AUGMENTATION)), 1).numpy()
-            for i in range(n)
-        ])
+        return np.stack(
+            [
+                torch.softmax(
+                    model(
+                        photometric(
+                            x, torch.Generator().manual_seed(derive_seed(seed, i)), TTA_AUGMENTATION
+                        )
+                    ),
+                    1,
+                ).numpy()
+                for i in range(n)
+            ]
+        )
 
 
 def stats(model, image, n, seed, batch_size=32, start=None) -> PassStatistics:
@@ -101,12 +109,15 @@ def test_one_seeding_scheme_by_seed_domain_and_case_id(seed, domain):
     model, scan = tiny_unet(), toy_scan(seed=1)
     scan.domain, scan.passes = domain, AugmentedPasses(model, seed)
     mean, spread = susceptibility(scan, model, 3)
-    expected = stats(model, scan.image, 3, derive_seed(seed, "passes", domain, scan.case_id),
-                     batch_size=8)  # the batches of AugmentedPasses: the same sums, bit for bit
+    expected = stats(
+        model, scan.image, 3, derive_seed(seed, "passes", domain, scan.case_id), batch_size=8
+    )  # the batches of AugmentedPasses: the same sums, bit for bit
     np.testing.assert_array_equal(mean, expected.mean)
     np.testing.assert_array_equal(spread, expected.spread)
-    for other in (ScanLogits("another-case", scan.image, scan.logits, domain=domain),
-                  ScanLogits(scan.case_id, scan.image, scan.logits, domain="other")):
+    for other in (
+        ScanLogits("another-case", scan.image, scan.logits, domain=domain),
+        ScanLogits(scan.case_id, scan.image, scan.logits, domain="other"),
+    ):
         other.passes = scan.passes
         assert not np.array_equal(susceptibility(other, model, 3)[0], mean)
 

@@ -13,8 +13,9 @@ from tests.baselines.test_temperature_scaling import toy_scans
 
 def legacy_pixels(scans, max_pixels, random_state):
     """TS's sampling before it moved to ``calibration_pixels`` (copied verbatim)."""
-    logits = np.concatenate([np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1])
-                             for s in scans])
+    logits = np.concatenate(
+        [np.moveaxis(s.logits, 1, -1).reshape(-1, s.logits.shape[1]) for s in scans]
+    )
     labels = np.concatenate([s.label.reshape(-1) for s in scans])
     if max_pixels is not None and len(labels) > max_pixels:
         rng = np.random.default_rng(random_state)
@@ -27,8 +28,9 @@ def mixed_scans() -> list[ScanLogits]:
     """Scans of different slice counts, sizes and logit dtypes."""
     rng = np.random.default_rng(5)
     scans = []
-    for i, (z, size, dtype) in enumerate([(2, 8, np.float32), (3, 6, np.float16),
-                                          (1, 10, np.float64)]):
+    for i, (z, size, dtype) in enumerate(
+        [(2, 8, np.float32), (3, 6, np.float16), (1, 10, np.float64)]
+    ):
         logits = rng.normal(0, 3, (z, 4, size, size)).astype(dtype)
         label = rng.integers(0, 4, (z, size, size)).astype(np.uint8)
         scans.append(ScanLogits(f"m{i}", np.zeros((z, size, size)), logits, label))
@@ -53,8 +55,9 @@ def test_ts_fits_exactly_the_temperature_of_the_legacy_pixels():
     scans = toy_scans(3, 2.5, 0)
     ts = TemperatureScaling(max_pixels=500, random_state=9).fit(scans, None)
     logits, labels = legacy_pixels(scans, 500, 9)
-    one = ScanLogits("legacy", np.zeros((1, 1, 500)), logits.T[None, :, None, :],
-                     labels[None, None, :])
+    one = ScanLogits(
+        "legacy", np.zeros((1, 1, 500)), logits.T[None, :, None, :], labels[None, None, :]
+    )
     reference = TemperatureScaling(max_pixels=None).fit([one], None)
     assert ts.temperature_ == reference.temperature_
     assert ts.nll_after_ == reference.nll_after_
@@ -65,8 +68,9 @@ def test_the_seed_picks_the_pixels_only_when_subsampling():
     a, b = calibration_pixels(scans, 100, 0), calibration_pixels(scans, 100, 1)
     assert not np.array_equal(a[0], b[0])
     np.testing.assert_array_equal(calibration_pixels(scans, 100, 0)[0], a[0])
-    np.testing.assert_array_equal(calibration_pixels(scans, None, 0)[0],
-                                  calibration_pixels(scans, 336, 1)[0])
+    np.testing.assert_array_equal(
+        calibration_pixels(scans, None, 0)[0], calibration_pixels(scans, 336, 1)[0]
+    )
 
 
 def test_labels_and_class_counts_are_checked():

@@ -48,8 +48,9 @@ def smooth_images(rng: np.random.Generator, slices: int, size: int) -> np.ndarra
     return F.interpolate(coarse, size=(size, size), mode="bilinear")[:, 0].numpy()
 
 
-def toy_model_scans(base: nn.Module, overconfidence: float, n_scans: int, seed: int,
-                    slices: int = 3, size: int = 16) -> list[ScanLogits]:
+def toy_model_scans(
+    base: nn.Module, overconfidence: float, n_scans: int, seed: int, slices: int = 3, size: int = 16
+) -> list[ScanLogits]:
     """Labels drawn per pixel from ``softmax(z)``, ``z = TRUE_GAIN * base(image)``.
 
     The stored logits are ``overconfidence * z``, i.e. those of
@@ -79,8 +80,9 @@ def held_out_nll(calibrator, scans: list[ScanLogits], model: nn.Module) -> float
     return float(np.mean(losses))
 
 
-def check_temperature_calibration(calibrator, scans: list[ScanLogits], model: nn.Module,
-                                  t_min: float) -> list[np.ndarray]:
+def check_temperature_calibration(
+    calibrator, scans: list[ScanLogits], model: nn.Module, t_min: float
+) -> list[np.ndarray]:
     """Shared properties of a fitted per-pixel temperature calibrator; returns its maps.
 
     The logits' argmax, and one finite temperature per pixel in ``[t_min,
@@ -101,8 +103,9 @@ def check_temperature_calibration(calibrator, scans: list[ScanLogits], model: nn
     return maps
 
 
-def check_undoes_overconfidence(calibrator, scans: list[ScanLogits], model: nn.Module,
-                                overconfidence: float) -> None:
+def check_undoes_overconfidence(
+    calibrator, scans: list[ScanLogits], model: nn.Module, overconfidence: float
+) -> None:
     """Held-out NLL near the oracle ``softmax(z / overconfidence)``, far below UC's."""
     from oodcalib.baselines import TemperatureScaling, Uncalibrated
 
@@ -129,8 +132,9 @@ def blob_scans(size: int = 32, slices: int = 4) -> list[ScanLogits]:
 
 def sampler(scans, model, seed, copies=0, augment=True, draws=3, **kwargs) -> CalibrationSampler:
     pool = AugmentedPasses(model, 11).calibration_pool(scans, draws, copies, augment)
-    return CalibrationSampler(pool, kwargs.pop("batch_size", 4),
-                              torch.Generator().manual_seed(seed), **kwargs)
+    return CalibrationSampler(
+        pool, kwargs.pop("batch_size", 4), torch.Generator().manual_seed(seed), **kwargs
+    )
 
 
 def fields(batch) -> dict[str, torch.Tensor]:
@@ -204,17 +208,21 @@ def test_without_augmentation_the_pool_replays_stored_slices_and_copies(copies):
     assert len(pool) == 2 * n and pool.slices == n
     for j in range(2):
         part = slice(j * n, (j + 1) * n)
-        np.testing.assert_array_equal(pool.logits[part].numpy(),
-                                      np.concatenate([s.logits for s in scans]))
-        np.testing.assert_array_equal(pool.label[part].numpy(),
-                                      np.concatenate([s.label for s in scans]))
+        np.testing.assert_array_equal(
+            pool.logits[part].numpy(), np.concatenate([s.logits for s in scans])
+        )
+        np.testing.assert_array_equal(
+            pool.label[part].numpy(), np.concatenate([s.label for s in scans])
+        )
         np.testing.assert_array_equal(pool.image[part].numpy(), images.numpy())
         seed = derive_seed(derive_seed(3, "calibration-pool"), "pool-copies", j)
-        stack = photometric(torch.cat([images] * copies), torch.Generator().manual_seed(seed),
-                            TTA_AUGMENTATION)
+        stack = photometric(
+            torch.cat([images] * copies), torch.Generator().manual_seed(seed), TTA_AUGMENTATION
+        )
         with torch.no_grad():
-            probs = np.stack([torch.softmax(model(stack[n * c : n * (c + 1)]), 1).numpy()
-                              for c in range(copies)])
+            probs = np.stack(
+                [torch.softmax(model(stack[n * c : n * (c + 1)]), 1).numpy() for c in range(copies)]
+            )
         np.testing.assert_allclose(pool.mean[part].numpy(), probs.mean(0), atol=1e-5)
         np.testing.assert_allclose(pool.spread[part].numpy(), probs.std(0), atol=1e-5)
 
@@ -236,7 +244,7 @@ def test_pool_is_drawn_once_shared_across_copies_and_a_prefix_of_a_larger_one():
         torch.testing.assert_close(getattr(plain, key), getattr(with_copies, key), rtol=0, atol=0)
     larger = AugmentedPasses(model, 5).calibration_pool(scans, 4)
     torch.testing.assert_close(larger.image[: len(plain)], plain.image, rtol=0, atol=0)
-    assert not torch.equal(larger.image[len(plain):], plain.image)
+    assert not torch.equal(larger.image[len(plain) :], plain.image)
 
 
 @pytest.mark.parametrize("crop", [17, 64])

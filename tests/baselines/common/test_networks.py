@@ -59,15 +59,17 @@ def test_positive_temperature_passes_gradient_above_the_kink_only():
 def test_untrained_lts_net_gives_exactly_one(shape, width):
     n, c, h, w = shape
     g = torch.Generator().manual_seed(width)
-    t = LTSNet(c, width)(torch.randn(shape, generator=g) * 10, torch.rand((n, 1, h, w),
-                                                                        generator=g))
+    t = LTSNet(c, width)(
+        torch.randn(shape, generator=g) * 10, torch.rand((n, 1, h, w), generator=g)
+    )
     assert t.shape == (n, 1, h, w)
     assert bool((t == 1.0).all())
 
 
-@pytest.mark.parametrize("branches", [{"image": 1, "logits": 4},
-                                      {"image": 1, "logits": 3, "mean": 3, "spread": 3,
-                                       "residual": 3}])
+@pytest.mark.parametrize(
+    "branches",
+    [{"image": 1, "logits": 4}, {"image": 1, "logits": 3, "mean": 3, "spread": 3, "residual": 3}],
+)
 @pytest.mark.parametrize("width", [2, 4])
 def test_untrained_calibration_net_gives_exactly_one_point_one(branches, width):
     g = torch.Generator().manual_seed(width)
@@ -95,8 +97,7 @@ def test_calibration_net_temperature_is_valid_for_any_weights_and_inputs(magnitu
     branches = {"image": 1, "logits": 4, "mean": 4}
     net = perturbed(CalibrationNet(branches, width=2), seed)
     g = torch.Generator().manual_seed(seed)
-    inputs = {k: torch.randn((2, c, 16, 16), generator=g) * magnitude
-              for k, c in branches.items()}
+    inputs = {k: torch.randn((2, c, 16, 16), generator=g) * magnitude for k, c in branches.items()}
     assert_valid_temperature(net(inputs), low=CalibrationNet.offset - 1e-6)
 
 

@@ -19,19 +19,23 @@ KEY = ["fold", "repeat", "domain", "case", "metric"]
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("ablate")
-    config = build_config("smoke", ["eval.methods=uc,alea,proposed", "eval.repeats=1",
-                                    "data.max_test_cases=2"])
+    config = build_config(
+        "smoke", ["eval.methods=uc,alea,proposed", "eval.repeats=1", "data.max_test_cases=2"]
+    )
     return config, run_dir, run_benchmark(config, run_dir)
 
 
 def _passes(run_dir):
-    return [json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text())["passes"]
-            for k in range(3)]
+    return [
+        json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text())["passes"]
+        for k in range(3)
+    ]
 
 
 def _slices(run_dir, k):
-    return sum(np.load(f, mmap_mode="r").shape[0]
-               for f in (run_dir / f"fold{k}" / "logits").rglob("*.npy"))
+    return sum(
+        np.load(f, mmap_mode="r").shape[0] for f in (run_dir / f"fold{k}" / "logits").rglob("*.npy")
+    )
 
 
 def test_num_aug_reuses_fits_and_passes(run):
@@ -46,8 +50,9 @@ def test_num_aug_reuses_fits_and_passes(run):
         b = results[results.method == method].sort_values(KEY)["value"].to_numpy()
         np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=method)
     one = ablation[(ablation.setting == "1") & (ablation.method == "alea")]
-    assert not np.allclose(one.sort_values(KEY)["value"], same[same.method == "alea"]
-                           .sort_values(KEY)["value"])
+    assert not np.allclose(
+        one.sort_values(KEY)["value"], same[same.method == "alea"].sort_values(KEY)["value"]
+    )
     write_ablation_tables(ablation, run_dir / "ablation" / "num_aug", "num_aug", display_names())
     table = pd.read_csv(run_dir / "ablation" / "num_aug" / "table.csv")
     assert {"artifact avg", "clean", "lge"} <= set(table.columns)
@@ -68,8 +73,14 @@ def test_the_runs_own_num_aug_is_reused_and_equals_a_fresh_evaluation(run):
     val = [fold.store.get("val", c) for c in data.cases(data.splits["folds"][0]["val"])]
     calibrator = fold.calibrator("proposed", 0, val).set_params(num_aug=config.eval.num_aug)
     fresh = fold.evaluate(calibrator, "proposed", 0, data.test_domains)[0].sort_values(KEY)
-    ablation = pd.read_csv(run_dir / "ablation" / "num_aug" / "per_case" / "fold0"
-                           / f"proposed_{config.eval.num_aug}_r0.csv").sort_values(KEY)
+    ablation = pd.read_csv(
+        run_dir
+        / "ablation"
+        / "num_aug"
+        / "per_case"
+        / "fold0"
+        / f"proposed_{config.eval.num_aug}_r0.csv"
+    ).sort_values(KEY)
     np.testing.assert_allclose(fresh["value"], ablation["value"], rtol=1e-6)
 
 
@@ -84,8 +95,10 @@ def test_a_larger_num_aug_runs_only_the_missing_passes(run):
 
 
 def _slices_of(run_dir, k, domain):
-    return sum(np.load(f, mmap_mode="r").shape[0]
-               for f in (run_dir / f"fold{k}" / "logits" / domain).glob("*.npy"))
+    return sum(
+        np.load(f, mmap_mode="r").shape[0]
+        for f in (run_dir / f"fold{k}" / "logits" / domain).glob("*.npy")
+    )
 
 
 def test_components_refit_variants_and_reuse_both(run, monkeypatch):

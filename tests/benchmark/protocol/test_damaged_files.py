@@ -33,9 +33,17 @@ def finished(original, tmp_path):
     return config, run_dir, (run_dir / "results.csv").read_bytes(), None
 
 
-@pytest.mark.parametrize("pattern", ["corrupted/motion-*/*.npz", "fold0/logits/clean/*.npy",
-                                     "fold0/passes/clean/*/n2.npz", "fold0/checkpoint.pt",
-                                     "fold0/calibrators/ts_r0.pt", "prepared.joblib"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "corrupted/motion-*/*.npz",
+        "fold0/logits/clean/*.npy",
+        "fold0/passes/clean/*/n2.npz",
+        "fold0/checkpoint.pt",
+        "fold0/calibrators/ts_r0.pt",
+        "prepared.joblib",
+    ],
+)
 def test_a_truncated_cache_is_recomputed(finished, pattern):
     config, run_dir, before, _ = finished
     path = sorted(run_dir.glob(pattern))[0]

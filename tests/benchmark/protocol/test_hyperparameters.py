@@ -48,8 +48,9 @@ def test_a_per_method_num_aug_overrides_eval_num_aug():
 
 def test_an_unknown_calibrator_hyperparameter_lists_the_valid_ones():
     config = build_config("smoke", ["calib.lts.widht=3"])
-    with pytest.raises(OodcalibError, match=f"'lts' has no hyperparameter 'widht'; "
-                                            f"valid: {LTS_NAMES}"):
+    with pytest.raises(
+        OodcalibError, match=f"'lts' has no hyperparameter 'widht'; valid: {LTS_NAMES}"
+    ):
         check_hyperparameters(config)
     with pytest.raises(OodcalibError, match="widht"):
         calibrator_params(config, "lts")
@@ -68,8 +69,9 @@ def test_a_calibrator_without_hyperparameters_says_none():
 
 def test_an_unknown_method_in_calib_lists_the_methods():
     config = build_config("smoke", ["calib.not_a_method.lr=0.1"])
-    with pytest.raises(UnknownNameError,
-                       match="valid names are: alea, ir, lts, platt, proposed, ts, uc"):
+    with pytest.raises(
+        UnknownNameError, match="valid names are: alea, ir, lts, platt, proposed, ts, uc"
+    ):
         check_hyperparameters(config)
 
 
@@ -81,12 +83,15 @@ def test_a_method_entry_must_hold_hyperparameters():
 def test_loss_params_are_checked_against_the_loss():
     check_hyperparameters(build_config("smoke", ["train.loss_params.ce_weight=0.5"]))
     config = build_config("smoke", ["train.loss_params.alpha=0.1"])
-    with pytest.raises(OodcalibError, match="loss 'dice_ce' has no hyperparameter 'alpha'; "
-                                            "valid: dice_weight, ce_weight"):
+    with pytest.raises(
+        OodcalibError,
+        match="loss 'dice_ce' has no hyperparameter 'alpha'; valid: dice_weight, ce_weight",
+    ):
         check_hyperparameters(config)
     with pytest.raises(OodcalibError, match="'ce' has no hyperparameter 'ce_weight'; valid: none"):
-        check_hyperparameters(build_config("smoke", ["train.loss=ce",
-                                                     "train.loss_params.ce_weight=0.5"]))
+        check_hyperparameters(
+            build_config("smoke", ["train.loss=ce", "train.loss_params.ce_weight=0.5"])
+        )
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -97,8 +102,9 @@ def test_presets_route_exactly_the_values_they_list(preset):
     num_aug = listed.get("eval.num_aug", Config().eval.num_aug)
     for method, cls in CALIBRATORS.items():
         prefix = f"calib.{method}."
-        expected = {key[len(prefix):]: value for key, value in listed.items()
-                    if key.startswith(prefix)}
+        expected = {
+            key[len(prefix) :]: value for key, value in listed.items() if key.startswith(prefix)
+        }
         if cls.test_time_passes:
             expected = {"num_aug": num_aug, **expected}
         assert calibrator_params(config, method) == expected, method
@@ -106,10 +112,15 @@ def test_presets_route_exactly_the_values_they_list(preset):
 
 def test_the_quick_preset_routes_its_listed_values():
     params = all_params(build_config("quick"))
-    assert params["lts"] == {"iterations": 150, "batch_size": 4, "lr": 1e-3, "crop": 64,
-                             "width": 8, "pool_size": 8}
-    assert params["proposed"] == {**params["lts"], "width": 4, "num_aug": 10,
-                                  "train_copies": 4}
+    assert params["lts"] == {
+        "iterations": 150,
+        "batch_size": 4,
+        "lr": 1e-3,
+        "crop": 64,
+        "width": 8,
+        "pool_size": 8,
+    }
+    assert params["proposed"] == {**params["lts"], "width": 4, "num_aug": 10, "train_copies": 4}
     assert params["alea"] == {"num_aug": 10}
     assert params["ts"] == params["uc"] == {}
 
@@ -118,8 +129,9 @@ def test_cli_refuses_an_unknown_hyperparameter_before_training(tmp_path, monkeyp
     trained = []
     monkeypatch.setattr(fold, "train_segmenter", lambda *a, **k: trained.append(a))
     out = tmp_path / "run"
-    result = CliRunner().invoke(app, ["run", "--preset", "smoke", "--set", "calib.lts.widht=3",
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["run", "--preset", "smoke", "--set", "calib.lts.widht=3", "--out", str(out)]
+    )
     assert result.exit_code == 2, result.output
     assert "widht" in result.output and LTS_NAMES in result.output
     assert trained == []

@@ -22,16 +22,22 @@ from oodcalib.config import build_config
 from oodcalib.errors import OodcalibError
 
 runner = CliRunner()
-SETTINGS = ["eval.methods=uc,ts", "eval.repeats=1", "eval.corruptions=spike",
-            "data.max_test_cases=2", "data.n_folds=2"]
+SETTINGS = [
+    "eval.methods=uc,ts",
+    "eval.repeats=1",
+    "eval.corruptions=spike",
+    "data.max_test_cases=2",
+    "data.n_folds=2",
+]
 KEY = ["method", "fold", "repeat", "domain", "case", "metric"]
 
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("grid")
-    config = build_config("smoke", [*SETTINGS, "train.losses=ce,nacl",
-                                    "train.loss_params.nacl.alpha=0.3"])
+    config = build_config(
+        "smoke", [*SETTINGS, "train.losses=ce,nacl", "train.loss_params.nacl.alpha=0.3"]
+    )
     return config, run_dir, run_benchmark(config, run_dir)
 
 
@@ -66,16 +72,19 @@ def test_a_cell_equals_the_single_loss_run_of_its_loss(grid, tmp_path):
 def test_a_grown_grid_resumes_and_trains_only_the_new_loss(grid, tmp_path):
     config, run_dir, results = grid
     stamps = {p: p.stat().st_mtime_ns for p in run_dir.glob("losses/*/fold*/checkpoint.pt")}
-    grown = build_config("smoke", [*SETTINGS, "train.losses=ce,nacl,ls",
-                                   "train.loss_params.nacl.alpha=0.3"])
+    grown = build_config(
+        "smoke", [*SETTINGS, "train.losses=ce,nacl,ls", "train.loss_params.nacl.alpha=0.3"]
+    )
     more = run_benchmark(grown, run_dir)
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert set(more["loss"]) == {"ce", "nacl", "ls"}
     old = more[more["loss"] != "ls"].sort_values(["loss", *KEY])["value"].to_numpy()
     np.testing.assert_array_equal(old, results.sort_values(["loss", *KEY])["value"].to_numpy())
     # a grid that drops a loss, or another weight, is another run
-    for changed in (["train.losses=ce"], ["train.losses=ce,nacl,ls",
-                                          "train.loss_params.nacl.alpha=0.5"]):
+    for changed in (
+        ["train.losses=ce"],
+        ["train.losses=ce,nacl,ls", "train.loss_params.nacl.alpha=0.5"],
+    ):
         with pytest.raises(OodcalibError, match="differs in train.loss"):
             run_benchmark(build_config("smoke", [*SETTINGS, *changed]), run_dir)
     run_benchmark(grown, run_dir)  # back to its own config: nothing to redo
@@ -103,21 +112,39 @@ def test_reports_group_by_loss_and_method_against_dice_ce_uc_or_any_pair(grid):
     figure = runner.invoke(app, ["figures", str(run_dir), "--summary", "--metric", "ace"])
     assert figure.exit_code == 0, figure.output
     assert (run_dir / "figures" / "summary_ace.png").stat().st_size > 10_000
-    case = pd.read_csv(run_dir / "results.csv", dtype={"case": str}).query(
-        "domain == 'clean'")["case"].iloc[0]
-    figure = runner.invoke(app, ["figures", str(run_dir), "--case", case, "--domain", "clean",
-                                 "--loss", "nacl", "--method", "ts"])
+    case = (
+        pd.read_csv(run_dir / "results.csv", dtype={"case": str})
+        .query("domain == 'clean'")["case"]
+        .iloc[0]
+    )
+    figure = runner.invoke(
+        app,
+        [
+            "figures",
+            str(run_dir),
+            "--case",
+            case,
+            "--domain",
+            "clean",
+            "--loss",
+            "nacl",
+            "--method",
+            "ts",
+        ],
+    )
     assert figure.exit_code == 0, figure.output
     assert any(p.name.startswith(f"nacl_clean_{case}") for p in (run_dir / "figures").iterdir())
-    figure = runner.invoke(app, ["figures", str(run_dir), "--case", case, "--domain", "clean",
-                                 "--loss", "focal"])
+    figure = runner.invoke(
+        app, ["figures", str(run_dir), "--case", case, "--domain", "clean", "--loss", "focal"]
+    )
     assert figure.exit_code == 2 and "loss 'focal' is not trained in this run" in figure.output
 
 
 def test_loss_param_sweep_trains_one_net_per_value_and_plots_it(grid):
     _, run_dir, _ = grid
-    result = runner.invoke(app, ["ablate", str(run_dir), "--loss-param",
-                                 "nacl.alpha=0.05,0.3", "--methods", "uc"])
+    result = runner.invoke(
+        app, ["ablate", str(run_dir), "--loss-param", "nacl.alpha=0.05,0.3", "--methods", "uc"]
+    )
     assert result.exit_code == 0, result.output
     out = run_dir / "ablation" / "loss_param"
     assert (out / "nacl.alpha=0.05" / "fold1" / "checkpoint.pt").exists()
@@ -128,24 +155,29 @@ def test_loss_param_sweep_trains_one_net_per_value_and_plots_it(grid):
     grid_rows = pd.read_csv(run_dir / "results.csv", dtype={"case": str})
     mine = grid_rows[(grid_rows["loss"] == "nacl") & (grid_rows["method"] == "uc")]
     same = sweep[sweep["setting"] == "0.3"]
-    np.testing.assert_array_equal(same.sort_values(KEY)["value"].to_numpy(),
-                                  mine.sort_values(KEY)["value"].to_numpy())
+    np.testing.assert_array_equal(
+        same.sort_values(KEY)["value"].to_numpy(), mine.sort_values(KEY)["value"].to_numpy()
+    )
     trained = json.loads((out / "nacl.alpha=0.05" / "config.json").read_text())["train"]
     assert (trained["loss"], trained["loss_params"]) == ("nacl", {"alpha": 0.05})
     other = sweep[sweep["setting"] == "0.05"].sort_values(KEY)
-    assert other[KEY].reset_index(drop=True).equals(same.sort_values(KEY)[KEY]
-                                                    .reset_index(drop=True))
+    assert (
+        other[KEY].reset_index(drop=True).equals(same.sort_values(KEY)[KEY].reset_index(drop=True))
+    )
     assert not np.array_equal(other["value"].to_numpy(), same.sort_values(KEY)["value"])
     assert (out / "nacl.alpha" / "sensitivity.png").stat().st_size > 10_000
     assert "| UC | 0.05 |" in (out / "nacl.alpha" / "table.md").read_text()
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("nacl.alpha", "must look like LOSS.NAME=V1,V2"),
-    ("nacl.beta=0.1", "loss 'nacl' has no hyperparameter 'beta'; valid: alpha"),
-    ("nope.alpha=0.1", "unknown loss 'nope'; valid names are: ce, dice_ce"),
-    ("svls.sigma=0", "sigma must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nacl.alpha", "must look like LOSS.NAME=V1,V2"),
+        ("nacl.beta=0.1", "loss 'nacl' has no hyperparameter 'beta'; valid: alpha"),
+        ("nope.alpha=0.1", "unknown loss 'nope'; valid names are: ce, dice_ce"),
+        ("svls.sigma=0", "sigma must be > 0"),
+    ],
+)
 def test_bad_loss_param_specs_fail_before_any_training(grid, spec, message):
     _, run_dir, _ = grid
     result = runner.invoke(app, ["ablate", str(run_dir), "--loss-param", spec])
@@ -153,34 +185,56 @@ def test_bad_loss_param_specs_fail_before_any_training(grid, spec, message):
 
 
 def test_loss_params_reach_their_loss_only():
-    config = build_config("smoke", ["train.losses=ce,nacl,ls", "train.loss_params.nacl.alpha=0.3",
-                                    "train.loss_params.ls.alpha=0.2"])
+    config = build_config(
+        "smoke",
+        [
+            "train.losses=ce,nacl,ls",
+            "train.loss_params.nacl.alpha=0.3",
+            "train.loss_params.ls.alpha=0.2",
+        ],
+    )
     assert run_losses(config) == ["ce", "nacl", "ls"]
-    assert [loss_params(config, x) for x in run_losses(config)] == [{}, {"alpha": 0.3},
-                                                                     {"alpha": 0.2}]
+    assert [loss_params(config, x) for x in run_losses(config)] == [
+        {},
+        {"alpha": 0.3},
+        {"alpha": 0.2},
+    ]
     cell = cell_config(config, "ls")
-    assert (cell.train.loss, cell.train.loss_params, cell.train.losses) == ("ls",
-                                                                           {"alpha": 0.2}, [])
+    assert (cell.train.loss, cell.train.loss_params, cell.train.losses) == (
+        "ls",
+        {"alpha": 0.2},
+        [],
+    )
     single = build_config("smoke", ["train.loss=ls", "train.loss_params.alpha=0.2"])
     assert loss_params(single, "ls") == {"alpha": 0.2} and run_losses(single) == ["ls"]
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (["train.losses=ce,nacl", "train.loss_params.alpha=0.3"],
-     "ambiguous in a grid of 2 losses; name the loss, e.g. train.loss_params.ce.alpha"),
-    (["train.losses=ce,nacl", "train.loss_params.ls.alpha=0.3"],
-     "'ls' is not a loss of this run; its losses are: ce, nacl"),
-    (["train.losses=ce,nacl", "train.loss_params.nacl.gamma=2"],
-     "loss 'nacl' has no hyperparameter 'gamma'"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["train.losses=ce,nacl", "train.loss_params.alpha=0.3"],
+            "ambiguous in a grid of 2 losses; name the loss, e.g. train.loss_params.ce.alpha",
+        ),
+        (
+            ["train.losses=ce,nacl", "train.loss_params.ls.alpha=0.3"],
+            "'ls' is not a loss of this run; its losses are: ce, nacl",
+        ),
+        (
+            ["train.losses=ce,nacl", "train.loss_params.nacl.gamma=2"],
+            "loss 'nacl' has no hyperparameter 'gamma'",
+        ),
+    ],
+)
 def test_misrouted_loss_params_are_refused_before_the_run(overrides, message):
     with pytest.raises(OodcalibError, match=message):
         check_hyperparameters(build_config("smoke", overrides))
 
 
 def test_unknown_grid_loss_is_refused_with_the_valid_names(tmp_path):
-    result = runner.invoke(app, ["run", "--preset", "smoke", "--losses", "ce,dice",
-                                 "--out", str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["run", "--preset", "smoke", "--losses", "ce,dice", "--out", str(tmp_path / "r")]
+    )
     assert result.exit_code == 2 and "unknown loss 'dice'; valid names are: ce" in result.output
 
 

@@ -55,14 +55,16 @@ def test_cached_statistics_equal_the_in_memory_ones(model, image, tmp_path, num_
 
 def test_another_case_domain_or_seed_has_other_passes(model, image, tmp_path):
     cached = PassCache(tmp_path, model, SEED).statistics(DOMAIN, CASE, image, 2)
-    for seed, domain, case in [(SEED + 1, DOMAIN, CASE), (SEED, "clean", CASE),
-                               (SEED, DOMAIN, "patient008")]:
+    for seed, domain, case in [
+        (SEED + 1, DOMAIN, CASE),
+        (SEED, "clean", CASE),
+        (SEED, DOMAIN, "patient008"),
+    ]:
         other = AugmentedPasses(model, seed).statistics(domain, case, image, 2)
         assert not np.allclose(other.total, cached.total, rtol=1e-3)
 
 
-def test_a_second_request_for_the_same_or_a_snapshot_count_runs_no_pass(model, image,
-                                                                         tmp_path):
+def test_a_second_request_for_the_same_or_a_snapshot_count_runs_no_pass(model, image, tmp_path):
     counter = ForwardCounter(model)
     cache = PassCache(tmp_path, model, SEED, snapshots=[1, 2], counter=counter)
     first = cache.statistics(DOMAIN, CASE, image, 4)
@@ -90,8 +92,9 @@ def test_a_larger_request_runs_only_the_missing_passes(model, image, tmp_path, c
     counter.counts.clear()
     extended = cache.statistics(DOMAIN, CASE, image, wanted)
     assert counter.counts == {"passes": (wanted - cached) * SLICES}
-    assert_same_statistics(extended,
-                           AugmentedPasses(model, SEED).statistics(DOMAIN, CASE, image, wanted))
+    assert_same_statistics(
+        extended, AugmentedPasses(model, SEED).statistics(DOMAIN, CASE, image, wanted)
+    )
 
 
 def test_a_smaller_count_without_a_snapshot_is_computed_from_the_start(model, image, tmp_path):

@@ -46,8 +46,16 @@ def test_run_directory_contents(smoke_run):
 
 def test_results_are_tidy_and_complete(smoke_run):
     config, _, results = smoke_run
-    assert list(results.columns) == ["loss", "method", "fold", "repeat", "domain", "case", "metric",
-                                     "value"]
+    assert list(results.columns) == [
+        "loss",
+        "method",
+        "fold",
+        "repeat",
+        "domain",
+        "case",
+        "metric",
+        "value",
+    ]
     assert not results.duplicated(["method", "fold", "repeat", "domain", "case", "metric"]).any()
     assert set(results["domain"]) == {"clean", "bias_field", "motion", "ghosting", "spike", "lge"}
     assert set(results["method"]) == {"uc", "ts", "lts", "alea", "proposed", "ir", "platt"}
@@ -66,7 +74,8 @@ def test_temperature_methods_share_predictions(smoke_run):
     _, _, results = smoke_run
     for metric in ("dice", "hd95"):
         values = results[results.metric == metric].pivot_table(
-            index=["fold", "repeat", "domain", "case"], columns="method", values="value")
+            index=["fold", "repeat", "domain", "case"], columns="method", values="value"
+        )
         for method in ("ts", "lts", "proposed"):
             np.testing.assert_allclose(values["uc"], values[method], err_msg=method)
 
@@ -81,8 +90,9 @@ def test_every_per_case_file_has_its_bins_and_micro_metrics_follow(smoke_run):
         assert bins_path(path).exists(), path
     # every scored scan has its bins; every class's counts add up to the scan's voxels
     scans = bins.groupby(["method", "fold", "repeat", "domain", "case", "class"])["count"].sum()
-    assert scans.nunique() > 1 and len(scans) == 4 * len(results.drop_duplicates(
-        ["method", "fold", "repeat", "domain", "case"]))
+    assert scans.nunique() > 1 and len(scans) == 4 * len(
+        results.drop_duplicates(["method", "fold", "repeat", "domain", "case"])
+    )
     micro = micro_results(bins)
     assert len(micro) == 3 * 7 * config.eval.repeats * 6 * 3
     assert micro["value"].between(0, 1).all()
@@ -105,8 +115,9 @@ def test_augmented_passes_are_computed_once_and_shared(smoke_run):
         assert counts["pool"] == val * pool_passes(config)
         assert "fit:lts" not in counts and "fit:proposed" not in counts
         # deterministic calibrators (UC, Alea.) are fitted once; their repeats are copies
-        fits = sum(1 if CALIBRATORS[m].deterministic
-                   else config.eval.repeats for m in config.eval.methods)
+        fits = sum(
+            1 if CALIBRATORS[m].deterministic else config.eval.repeats for m in config.eval.methods
+        )
         assert len(list((fold / "calibrators").glob("*.pt"))) == fits
 
 
@@ -130,7 +141,8 @@ def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
     assert sorted(timings) == ["fold0", "fold1", "fold2"]
     for stages in timings.values():
         expected = {"train", "logits", "passes", "metrics"} | {
-            f"{kind}:{m}" for m in config.eval.methods for kind in ("fit", "predict")}
+            f"{kind}:{m}" for m in config.eval.methods for kind in ("fit", "predict")
+        }
         assert expected <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())
 
@@ -139,14 +151,18 @@ def test_cost_model_counts_the_slices_the_run_sent_through_the_net(smoke_run):
     """With 1 s per slice, predicted seconds are slice counts: the pool and the passes
     within the spread of slices per scan, logits close."""
     config, run_dir, _ = smoke_run
-    counts = [json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text())
-              for k in range(3)]
+    counts = [
+        json.loads((run_dir / f"fold{k}" / "forward_passes.json").read_text()) for k in range(3)
+    ]
     logits = sorted((run_dir / "fold0" / "logits").rglob("*.npy"))
     slices = np.mean([np.load(f, mmap_mode="r").shape[0] for f in logits])
-    predicted = predict_seconds(config, {"infer_seconds_per_slice": 1.0,
-                                         "train_seconds_per_step": 0.0}, slices,
-                                source_cases=config.data.phantom_cases,
-                                lge_cases=config.data.lge_phantom_cases)
+    predicted = predict_seconds(
+        config,
+        {"infer_seconds_per_slice": 1.0, "train_seconds_per_step": 0.0},
+        slices,
+        source_cases=config.data.phantom_cases,
+        lge_cases=config.data.lge_phantom_cases,
+    )
     for stage in ("pool", "passes"):
         assert predicted[stage] == pytest.approx(sum(c[stage] for c in counts), rel=0.2)
     assert predicted["logits"] == pytest.approx(sum(c["logits"] for c in counts), rel=0.2)
@@ -171,13 +187,18 @@ def test_interrupted_run_recomputes_only_missing_pieces(smoke_run, monkeypatch):
     (run_dir / "fold2" / "per_case" / "proposed_r0.csv").unlink()  # its fit is kept
     calls = []
     real = evaluation.Fold.evaluate
-    monkeypatch.setattr(evaluation.Fold, "evaluate", lambda self, cal, label, repeat, d:
-                        calls.append((self.index, label, repeat)) or real(self, cal, label,
-                                                                          repeat, d))
+    monkeypatch.setattr(
+        evaluation.Fold,
+        "evaluate",
+        lambda self, cal, label, repeat, d: (
+            calls.append((self.index, label, repeat)) or real(self, cal, label, repeat, d)
+        ),
+    )
     fits = []
     real_fit = SusceptibilityShapePrior.fit
-    monkeypatch.setattr(SusceptibilityShapePrior, "fit",
-                        lambda self, *a: fits.append(1) or real_fit(self, *a))
+    monkeypatch.setattr(
+        SusceptibilityShapePrior, "fit", lambda self, *a: fits.append(1) or real_fit(self, *a)
+    )
     before = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
     again = run_benchmark(config, run_dir)
     assert calls == [(1, "ts", 1), (2, "proposed", 0)]
@@ -185,8 +206,10 @@ def test_interrupted_run_recomputes_only_missing_pieces(smoke_run, monkeypatch):
     after = json.loads((run_dir / "fold2" / "forward_passes.json").read_text())
     assert after == before  # its passes came from the cache
     key = ["method", "fold", "repeat", "domain", "case", "metric"]
-    pd.testing.assert_frame_equal(again.sort_values(key).reset_index(drop=True),
-                                  results.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        again.sort_values(key).reset_index(drop=True),
+        results.sort_values(key).reset_index(drop=True),
+    )
 
 
 def test_refuses_a_different_config_in_the_same_directory(smoke_run):
@@ -202,8 +225,12 @@ def test_same_seed_same_numbers(smoke_run, tmp_path):
     again = run_benchmark(small, tmp_path)
     ref = results[(results.method == "uc") & (results.repeat == 0)].reset_index(drop=True)
     key = ["fold", "domain", "case", "metric"]
-    np.testing.assert_allclose(again.sort_values(key)["value"].to_numpy(),
-                               ref.sort_values(key)["value"].to_numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        again.sort_values(key)["value"].to_numpy(),
+        ref.sort_values(key)["value"].to_numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_bad_data_root_is_explained(tmp_path):
@@ -214,11 +241,21 @@ def test_bad_data_root_is_explained(tmp_path):
 
 
 def test_real_data_tiny_end_to_end(shared_data, tmp_path):
-    config = build_config("smoke", [
-        "data.source=acdc", f"data.root={shared_data / 'ACDC'}",
-        f"data.lge_root={shared_data / 'MSCMR_LGE'}", "data.train_per_fold=2",
-        "data.size=128", "data.max_test_cases=2", "eval.repeats=1", "data.n_folds=1",
-        "eval.corruptions=motion", "eval.methods=uc,alea,proposed"])
+    config = build_config(
+        "smoke",
+        [
+            "data.source=acdc",
+            f"data.root={shared_data / 'ACDC'}",
+            f"data.lge_root={shared_data / 'MSCMR_LGE'}",
+            "data.train_per_fold=2",
+            "data.size=128",
+            "data.max_test_cases=2",
+            "eval.repeats=1",
+            "data.n_folds=1",
+            "eval.corruptions=motion",
+            "eval.methods=uc,alea,proposed",
+        ],
+    )
     results = run_benchmark(config, tmp_path)
     assert set(results["domain"]) == {"clean", "motion", "lge"}
     assert results["case"].str.startswith("subject").sum() > 0
@@ -228,8 +265,14 @@ def test_real_data_tiny_end_to_end(shared_data, tmp_path):
 def test_a_run_directory_of_version_0_1_is_refused_with_the_reason(tmp_path):
     legacy = build_config("smoke").to_dict()
     del legacy["plugins"]
-    legacy["calib"] = {"iterations": 2, "batch_size": 2, "lr": None, "crop": 32, "width": 4,
-                       "train_copies": 2}
+    legacy["calib"] = {
+        "iterations": 2,
+        "batch_size": 2,
+        "lr": None,
+        "crop": 32,
+        "width": 4,
+        "train_copies": 2,
+    }
     (tmp_path / "config.json").write_text(json.dumps(legacy))
     with pytest.raises(OodcalibError, match="oodcalib 0.1"):
         run_benchmark(build_config("smoke"), tmp_path)

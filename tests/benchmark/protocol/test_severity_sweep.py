@@ -20,9 +20,17 @@ KEY = ["method", "fold", "repeat", "domain", "case", "metric"]
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("sweep")
-    config = build_config("smoke", ["data.n_folds=1", "eval.methods=uc,ts", "eval.repeats=2",
-                                    "data.max_test_cases=2", "eval.corruptions=motion,spike",
-                                    "eval.cross_sequence=false"])
+    config = build_config(
+        "smoke",
+        [
+            "data.n_folds=1",
+            "eval.methods=uc,ts",
+            "eval.repeats=2",
+            "data.max_test_cases=2",
+            "eval.corruptions=motion,spike",
+            "eval.cross_sequence=false",
+        ],
+    )
     return config, run_dir, run_benchmark(config, run_dir)
 
 
@@ -33,22 +41,26 @@ def _values(frame):
 def test_the_runs_level_and_clean_rows_are_the_runs_own(run):
     config, run_dir, results = run
     fold = run_dir / "fold0"
-    stamps = {p: p.stat().st_mtime_ns for p in [fold / "checkpoint.pt",
-                                                 *fold.glob("calibrators/*.pt")]}
+    stamps = {
+        p: p.stat().st_mtime_ns for p in [fold / "checkpoint.pt", *fold.glob("calibrators/*.pt")]
+    }
     sweep = run_severity_sweep(run_dir, [1, 3])
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing retrained or refit
     assert set(sweep["setting"]) == {"0", "1", "3"}
     own = results[results.domain.isin(["motion", "spike"])]
-    np.testing.assert_array_equal(_values(sweep[sweep.setting == "3"].drop(columns="setting")),
-                                  _values(own))
-    np.testing.assert_array_equal(_values(sweep[sweep.setting == "0"]),
-                                  _values(results[results.domain == "clean"]))
+    np.testing.assert_array_equal(
+        _values(sweep[sweep.setting == "3"].drop(columns="setting")), _values(own)
+    )
+    np.testing.assert_array_equal(
+        _values(sweep[sweep.setting == "0"]), _values(results[results.domain == "clean"])
+    )
     mild = sweep[(sweep.setting == "1") & (sweep.metric == "ece")]
     assert not np.allclose(_values(mild), _values(own[own.metric == "ece"]))
     # deterministic TS: repeat 1 is repeat 0's copy
     ts = sweep[(sweep.method == "ts") & (sweep.setting == "1")]
-    np.testing.assert_array_equal(_values(ts[ts.repeat == 0].assign(repeat=1)),
-                                  _values(ts[ts.repeat == 1]))
+    np.testing.assert_array_equal(
+        _values(ts[ts.repeat == 0].assign(repeat=1)), _values(ts[ts.repeat == 1])
+    )
 
 
 def test_a_later_sweep_scores_only_the_levels_it_lacks(run):
@@ -64,22 +76,32 @@ def test_a_later_sweep_scores_only_the_levels_it_lacks(run):
     np.testing.assert_array_equal(_values(first), _values(again[again.setting != "2"]))
 
 
-@pytest.mark.parametrize(("levels", "methods", "needle"), [
-    ([6], None, "severity must be one of 1, 2, 3, 4, 5"),
-    ([], None, "at least one level"),
-    ([1], ["lts"], "lts not in the run"),
-])
+@pytest.mark.parametrize(
+    ("levels", "methods", "needle"),
+    [
+        ([6], None, "severity must be one of 1, 2, 3, 4, 5"),
+        ([], None, "at least one level"),
+        ([1], ["lts"], "lts not in the run"),
+    ],
+)
 def test_bad_sweeps_are_refused(run, levels, methods, needle):
     with pytest.raises(OodcalibError, match=needle):
         run_severity_sweep(run[1], levels, methods)
 
 
 def test_points_match_a_hand_computation():
-    rows = pd.DataFrame({"method": "uc", "fold": 0, "repeat": 0, "metric": "ece",
-                         "case": ["a", "b", "a", "b", "a", "b"],
-                         "domain": ["clean", "clean", "motion", "motion", "spike", "spike"],
-                         "setting": ["0", "0", "1", "1", "1", "1"],
-                         "value": [0.1, 0.3, 0.2, 0.4, 0.6, 0.8]})
+    rows = pd.DataFrame(
+        {
+            "method": "uc",
+            "fold": 0,
+            "repeat": 0,
+            "metric": "ece",
+            "case": ["a", "b", "a", "b", "a", "b"],
+            "domain": ["clean", "clean", "motion", "motion", "spike", "spike"],
+            "setting": ["0", "0", "1", "1", "1", "1"],
+            "value": [0.1, 0.3, 0.2, 0.4, 0.6, 0.8],
+        }
+    )
     points = severity_points(rows, ["ece"]).set_index(["domain", "level"])
     assert points.loc[("motion", 0.0), "mean"] == pytest.approx(0.2)  # clean is level 0
     assert points.loc[("artifact avg", 1.0), "mean"] == pytest.approx(0.5)
@@ -89,8 +111,9 @@ def test_points_match_a_hand_computation():
 
 def test_cli_writes_the_curves_and_the_table(run):
     _, run_dir, _ = run
-    result = CliRunner().invoke(app, ["ablate", str(run_dir), "--severity", "1", "2",
-                                      "--methods", "uc"])
+    result = CliRunner().invoke(
+        app, ["ablate", str(run_dir), "--severity", "1", "2", "--methods", "uc"]
+    )
     assert result.exit_code == 0, result.output
     out = run_dir / "ablation" / "severity"
     assert (out / "severity.png").stat().st_size > 20_000

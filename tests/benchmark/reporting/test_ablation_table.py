@@ -13,11 +13,17 @@ from oodcalib.benchmark.reporting.ablation_table import (
 
 def frame(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = [(m, s, 0, 0, d, c, k, float(rng.random()))
-            for m in ("alea", "proposed") for s in ("10", "2") for d in
-            ("clean", "motion", "spike", "lge") for c in ("a", "b") for k in ("ece", "sce")]
-    return pd.DataFrame(rows, columns=["method", "setting", "fold", "repeat", "domain", "case",
-                                       "metric", "value"])
+    rows = [
+        (m, s, 0, 0, d, c, k, float(rng.random()))
+        for m in ("alea", "proposed")
+        for s in ("10", "2")
+        for d in ("clean", "motion", "spike", "lge")
+        for c in ("a", "b")
+        for k in ("ece", "sce")
+    ]
+    return pd.DataFrame(
+        rows, columns=["method", "setting", "fold", "repeat", "domain", "case", "metric", "value"]
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -25,8 +31,9 @@ def test_artifact_average_is_the_mean_of_per_scan_artifact_means(seed):
     results = frame(seed)
     table = ablation_table(results).set_index(["method", "setting", "metric"])
     for (method, setting, metric), row in table.iterrows():
-        cell = results[(results.method == method) & (results.setting == setting)
-                       & (results.metric == metric)]
+        cell = results[
+            (results.method == method) & (results.setting == setting) & (results.metric == metric)
+        ]
         per_case = cell[cell.domain.isin(["motion", "spike"])].groupby("case")["value"].mean()
         assert row["artifact avg"] == pytest.approx(per_case.mean())
         assert row["clean"] == pytest.approx(cell[cell.domain == "clean"]["value"].mean())
@@ -36,8 +43,9 @@ def test_numeric_settings_sort_numerically_and_markdown_uses_display_names(tmp_p
     table = ablation_table(frame())
     assert table[table.method == "alea"]["setting"].drop_duplicates().tolist() == ["2", "10"]
     text = ablation_markdown(table, "num_aug", {"alea": "Alea.", "proposed": "Proposed"})
-    assert text.splitlines()[0] == ("| method | N_A | artifact avg ECE | artifact avg SCE | "
-                                    "clean ECE | LGE ECE |")
+    assert text.splitlines()[0] == (
+        "| method | N_A | artifact avg ECE | artifact avg SCE | clean ECE | LGE ECE |"
+    )
     assert text.index("| Alea. | 2 |") < text.index("| Alea. | 10 |")
     csv_path, md_path = write_ablation_tables(frame(), tmp_path, "components")
     assert csv_path.exists() and "| alea | 2 |" in md_path.read_text()

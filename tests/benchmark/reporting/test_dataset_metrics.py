@@ -19,16 +19,23 @@ def bin_rows(stats: BinStats, key: tuple) -> list[tuple]:
 
 
 def _scans(seed: int, count: int) -> list[BinStats]:
-    return [classwise_bin_stats(*random_probs(seed * 100 + i, 4, (3, 12, 12), 20), n_bins=20)
-            for i in range(count)]
+    return [
+        classwise_bin_stats(*random_probs(seed * 100 + i, 4, (3, 12, 12), 20), n_bins=20)
+        for i in range(count)
+    ]
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_micro_results_equal_merged_micro_bins(seed):
-    fits = {(m, f): _scans(seed + 10 * f + (m == "ts"), 3 + f) for m in ("uc", "ts")
-            for f in range(2)}
-    rows = [row for (m, f), scans in fits.items() for i, stats in enumerate(scans)
-            for row in bin_rows(stats, ("dice_ce", m, f, 0, "clean", f"case{i}"))]
+    fits = {
+        (m, f): _scans(seed + 10 * f + (m == "ts"), 3 + f) for m in ("uc", "ts") for f in range(2)
+    }
+    rows = [
+        row
+        for (m, f), scans in fits.items()
+        for i, stats in enumerate(scans)
+        for row in bin_rows(stats, ("dice_ce", m, f, 0, "clean", f"case{i}"))
+    ]
     micro = micro_results(pd.DataFrame(rows, columns=BIN_COLUMNS))
     assert list(micro.columns) == RESULT_COLUMNS and set(micro["case"]) == {ALL_CASES}
     assert len(micro) == 4 * 3
@@ -41,10 +48,14 @@ def test_micro_results_equal_merged_micro_bins(seed):
 
 
 def test_micro_of_one_scan_is_its_macro_value_and_empty_bins_are_skipped():
-    stats = BinStats(np.array([[3, 0, 1], [0, 2, 2]]), np.array([[0.3, 0.0, 0.9], [0.0, 1.0, 1.8]]),
-                     np.array([[1, 0, 1], [0, 0, 2]]))
-    micro = micro_results(pd.DataFrame(bin_rows(stats, ("dice_ce", "uc", 0, 0, "lge", "a")),
-                                       columns=BIN_COLUMNS)).set_index("metric")["value"]
+    stats = BinStats(
+        np.array([[3, 0, 1], [0, 2, 2]]),
+        np.array([[0.3, 0.0, 0.9], [0.0, 1.0, 1.8]]),
+        np.array([[1, 0, 1], [0, 0, 2]]),
+    )
+    micro = micro_results(
+        pd.DataFrame(bin_rows(stats, ("dice_ce", "uc", 0, 0, "lge", "a")), columns=BIN_COLUMNS)
+    ).set_index("metric")["value"]
     # class 1 only (class 0 is background): bins 1 and 2, gaps |0 - 0.5| and |1 - 0.9|
     assert micro["micro_ace"] == pytest.approx((0.5 + 0.1) / 2)
     assert micro["micro_mce"] == pytest.approx(0.5)
@@ -52,8 +63,14 @@ def test_micro_of_one_scan_is_its_macro_value_and_empty_bins_are_skipped():
 
 
 def test_reliability_histograms_count_scans_per_observed_frequency():
-    rows = pd.DataFrame({"class": [1, 1, 1, 2], "bin": [19, 19, 0, 5],
-                         "count": [10, 5, 7, 1], "acc_sum": [10, 0, 0, 1]})
+    rows = pd.DataFrame(
+        {
+            "class": [1, 1, 1, 2],
+            "bin": [19, 19, 0, 5],
+            "count": [10, 5, 7, 1],
+            "acc_sum": [10, 0, 0, 1],
+        }
+    )
     hist, voxels = reliability_histograms(rows)
     assert hist.shape == (4, 20, 20) and hist.sum() == 4
     assert hist[1, 19, 19] == 1 and hist[1, 0, 19] == 1 and hist[1, 0, 0] == 1

@@ -19,8 +19,14 @@ ARTIFACTS = ["bias_field", "motion", "ghosting", "spike"]
 ORDER = ["clean", "bias_field", "motion", "ghosting", "spike", "artifact avg", "lge"]
 #: Display names as the CLI passes them (from the registries).
 NAMES = {"uc": "UC", "alea": "Alea.", "ts": "TS", "lts": "LTS", "proposed": "Proposed"}
-HEADERS = {"clean": "Intra", "bias_field": "Bias", "motion": "Motion", "ghosting": "Ghost",
-           "spike": "Spike", "lge": "Cross-seq (LGE)"}
+HEADERS = {
+    "clean": "Intra",
+    "bias_field": "Bias",
+    "motion": "Motion",
+    "ghosting": "Ghost",
+    "spike": "Spike",
+    "lge": "Cross-seq (LGE)",
+}
 
 
 def synthetic_results() -> pd.DataFrame:
@@ -32,15 +38,28 @@ def synthetic_results() -> pd.DataFrame:
     for d, domain in enumerate(DOMAINS):
         base = 0.05 + 0.03 * d + rng.uniform(0.0, 0.05, len(units))
         dice = 0.9 - 0.05 * d + rng.uniform(-0.05, 0.05, len(units))
-        shifts = {"uc": 0.08 + rng.uniform(0, 0.01, len(units)), "alea": symmetric,
-                  "ts": 0.07 + rng.uniform(0, 0.01, len(units)), "lts": 0.0,
-                  "proposed": -0.01 - rng.uniform(0, 0.005, len(units))}
+        shifts = {
+            "uc": 0.08 + rng.uniform(0, 0.01, len(units)),
+            "alea": symmetric,
+            "ts": 0.07 + rng.uniform(0, 0.01, len(units)),
+            "lts": 0.0,
+            "proposed": -0.01 - rng.uniform(0, 0.005, len(units)),
+        }
         for method in METHODS:
             ece = base + shifts[method]
             for metric, values in (("ece", ece), ("sce", ece / 2), ("dice", dice)):
-                rows += [{"method": method, "fold": f, "repeat": r, "domain": domain,
-                          "case": c, "metric": metric, "value": v}
-                         for (f, r, c), v in zip(units, values, strict=True)]
+                rows += [
+                    {
+                        "method": method,
+                        "fold": f,
+                        "repeat": r,
+                        "domain": domain,
+                        "case": c,
+                        "metric": metric,
+                        "value": v,
+                    }
+                    for (f, r, c), v in zip(units, values, strict=True)
+                ]
     return pd.DataFrame(rows)
 
 
@@ -55,26 +74,37 @@ def stats(results):
 
 
 def _row(stats, metric, domain, method):
-    return stats[(stats["metric"] == metric) & (stats["domain"] == domain)
-                 & (stats["method"] == method)].iloc[0]
+    return stats[
+        (stats["metric"] == metric) & (stats["domain"] == domain) & (stats["method"] == method)
+    ].iloc[0]
 
 
 def test_artifact_avg_is_the_per_unit_mean_over_artifact_domains(results, stats):
     for method in ("uc", "lts"):
-        subset = results[(results["method"] == method) & (results["metric"] == "ece")
-                         & results["domain"].isin(ARTIFACTS)]
+        subset = results[
+            (results["method"] == method)
+            & (results["metric"] == "ece")
+            & results["domain"].isin(ARTIFACTS)
+        ]
         per_unit = subset.groupby(["fold", "repeat", "case"])["value"].mean()
         row = _row(stats, "ece", "artifact avg", method)
         assert row["n"] == 45 and row["mean"] == pytest.approx(per_unit.mean())
         assert row["std"] == pytest.approx(per_unit.std(ddof=1))
     lts = results[(results["method"] == "lts") & (results["metric"] == "ece")]
     assert _row(stats, "ece", "clean", "lts")["mean"] == pytest.approx(
-        lts[lts["domain"] == "clean"]["value"].mean())
+        lts[lts["domain"] == "clean"]["value"].mean()
+    )
 
 
 def test_units_missing_in_one_artifact_domain_leave_the_average(results):
-    dropped = results[~((results["domain"] == "spike") & (results["case"] == "p0")
-                        & (results["fold"] == 0) & (results["repeat"] == 0))]
+    dropped = results[
+        ~(
+            (results["domain"] == "spike")
+            & (results["case"] == "p0")
+            & (results["fold"] == 0)
+            & (results["repeat"] == 0)
+        )
+    ]
     table = compare_to_reference(dropped, "lts", ("ece",))
     counts = table[table["method"] == "uc"].set_index("domain")["n"]
     assert counts["spike"] == counts["artifact avg"] == 44 and counts["motion"] == 45
@@ -99,8 +129,9 @@ def test_marks_and_holm(stats):
 def test_leaderboard_table_layout(stats):
     table = leaderboard_table(stats, NAMES, HEADERS)
     assert table["method"].tolist() == METHODS
-    domains = [c.split("/")[1] for c in table.columns if c.startswith("ece/")
-               and c.endswith("/mean")]
+    domains = [
+        c.split("/")[1] for c in table.columns if c.startswith("ece/") and c.endswith("/mean")
+    ]
     assert domains == ORDER
     uc = _row(stats, "sce", "motion", "uc")
     row = table.set_index("method").loc["uc"]
@@ -111,12 +142,12 @@ def test_leaderboard_table_layout(stats):
 def test_markdown_table_like_table_one(stats):
     text = markdown_table(stats, "lts", NAMES, HEADERS)
     lines = text.splitlines()
-    assert lines[0] == ("| | Intra | Bias | Motion | Ghost | Spike | Artifact avg | "
-                        "Cross-seq (LGE) |")
+    assert lines[0] == (
+        "| | Intra | Bias | Motion | Ghost | Spike | Artifact avg | Cross-seq (LGE) |"
+    )
     labels = [line.split(" | ")[0][2:] for line in lines[2:] if line.startswith("| ")]
     names = [NAMES[m] for m in METHODS]
-    assert labels == [f"ECE {n}" for n in names] + [f"SCE {n}" for n in names] + \
-        ["Dice seg. net"]
+    assert labels == [f"ECE {n}" for n in names] + [f"SCE {n}" for n in names] + ["Dice seg. net"]
     proposed = _row(stats, "ece", "clean", "proposed")["mean"]
     assert f"| ECE {NAMES['proposed']} | {100 * proposed:.2f}† |" in text
     lts_line = next(line for line in lines if line.startswith(f"| ECE {names[3]} |"))
@@ -125,8 +156,15 @@ def test_markdown_table_like_table_one(stats):
     dice = _row(stats, "dice", "lge", "lts")["mean"]
     assert f"{100 * dice:.2f} |" in lines[2 + 10]
     footnote = lines[-1]
-    for token in ("Wilcoxon", "Holm", "n = 45", "† p < 0.01", "‡ p < 0.05", "∗ p ≥ 0.05",
-                  NAMES["lts"]):
+    for token in (
+        "Wilcoxon",
+        "Holm",
+        "n = 45",
+        "† p < 0.01",
+        "‡ p < 0.05",
+        "∗ p ≥ 0.05",
+        NAMES["lts"],
+    ):
         assert token in footnote
 
 
@@ -135,16 +173,22 @@ def test_dice_differing_across_methods_gets_one_row_per_method(results):
     changed = results.copy()
     mask = (changed["method"] == "proposed") & (changed["metric"] == "dice")
     changed.loc[mask, "value"] += 0.01
-    text = markdown_table(compare_to_reference(changed, "lts", ("dice",), test="ttest"),
-                          names=NAMES)
+    text = markdown_table(
+        compare_to_reference(changed, "lts", ("dice",), test="ttest"), names=NAMES
+    )
     assert "seg. net" not in text
     assert f"| Dice {NAMES['proposed']} |" in text
     assert "paired t-test" in text and "no multiple-comparison correction" in text
 
 
 def test_unmatched_units_name_method_and_domain(results):
-    broken = results.drop(results[(results["method"] == "ts") & (results["domain"] == "motion")
-                                  & (results["case"] == "p3")].index)
+    broken = results.drop(
+        results[
+            (results["method"] == "ts")
+            & (results["domain"] == "motion")
+            & (results["case"] == "p3")
+        ].index
+    )
     with pytest.raises(OodcalibError, match="method 'ts', domain 'motion'"):
         compare_to_reference(broken, "lts", ("ece",))
 
@@ -155,8 +199,20 @@ def test_write_leaderboard_and_cli(results, tmp_path):
     assert csv_path == tmp_path / "leaderboard.csv" and md_path.read_text("utf-8")[0] == "|"
     assert (tmp_path / "leaderboard_stats.csv").exists()
     out = tmp_path / "boards" / "lb.csv"
-    result = CliRunner().invoke(app, ["leaderboard", str(tmp_path), "--metric", "ece",
-                                      "--metric", "sce", "--holm", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "leaderboard",
+            str(tmp_path),
+            "--metric",
+            "ece",
+            "--metric",
+            "sce",
+            "--holm",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"| ECE {NAMES['lts']} |" in result.output and "Holm" in result.output
     assert "Dice" not in result.output.split("\n\n")[0]

@@ -17,8 +17,9 @@ X = RNG.normal(0.2, 0.05, 30)
 Y = X + RNG.normal(0.01, 0.02, 30)
 
 
-@pytest.mark.parametrize(("test", "oracle"), [("wilcoxon", stats.wilcoxon),
-                                              ("ttest", stats.ttest_rel)])
+@pytest.mark.parametrize(
+    ("test", "oracle"), [("wilcoxon", stats.wilcoxon), ("ttest", stats.ttest_rel)]
+)
 def test_paired_test_matches_scipy(test, oracle):
     assert paired_test(Y, X, test) == pytest.approx(oracle(Y, X).pvalue, rel=1e-12)
     assert paired_test(X, Y, test) == pytest.approx(oracle(X, Y).pvalue, rel=1e-12)
@@ -67,9 +68,19 @@ def test_holm_hand_computed():
     np.testing.assert_allclose(adjusted[[0, 2]], [0.02, 0.04])
 
 
-@pytest.mark.parametrize(("p", "mark"), [(0.0, "†"), (0.0099, "†"), (0.01, "‡"), (0.0499, "‡"),
-                                         (0.05, "∗"), (0.7, "∗"), (float("nan"), ""),
-                                         (None, "")])
+@pytest.mark.parametrize(
+    ("p", "mark"),
+    [
+        (0.0, "†"),
+        (0.0099, "†"),
+        (0.01, "‡"),
+        (0.0499, "‡"),
+        (0.05, "∗"),
+        (0.7, "∗"),
+        (float("nan"), ""),
+        (None, ""),
+    ],
+)
 def test_significance_marks(p, mark):
     assert significance_mark(p) == mark
 

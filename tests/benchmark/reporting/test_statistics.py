@@ -13,9 +13,17 @@ def _results(methods=("uc", "lts"), cases=6):
     for m, shift in zip(methods, (0.05, 0.0, -0.02), strict=False):
         for domain in ("clean", "motion", "spike"):
             for c in range(cases):
-                rows.append({"method": m, "fold": 0, "repeat": 0, "domain": domain,
-                             "case": f"p{c}", "metric": "ece",
-                             "value": 0.1 + 0.01 * c * c + shift})
+                rows.append(
+                    {
+                        "method": m,
+                        "fold": 0,
+                        "repeat": 0,
+                        "domain": domain,
+                        "case": f"p{c}",
+                        "metric": "ece",
+                        "value": 0.1 + 0.01 * c * c + shift,
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -9,13 +9,19 @@ from oodcalib.errors import DataError
 
 
 def test_tidy_rows_in_stage_order(tmp_path):
-    raw = {"fold0": {"metrics": 30.0, "fit:lts": 60.0, "train": 600.0, "predict:lts": 6.0},
-           "fold1": {"train": 540.0, "metrics": 12.0}}
+    raw = {
+        "fold0": {"metrics": 30.0, "fit:lts": 60.0, "train": 600.0, "predict:lts": 6.0},
+        "fold1": {"train": 540.0, "metrics": 12.0},
+    }
     (tmp_path / "timings.json").write_text(json.dumps(raw))
     table = timings_table(tmp_path)
     assert list(table.columns) == ["fold", "stage", "seconds"]
-    assert table["stage"].drop_duplicates().tolist() == ["train", "fit:lts", "predict:lts",
-                                                          "metrics"]
+    assert table["stage"].drop_duplicates().tolist() == [
+        "train",
+        "fit:lts",
+        "predict:lts",
+        "metrics",
+    ]
     assert table["seconds"].sum() == pytest.approx(1248.0)
     text = format_timings(table).splitlines()
     assert text[0].split() == ["stage", "fold0", "fold1", "total"]
@@ -28,8 +34,11 @@ def test_missing_timings_name_the_file(tmp_path):
 
 
 def test_a_loss_grid_gets_one_column_per_loss(tmp_path):
-    raw = {"ce/fold0": {"train": 60.0}, "ce/fold1": {"train": 120.0},
-           "nacl/fold0": {"train": 30.0, "metrics": 6.0}}
+    raw = {
+        "ce/fold0": {"train": 60.0},
+        "ce/fold1": {"train": 120.0},
+        "nacl/fold0": {"train": 30.0, "metrics": 6.0},
+    }
     (tmp_path / "timings.json").write_text(json.dumps(raw))
     lines = format_timings(timings_table(tmp_path)).splitlines()
     assert lines[0].split() == ["stage", "ce", "nacl", "total"]

@@ -59,6 +59,14 @@ def exact_label(case) -> np.ndarray:
     anatomy, geometry, x, y, prof = rebuild(case)
     n = len(prof.t)
     jitter = {k: np.zeros((n, 7)).tolist() for k in ("endo", "epi", "rv")}
-    observer = {"sigma": 0.0, "jitter": jitter, "smoothing": 1.0, "plane_shift": 0.0,
-                "min_ring": 0.0, "lvot_as_lv": True, "min_cavity": 0.0, "min_heart": 0.0}
+    observer = {
+        "sigma": 0.0,
+        "jitter": jitter,
+        "smoothing": 1.0,
+        "plane_shift": 0.0,
+        "min_ring": 0.0,
+        "lvot_as_lv": True,
+        "min_cavity": 0.0,
+        "min_heart": 0.0,
+    }
     return draw_label(anatomy, prof, x, y, geometry.spacing, observer)

@@ -47,8 +47,15 @@ def test_rician_noise_floor_and_determinism():
     def run(seed):
         image = np.zeros((3, 32, 32), np.float32)
         image[:, 8:24, 8:24] = 500
-        params = acquire(image, np.zeros_like(image), np.random.default_rng(seed),
-                         contrast="bssfp", px=1.5, texture=(0.03, 0.05), sigma=20.0)
+        params = acquire(
+            image,
+            np.zeros_like(image),
+            np.random.default_rng(seed),
+            contrast="bssfp",
+            px=1.5,
+            texture=(0.03, 0.05),
+            sigma=20.0,
+        )
         return image, params
 
     (a, pa), (b, pb), (c, _) = run(0), run(0), run(1)

@@ -45,11 +45,14 @@ def test_apical_lv_is_smaller_than_mid_and_the_rv_vanishes(bssfp, lge, quick):
         assert lv_area[-1] < 0.5 * lv_area[mid(case)], case.case_id
         assert (case.label[: mid(case) + 1] == 1).any() and not (case.label[-1] == 1).any()
         rv_area = (case.label == 1).sum(axis=(1, 2))
-        late = rv_area[int(0.75 * case.num_slices):]
+        late = rv_area[int(0.75 * case.num_slices) :]
         assert rv_area[mid(case)] > late.max(), case.case_id  # the crescent shrinks
 
 
 def test_some_basal_slices_break_the_myocardial_ring(bssfp, lge, quick):
-    opened = [case.case_id for case in bssfp + lge + quick
-              if any(lv_leaks(case.label[i]) for i in range(2) if (case.label[i] == 3).any())]
+    opened = [
+        case.case_id
+        for case in bssfp + lge + quick
+        if any(lv_leaks(case.label[i]) for i in range(2) if (case.label[i] == 3).any())
+    ]
     assert len(opened) >= 3

@@ -17,8 +17,9 @@ def test_observer_is_recorded_and_in_range(bssfp):
 def test_labels_are_not_the_image_contours(bssfp):
     for case in bssfp[:3]:
         anatomy, geometry, x, y, prof = rebuild(case)
-        assert np.array_equal(draw_label(anatomy, prof, x, y, geometry.spacing,
-                                         case.meta["observer"]), case.label)
+        assert np.array_equal(
+            draw_label(anatomy, prof, x, y, geometry.spacing, case.meta["observer"]), case.label
+        )
         exact = exact_label(case)
         foreground = (exact > 0) | (case.label > 0)
         differ = (exact != case.label)[foreground].mean()
@@ -47,8 +48,9 @@ def test_papillary_muscles_are_labelled_lv(bssfp):
         pap = _papillary(anatomy, prof, x, y, geometry.spacing) > 0.5
         exact = exact_label(case)
         # 5 mm off the cavity's rim (where the stalks meet the wall, the observer rules)
-        depth = np.stack([ndimage.distance_transform_edt(e == 3, sampling=geometry.spacing)
-                          for e in exact])
+        depth = np.stack(
+            [ndimage.distance_transform_edt(e == 3, sampling=geometry.spacing) for e in exact]
+        )
         inner = pap & (depth > 5)
         assert np.isin(case.label[pap], (2, 3)).all(), case.case_id
         assert (case.label[inner] == 3).mean() > 0.97, case.case_id

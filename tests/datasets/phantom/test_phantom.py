@@ -30,8 +30,12 @@ def test_case_depends_only_on_its_index(bssfp):
 
 
 def test_shapes_dtypes_ids_domain_spacing(bssfp, lge):
-    assert [c.case_id for c in bssfp[:4]] == ["phantom000", "phantom001", "phantom002",
-                                              "phantom003"]
+    assert [c.case_id for c in bssfp[:4]] == [
+        "phantom000",
+        "phantom001",
+        "phantom002",
+        "phantom003",
+    ]
     assert [c.case_id for c in lge[:2]] == ["lge_phantom000", "lge_phantom001"]
     for case in bssfp + lge:
         z = case.num_slices

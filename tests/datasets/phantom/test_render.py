@@ -11,8 +11,9 @@ def _draw(case, thickness):
     anatomy, geometry, *_ = rebuild(case)
     geometry = replace(geometry, thickness=thickness)
     meta = case.meta
-    return render_anatomy(anatomy, geometry, meta["intensities"], meta["observer"],
-                          np.random.default_rng(0))
+    return render_anatomy(
+        anatomy, geometry, meta["intensities"], meta["observer"], np.random.default_rng(0)
+    )
 
 
 def test_image_averages_the_slab_and_label_is_its_centre(quick):

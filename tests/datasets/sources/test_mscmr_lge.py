@@ -90,8 +90,7 @@ def test_anatomical_directions_of_the_loaded_axes(tmp_path, affine, direction, a
 
 
 def test_canonical_order_ignores_the_aff2axcodes_tie():
-    assert canonical_order(AFF_LSP) == canonical_order(AFF_PSR) == ((2, 1, 0),
-                                                                    (True, True, False))
+    assert canonical_order(AFF_LSP) == canonical_order(AFF_PSR) == ((2, 1, 0), (True, True, False))
 
 
 def test_official_codes_are_remapped(tmp_path):

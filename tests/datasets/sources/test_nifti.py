@@ -37,19 +37,22 @@ def _make_set(tmp_path: Path, ids=("p2", "p10"), label_fn=_label) -> tuple[str, 
 
 def test_pairing_label_map_and_slice_axis(tmp_path):
     images, labels = _make_set(tmp_path, label_fn=lambda: _label(lv=1, rv=3))
-    cases = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, domain="mine",
-                       orientation="stored")
+    cases = load_nifti(
+        images, labels, label_map={1: 3, 2: 2, 3: 1}, domain="mine", orientation="stored"
+    )
     assert [c.case_id for c in cases] == ["p10", "p2"]
     p10 = cases[0]
     np.testing.assert_array_equal(p10.image, np.moveaxis(_image(100), 2, 0))
     np.testing.assert_array_equal(p10.label, np.moveaxis(_label(), 2, 0))  # RV=1, LV=3
     assert p10.spacing == pytest.approx((1.2, 1.4)) and p10.domain == "mine"
     assert "p10_img.nii.gz" in p10.source and "p10_lab.nii.gz" in p10.source
-    first = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=0,
-                       orientation="stored")[1]
+    first = load_nifti(
+        images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=0, orientation="stored"
+    )[1]
     assert first.image.shape == (6, 5, 3) and first.spacing == pytest.approx((1.4, 6.0))
-    last = load_nifti(images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=-2,
-                      orientation="stored")[1]
+    last = load_nifti(
+        images, labels, label_map={1: 3, 2: 2, 3: 1}, slice_axis=-2, orientation="stored"
+    )[1]
     np.testing.assert_array_equal(last.image, np.moveaxis(_image(0), 1, 0))
     assert last.spacing == pytest.approx((1.2, 6.0))
 

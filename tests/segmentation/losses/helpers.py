@@ -13,8 +13,13 @@ SEEDS = range(12)
 CLASSES = 4
 
 
-def random_case(seed: int, shape=(2, CLASSES, 5, 5), scale: float = 3.0,
-                dtype=torch.float64, all_present: bool = False):
+def random_case(
+    seed: int,
+    shape=(2, CLASSES, 5, 5),
+    scale: float = 3.0,
+    dtype=torch.float64,
+    all_present: bool = False,
+):
     """Random logits ``(N, C, H, W)`` of spread ``scale`` and labels ``(N, H, W)``."""
     g = torch.Generator().manual_seed(seed)
     n, c, h, w = shape
@@ -76,5 +81,4 @@ def assert_finite(loss, logits: torch.Tensor, target: torch.Tensor) -> None:
 
 def gradcheck(loss, logits: torch.Tensor, target: torch.Tensor) -> bool:
     x = logits.detach().double().clone().requires_grad_(True)
-    return torch.autograd.gradcheck(lambda v: loss(v, target), (x,), eps=1e-6, atol=1e-6,
-                                    rtol=1e-4)
+    return torch.autograd.gradcheck(lambda v: loss(v, target), (x,), eps=1e-6, atol=1e-6, rtol=1e-4)

@@ -37,8 +37,10 @@ def hard_ace_np(p: np.ndarray, y: np.ndarray, bins: int = 20) -> float:
             for pi, yi in zip(pv, yv, strict=True):
                 m = next(k for k in range(bins) if pi <= edges[k + 1])
                 members.setdefault(m, []).append((pi, yi))
-            gaps = [abs(np.mean([a for a, _ in v]) - np.mean([o for _, o in v]))
-                    for v in members.values()]
+            gaps = [
+                abs(np.mean([a for a, _ in v]) - np.mean([o for _, o in v]))
+                for v in members.values()
+            ]
             total += np.mean(gaps)
     return total / (p.shape[0] * p.shape[1])
 
@@ -59,8 +61,10 @@ def soft_ace_np(p: np.ndarray, y: np.ndarray, bins: int = 20, empty: float = 0.0
                 j = int(np.sum(half[1:] < pi))  # torch.bucketize(right=False)
                 left, right = max(j - 1, 0) // 2, min(j + 1, 2 * bins - 1) // 2
                 to_left, to_right = pi - replicated[j], replicated[j + 2] - pi
-                for k, w in ((left, to_right / (to_left + to_right)),
-                             (right, to_left / (to_left + to_right))):
+                for k, w in (
+                    (left, to_right / (to_left + to_right)),
+                    (right, to_left / (to_left + to_right)),
+                ):
                     mass[k] += w
                     sum_p[k] += w * pi
                     sum_y[k] += w * yi
@@ -72,8 +76,9 @@ def soft_ace_np(p: np.ndarray, y: np.ndarray, bins: int = 20, empty: float = 0.0
 def monai_dice(logits: torch.Tensor, target: torch.Tensor) -> float:
     """MONAI's Dice of the ACE objectives (one-hot given in the logits' dtype: MONAI's own
     ``to_onehot_y`` makes it float32, which costs float64 inputs about 1e-8)."""
-    dice = DiceLoss(softmax=True, include_background=True, squared_pred=True, smooth_nr=0,
-                    smooth_dr=1e-5)
+    dice = DiceLoss(
+        softmax=True, include_background=True, squared_pred=True, smooth_nr=0, smooth_dr=1e-5
+    )
     onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(logits.dtype)
     return float(dice(logits, onehot))
 

@@ -52,7 +52,8 @@ def test_hand_case():
 def test_a_wide_margin_leaves_cross_entropy():
     logits, target = random_case(0, scale=2.0)
     assert float(get_loss("mbls", margin=100.0)(logits, target)) == pytest.approx(
-        float(F.cross_entropy(logits, target)), abs=1e-14)
+        float(F.cross_entropy(logits, target)), abs=1e-14
+    )
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -48,8 +48,10 @@ def test_meep_matches_the_loop_oracles(seed, dtype):
     logits, target = random_case(seed, scale=[3.0, 12.0][seed % 2], dtype=dtype)
     lam = [0.3, 1.0, 0.05][seed % 3]
     tolerance = 1e-5 if dtype == torch.float32 else 1e-11
-    kl, h = get_loss("meep_kl", lam=lam)(logits, target), get_loss("meep_h", lam=lam)(logits,
-                                                                                       target)
+    kl, h = (
+        get_loss("meep_kl", lam=lam)(logits, target),
+        get_loss("meep_h", lam=lam)(logits, target),
+    )
     assert kl.dtype == h.dtype == dtype
     assert float(kl) == pytest.approx(meep_kl_np(logits, target, lam), abs=tolerance)
     assert float(h) == pytest.approx(meep_h_np(logits, target, lam), abs=tolerance)
@@ -61,8 +63,7 @@ def test_hand_case():
     target = torch.tensor([[[0, 1]]])
     ce = (np.log1p(np.exp(-2.0)) + np.log1p(np.e)) / 2
     p = np.array([np.e, 1.0]) / (1 + np.e)
-    assert float(get_loss("meep_kl")(logits, target)) == pytest.approx(
-        ce + 0.3 * -np.log(p).mean())
+    assert float(get_loss("meep_kl")(logits, target)) == pytest.approx(ce + 0.3 * -np.log(p).mean())
     assert float(get_loss("meep_h")(logits, target)) == pytest.approx(ce - 0.3 * shannon(p))
 
 
@@ -70,8 +71,9 @@ def test_hand_case():
 def test_no_misclassified_pixel_leaves_cross_entropy_and_its_gradient(name):
     _, target = random_case(1)
     logits = 4.0 * F.one_hot(target, 4).permute(0, 3, 1, 2).double()
-    logits = logits + 0.1 * torch.randn(logits.shape, dtype=torch.float64,
-                                        generator=torch.Generator().manual_seed(0))
+    logits = logits + 0.1 * torch.randn(
+        logits.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
     assert (logits.argmax(1) == target).all()
     value, grad = value_and_grad(get_loss(name), logits, target)
     ce_value, ce_grad = value_and_grad(F.cross_entropy, logits, target)
@@ -83,13 +85,16 @@ def test_every_pixel_wrong_is_finite_and_matches_the_oracle():
     _, target = random_case(2)
     logits = 50.0 * F.one_hot((target + 1) % 4, 4).permute(0, 3, 1, 2).float()
     assert float(get_loss("meep_kl")(logits, target)) == pytest.approx(
-        meep_kl_np(logits, target), rel=1e-6)
+        meep_kl_np(logits, target), rel=1e-6
+    )
     assert float(get_loss("meep_h")(logits, target)) == pytest.approx(
-        meep_h_np(logits, target), rel=1e-6)
+        meep_h_np(logits, target), rel=1e-6
+    )
 
 
 def test_entropy_is_the_authors_binary_entropies_for_two_classes_only():
     """The authors average per-class binary entropies; for K = 2 that is Shannon's."""
+
     def binary_average(p: np.ndarray) -> float:
         return float(np.mean(-p * np.log(p) - (1 - p) * np.log(1 - p)))
 

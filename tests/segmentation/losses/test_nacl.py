@@ -68,8 +68,11 @@ def svls_labels_np(target: torch.Tensor, classes: int, sigma: float, size: int =
 
 def nacl_np(logits, target, alpha=0.1, kernel_size=3, prior="mean", sigma=1.0, distance="l1"):
     classes = logits.shape[1]
-    tau = (window_share_np(target, classes, kernel_size) if prior == "mean"
-           else svls_labels_np(target, classes, sigma, kernel_size))
+    tau = (
+        window_share_np(target, classes, kernel_size)
+        if prior == "mean"
+        else svls_labels_np(target, classes, sigma, kernel_size)
+    )
     gap = tau - logits.detach().double().numpy()
     penalty = np.abs(gap) if distance == "l1" else gap**2
     return ce_np(logits, target) + alpha * penalty.mean()
@@ -80,8 +83,13 @@ def svls_np(logits, target, sigma=1.0):
     return float(-(smoothed * log_p).sum(axis=1).mean())
 
 
-VARIANTS = [{}, {"prior": "gaussian"}, {"distance": "l2"}, {"kernel_size": 5, "alpha": 0.3},
-            {"prior": "gaussian", "sigma": 2.0, "kernel_size": 5, "distance": "l2"}]
+VARIANTS = [
+    {},
+    {"prior": "gaussian"},
+    {"distance": "l2"},
+    {"kernel_size": 5, "alpha": 0.3},
+    {"prior": "gaussian", "sigma": 2.0, "kernel_size": 5, "distance": "l2"},
+]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -95,7 +103,8 @@ def test_nacl_and_svls_match_the_loop_oracles(seed, dtype):
     assert float(ours) == pytest.approx(nacl_np(logits, target, **variant), abs=tolerance)
     sigma = 1.0 + seed % 3 / 2
     assert float(get_loss("svls", sigma=sigma)(logits, target)) == pytest.approx(
-        svls_np(logits, target, sigma), abs=tolerance)
+        svls_np(logits, target, sigma), abs=tolerance
+    )
 
 
 def test_window_share_hand_case():
@@ -112,8 +121,11 @@ def test_svls_kernel_and_labels_hand_case():
     assert float(kernel[0, 1]) == pytest.approx(edge / (2 * (4 * edge + 4 * corner)))
     assert float(kernel[0, 0]) == pytest.approx(corner / (2 * (4 * edge + 4 * corner)))
     np.testing.assert_allclose(kernel.numpy(), authors_kernel(1.0) / 2, atol=1e-15)
-    np.testing.assert_allclose(svls_kernel(2.0, 5, torch.float64).numpy(),
-                               authors_kernel(2.0, 5) / authors_kernel(2.0, 5).sum(), atol=1e-15)
+    np.testing.assert_allclose(
+        svls_kernel(2.0, 5, torch.float64).numpy(),
+        authors_kernel(2.0, 5) / authors_kernel(2.0, 5).sum(),
+        atol=1e-15,
+    )
     # 1x3 map [0, 1, 1], left pixel: its right column (one edge, two corners) is class 1
     smoothed = svls_labels(torch.tensor([[[0, 1, 1]]]), 2, dtype=torch.float64)
     share = (edge + 2 * corner) / (2 * (4 * edge + 4 * corner))
@@ -150,8 +162,15 @@ class AuthorsSvls(torch.nn.Module):
     def __init__(self, sigma: float, classes: int, size: int = 3):
         super().__init__()
         kernel = torch.tensor(authors_kernel(sigma, size), dtype=torch.float32)
-        self.conv = torch.nn.Conv2d(classes, classes, size, groups=classes, bias=False,
-                                    padding=size // 2, padding_mode="replicate")
+        self.conv = torch.nn.Conv2d(
+            classes,
+            classes,
+            size,
+            groups=classes,
+            bias=False,
+            padding=size // 2,
+            padding_mode="replicate",
+        )
         self.conv.weight.data = kernel.expand(classes, 1, size, size).clone()
         self.total = float(kernel.sum())
 
@@ -186,12 +205,16 @@ def test_svls_gradcheck(sigma):
     assert gradcheck(get_loss("svls", sigma=sigma), logits, target)
 
 
-@pytest.mark.parametrize("bad, match", [({"prior": "median"}, "prior 'median' is not one of "
-                                                              "mean, gaussian"),
-                                        ({"distance": "l3"}, "distance 'l3' is not one of l1, l2"),
-                                        ({"kernel_size": 4}, "kernel_size must be odd"),
-                                        ({"sigma": 0.0}, "sigma must be > 0"),
-                                        ({"alpha": -1.0}, "alpha must be >= 0")])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"prior": "median"}, "prior 'median' is not one of mean, gaussian"),
+        ({"distance": "l3"}, "distance 'l3' is not one of l1, l2"),
+        ({"kernel_size": 4}, "kernel_size must be odd"),
+        ({"sigma": 0.0}, "sigma must be > 0"),
+        ({"alpha": -1.0}, "alpha must be >= 0"),
+    ],
+)
 def test_bad_hyperparameter_values_are_refused(bad, match):
     with pytest.raises(OodcalibError, match=match):
         get_loss("nacl", **bad)

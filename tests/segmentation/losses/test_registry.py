@@ -18,8 +18,13 @@ DEFAULTS = {
     "ce": {},
     "dice_ce": {"dice_weight": 1.0, "ce_weight": 1.0},
     "hl1ace": {"num_bins": 20, "ace_weight": 0.33, "dice_weight": 0.33, "ce_weight": 0.33},
-    "sl1ace": {"num_bins": 20, "ace_weight": 0.33, "dice_weight": 0.33, "ce_weight": 0.33,
-               "empty_weight": 0.01},
+    "sl1ace": {
+        "num_bins": 20,
+        "ace_weight": 0.33,
+        "dice_weight": 0.33,
+        "ce_weight": 0.33,
+        "empty_weight": 0.01,
+    },
     "nacl": {"alpha": 0.1, "kernel_size": 3, "prior": "mean", "sigma": 1.0, "distance": "l1"},
     "svls": {"sigma": 1.0},
     "mbls": {"margin": 5.0, "alpha": 0.1},
@@ -49,9 +54,12 @@ def test_unknown_names_list_the_valid_ones():
     with pytest.raises(UnknownNameError) as info:
         get_loss("nacl_typo")
     assert str(info.value).endswith("valid names are: " + ", ".join(sorted(LOSSES)))
-    with pytest.raises(OodcalibError, match="loss 'sl1ace' has no hyperparameter 'bins'; valid: "
-                                            "num_bins, ace_weight, dice_weight, ce_weight, "
-                                            "empty_weight$"):
+    with pytest.raises(
+        OodcalibError,
+        match="loss 'sl1ace' has no hyperparameter 'bins'; valid: "
+        "num_bins, ace_weight, dice_weight, ce_weight, "
+        "empty_weight$",
+    ):
         get_loss("sl1ace", bins=10)
     with pytest.raises(OodcalibError, match="valid: alpha, kernel_size, prior, sigma, distance$"):
         get_loss("nacl", window=3)
@@ -86,5 +94,6 @@ def test_finite_values_and_gradients_in_hard_cases(name, dtype):
 def test_float32_and_float64_agree(name):
     logits, target = random_case(3)
     loss = get_loss(name)
-    assert float(loss(logits.float(), target)) == pytest.approx(float(loss(logits, target)),
-                                                                rel=1e-5)
+    assert float(loss(logits.float(), target)) == pytest.approx(
+        float(loss(logits, target)), rel=1e-5
+    )

@@ -90,34 +90,47 @@ def test_hand_cases():
     target = torch.tensor([[[0]]])
     log_p0, log_p1 = -np.log1p(np.exp(-2.0)), -np.log1p(np.exp(2.0))
     assert float(get_loss("ls")(logits, target)) == pytest.approx(
-        0.9 * -log_p0 + 0.1 * -(log_p0 + log_p1) / 2)
+        0.9 * -log_p0 + 0.1 * -(log_p0 + log_p1) / 2
+    )
     assert float(get_loss("focal")(logits, target)) == pytest.approx(
-        -((1 - np.exp(log_p0)) ** 3) * log_p0)
+        -((1 - np.exp(log_p0)) ** 3) * log_p0
+    )
     p0, p1 = np.exp(log_p0), np.exp(log_p1)
     entropy_over_classes = -(p0 * log_p0 + p1 * log_p1) / 2
     assert float(get_loss("ecp")(logits, target)) == pytest.approx(
-        -log_p0 - 0.1 * entropy_over_classes)
+        -log_p0 - 0.1 * entropy_over_classes
+    )
 
 
 def test_zero_strength_gives_cross_entropy():
     logits, target = random_case(3)
     ce = float(F.cross_entropy(logits, target))
-    for name, parameters in [("ls", {"alpha": 0.0}), ("focal", {"gamma": 0.0}),
-                             ("ecp", {"beta": 0.0})]:
+    for name, parameters in [
+        ("ls", {"alpha": 0.0}),
+        ("focal", {"gamma": 0.0}),
+        ("ecp", {"beta": 0.0}),
+    ]:
         assert float(get_loss(name, **parameters)(logits, target)) == pytest.approx(ce)
 
 
 def test_focal_below_gamma_one_is_finite_at_a_certain_pixel():
     logits = torch.tensor([60.0, -60.0]).view(1, 2, 1, 1)  # p_y = 1 in float32
     for gamma in (0.0, 0.5):
-        value, grad = value_and_grad(get_loss("focal", gamma=gamma), logits,
-                                     torch.tensor([[[0]]]))
+        value, grad = value_and_grad(get_loss("focal", gamma=gamma), logits, torch.tensor([[[0]]]))
         assert torch.isfinite(value) and torch.isfinite(grad).all()
 
 
-@pytest.mark.parametrize("name, parameters", [("ls", {}), ("ls", {"alpha": 0.5}),
-                                              ("focal", {}), ("focal", {"gamma": 0.5}),
-                                              ("ecp", {}), ("ecp", {"beta": 1.0})])
+@pytest.mark.parametrize(
+    "name, parameters",
+    [
+        ("ls", {}),
+        ("ls", {"alpha": 0.5}),
+        ("focal", {}),
+        ("focal", {"gamma": 0.5}),
+        ("ecp", {}),
+        ("ecp", {"beta": 1.0}),
+    ],
+)
 def test_gradcheck(name, parameters):
     logits, target = random_case(4, shape=(1, 3, 3, 3), scale=2.0)
     assert gradcheck(get_loss(name, **parameters), logits, target)

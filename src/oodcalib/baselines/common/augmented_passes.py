@@ -34,8 +34,14 @@ from oodcalib.segmentation.augmentation import (
 )
 from oodcalib.segmentation.inference import forward_in_batches
 
-__all__ = ["TTA_AUGMENTATION", "AugmentedPasses", "PassStatistics", "extend_passes",
-           "output_classes", "susceptibility"]
+__all__ = [
+    "TTA_AUGMENTATION",
+    "AugmentedPasses",
+    "PassStatistics",
+    "extend_passes",
+    "output_classes",
+    "susceptibility",
+]
 
 
 @dataclass
@@ -75,9 +81,15 @@ CHUNK_BATCHES = 8
 
 
 @torch.no_grad()
-def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarray,
-                  stop: int, seed: int, batch_size: int = 8,
-                  augmentation: AugmentationConfig = TTA_AUGMENTATION) -> PassStatistics:
+def extend_passes(
+    stats: PassStatistics,
+    model: torch.nn.Module,
+    image: np.ndarray,
+    stop: int,
+    seed: int,
+    batch_size: int = 8,
+    augmentation: AugmentationConfig = TTA_AUGMENTATION,
+) -> PassStatistics:
     """Add passes ``stats.count, ..., stop - 1`` of ``image`` to ``stats``.
 
     Args:
@@ -111,10 +123,12 @@ def extend_passes(stats: PassStatistics, model: torch.nn.Module, image: np.ndarr
     per_chunk = max(1, CHUNK_BATCHES * batch_size // z)
     for first in range(stats.count, stop, per_chunk):
         indices = range(first, min(first + per_chunk, stop))
-        batch = torch.cat([
-            photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)), augmentation)
-            for i in indices
-        ])
+        batch = torch.cat(
+            [
+                photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)), augmentation)
+                for i in indices
+            ]
+        )
         probs = torch.softmax(forward_in_batches(model, batch, batch_size), dim=1)
         probs = probs.double().view(len(indices), z, *probs.shape[1:])
         total += probs.sum(0).numpy()
@@ -142,8 +156,9 @@ class AugmentedPasses:
         self.model, self.seed = model, seed
         self._pools: dict[tuple, CalibrationPool] = {}
 
-    def calibration_pool(self, scans, draws: int, copies: int = 0,
-                         augment: bool = True) -> CalibrationPool:
+    def calibration_pool(
+        self, scans, draws: int, copies: int = 0, augment: bool = True
+    ) -> CalibrationPool:
         """``draws`` augmented versions of every calibration slice, computed once per key.
 
         See :mod:`~oodcalib.baselines.common.calibration_pool`. The slices and logits of a
@@ -155,20 +170,23 @@ class AugmentedPasses:
         if key not in self._pools:
             self._pools[key] = draw_slices(scans, self.model, draws, seed, augment)
         if copies and key + (copies,) not in self._pools:
-            self._pools[key + (copies,)] = add_susceptibility(self._pools[key], self.model,
-                                                              copies, seed)
+            self._pools[key + (copies,)] = add_susceptibility(
+                self._pools[key], self.model, copies, seed
+            )
         return self._pools[key + (copies,) if copies else key]
 
     def scan_seed(self, domain: str, case_id: str) -> int:
         """Seed of the passes of one scan."""
         return derive_seed(self.seed, "passes", domain, case_id)
 
-    def statistics(self, domain: str, case_id: str, image: np.ndarray,
-                   num_aug: int) -> PassStatistics:
+    def statistics(
+        self, domain: str, case_id: str, image: np.ndarray, num_aug: int
+    ) -> PassStatistics:
         """Statistics over the first ``num_aug`` passes of ``image``."""
         shape = (image.shape[0], output_classes(self.model), *image.shape[1:])
-        return extend_passes(PassStatistics.empty(shape), self.model, image, num_aug,
-                             self.scan_seed(domain, case_id))
+        return extend_passes(
+            PassStatistics.empty(shape), self.model, image, num_aug, self.scan_seed(domain, case_id)
+        )
 
 
 def output_classes(model: torch.nn.Module) -> int:

@@ -17,8 +17,9 @@ from oodcalib.baselines.base import ScanLogits, require_labels
 from oodcalib.errors import OodcalibError
 
 
-def calibration_pixels(scans: Sequence[ScanLogits], max_pixels: int | None,
-                       random_state: int) -> tuple[np.ndarray, np.ndarray]:
+def calibration_pixels(
+    scans: Sequence[ScanLogits], max_pixels: int | None, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Pooled (and seeded-subsampled) logits and labels of the calibration scans.
 
     Pixels are numbered scan by scan in ``(z, h, w)`` order, i.e. as

@@ -51,8 +51,12 @@ class CalibrationBatch:
 
     def take(self, index: torch.Tensor) -> CalibrationBatch:
         """The entries at ``index``."""
-        return CalibrationBatch(*(None if v is None else v[index] for v in
-                                  (self.image, self.logits, self.label, self.mean, self.spread)))
+        return CalibrationBatch(
+            *(
+                None if v is None else v[index]
+                for v in (self.image, self.logits, self.label, self.mean, self.spread)
+            )
+        )
 
 
 @dataclass
@@ -67,9 +71,15 @@ class CalibrationPool(CalibrationBatch):
 
 
 @torch.no_grad()
-def draw_slices(scans: Sequence, model: torch.nn.Module, draws: int, seed: int,
-                augment: bool = True, augmentation: AugmentationConfig | None = None,
-                batch_size: int = 8) -> CalibrationPool:
+def draw_slices(
+    scans: Sequence,
+    model: torch.nn.Module,
+    draws: int,
+    seed: int,
+    augment: bool = True,
+    augmentation: AugmentationConfig | None = None,
+    batch_size: int = 8,
+) -> CalibrationPool:
     """``draws`` augmented versions of every calibration slice, with their logits.
 
     Args:
@@ -93,23 +103,40 @@ def draw_slices(scans: Sequence, model: torch.nn.Module, draws: int, seed: int,
         (6, (6, 4, 8, 8))
     """
     model.eval()
-    images = torch.as_tensor(np.concatenate([s.image for s in scans]),
-                             dtype=torch.float32).unsqueeze(1)
+    images = torch.as_tensor(
+        np.concatenate([s.image for s in scans]), dtype=torch.float32
+    ).unsqueeze(1)
     labels = torch.as_tensor(np.concatenate([s.label for s in scans]).astype(np.int64))
     stored = torch.as_tensor(np.concatenate([s.logits for s in scans]), dtype=torch.float32)
     if not augment:
-        return CalibrationPool(images.repeat(draws, 1, 1, 1), stored.repeat(draws, 1, 1, 1),
-                               labels.repeat(draws, 1, 1), slices=len(images))
-    parts = [augment_batch(images, labels, torch.Generator().manual_seed(
-        derive_seed(seed, "pool", j)), augmentation) for j in range(draws)]
+        return CalibrationPool(
+            images.repeat(draws, 1, 1, 1),
+            stored.repeat(draws, 1, 1, 1),
+            labels.repeat(draws, 1, 1),
+            slices=len(images),
+        )
+    parts = [
+        augment_batch(
+            images,
+            labels,
+            torch.Generator().manual_seed(derive_seed(seed, "pool", j)),
+            augmentation,
+        )
+        for j in range(draws)
+    ]
     image = torch.cat([p[0] for p in parts])
-    return CalibrationPool(image, forward_in_batches(model, image, batch_size),
-                           torch.cat([p[1] for p in parts]), slices=len(images))
+    return CalibrationPool(
+        image,
+        forward_in_batches(model, image, batch_size),
+        torch.cat([p[1] for p in parts]),
+        slices=len(images),
+    )
 
 
 @torch.no_grad()
-def add_susceptibility(pool: CalibrationPool, model: torch.nn.Module, copies: int, seed: int,
-                       batch_size: int = 8) -> CalibrationPool:
+def add_susceptibility(
+    pool: CalibrationPool, model: torch.nn.Module, copies: int, seed: int, batch_size: int = 8
+) -> CalibrationPool:
     """The pool with the mean and spread of the softmax over ``copies`` photometric copies.
 
     The spread is the population standard deviation (``ddof = 0``), as at test time.

@@ -28,13 +28,20 @@ class CalibrationSampler:
         crop: Side of random training crops (``None``: whole slices).
     """
 
-    def __init__(self, pool: CalibrationPool, batch_size: int, generator: torch.Generator,
-                 crop: int | None = None):
+    def __init__(
+        self,
+        pool: CalibrationPool,
+        batch_size: int,
+        generator: torch.Generator,
+        crop: int | None = None,
+    ):
         self.pool, self.batch_size, self.generator, self.crop = pool, batch_size, generator, crop
         if crop is not None and crop > min(pool.image.shape[-2:]):
             h, w = pool.image.shape[-2:]
-            raise OodcalibError(f"calibration crop {crop} px is larger than the slices "
-                                f"({h}x{w} px); lower calib.crop")
+            raise OodcalibError(
+                f"calibration crop {crop} px is larger than the slices "
+                f"({h}x{w} px); lower calib.crop"
+            )
 
     def sample(self) -> CalibrationBatch:
         """Draw one batch."""
@@ -63,7 +70,8 @@ class CalibrationSampler:
         return CalibrationBatch(**{f: torch.stack(v) if v else None for f, v in out.items()})
 
 
-def step_schedule(optimiser: torch.optim.Optimizer, iterations: int
-                  ) -> torch.optim.lr_scheduler.StepLR:
+def step_schedule(
+    optimiser: torch.optim.Optimizer, iterations: int
+) -> torch.optim.lr_scheduler.StepLR:
     """Divide the learning rate by 10 after three quarters of the iterations."""
     return torch.optim.lr_scheduler.StepLR(optimiser, max(1, int(0.75 * iterations)), 0.1)

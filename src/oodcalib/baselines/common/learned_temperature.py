@@ -59,9 +59,17 @@ class LearnedTemperature(Calibrator):
     #: Channels the net needs from the susceptibility maps (0: none).
     copies_needed = 0
 
-    def __init__(self, iterations: int = 2000, batch_size: int = 8, lr: float = 1e-3,
-                 crop: int | None = None, width: int = 16, augment: bool = True,
-                 pool_size: int = 16, random_state: int = 0):
+    def __init__(
+        self,
+        iterations: int = 2000,
+        batch_size: int = 8,
+        lr: float = 1e-3,
+        crop: int | None = None,
+        width: int = 16,
+        augment: bool = True,
+        pool_size: int = 16,
+        random_state: int = 0,
+    ):
         super().__init__(random_state)
         self.iterations, self.batch_size, self.lr = iterations, batch_size, lr
         self.crop, self.width, self.augment = crop, width, augment
@@ -76,8 +84,9 @@ class LearnedTemperature(Calibrator):
         """The net's inputs for a training batch."""
 
     @abstractmethod
-    def _scan_inputs(self, scan: ScanLogits, model: torch.nn.Module,
-                     logits: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _scan_inputs(
+        self, scan: ScanLogits, model: torch.nn.Module, logits: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """The net's inputs for a whole scan (``logits`` is ``(Z, C, H, W)``)."""
 
     def _temperature(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -88,12 +97,18 @@ class LearnedTemperature(Calibrator):
         inputs = {k: v.contiguous(memory_format=torch.channels_last) for k, v in inputs.items()}
         return self._temperature(inputs).contiguous()
 
-    def _prepare(self, source: AugmentedPasses, scans: Sequence[ScanLogits],
-                 generator: torch.Generator) -> None:
+    def _prepare(
+        self, source: AugmentedPasses, scans: Sequence[ScanLogits], generator: torch.Generator
+    ) -> None:
         """Hook run before the temperature net is trained (e.g. to fit a shape prior)."""
 
-    def _sampler(self, source: AugmentedPasses, scans: Sequence[ScanLogits], copies: int,
-                 generator: torch.Generator) -> CalibrationSampler:
+    def _sampler(
+        self,
+        source: AugmentedPasses,
+        scans: Sequence[ScanLogits],
+        copies: int,
+        generator: torch.Generator,
+    ) -> CalibrationSampler:
         """Batches from the shared pool of augmented calibration slices."""
         pool = source.calibration_pool(scans, self.pool_size, copies, self.augment)
         return CalibrationSampler(pool, self.batch_size, generator, self.crop)
@@ -108,26 +123,33 @@ class LearnedTemperature(Calibrator):
         with torch.random.fork_rng():  # seeded initialisation, caller's RNG left untouched
             torch.manual_seed(self.random_state)
             self._prepare(source, scans, generator)
-            self.net_ = self._build(scans[0].logits.shape[1]).to(
-                memory_format=torch.channels_last)
+            self.net_ = self._build(scans[0].logits.shape[1]).to(memory_format=torch.channels_last)
             sampler = self._sampler(source, scans, self.copies_needed, generator)
             self.loss_curve_ = train_network(
-                self.net_, sampler, self.iterations, self.lr,
-                lambda b: F.cross_entropy(b.logits / self._net_temperature(self._batch_inputs(b)),
-                                          b.label))
+                self.net_,
+                sampler,
+                self.iterations,
+                self.lr,
+                lambda b: F.cross_entropy(
+                    b.logits / self._net_temperature(self._batch_inputs(b)), b.label
+                ),
+            )
         self.net_.eval()
         self.nll_before_, self.nll_after_ = self._calibration_nll(scans, model)
         return self
 
     @torch.no_grad()
-    def temperature_map(self, scan: ScanLogits, model: torch.nn.Module,
-                        batch_size: int = 8) -> np.ndarray:
+    def temperature_map(
+        self, scan: ScanLogits, model: torch.nn.Module, batch_size: int = 8
+    ) -> np.ndarray:
         """``(Z, 1, H, W)`` temperatures of one scan."""
         self._check_fitted("net_")
         logits = torch.as_tensor(scan.logits, dtype=torch.float32)
         inputs = self._scan_inputs(scan, model, logits)
-        maps = [self._net_temperature({k: v[i : i + batch_size] for k, v in inputs.items()})
-                for i in range(0, logits.shape[0], batch_size)]
+        maps = [
+            self._net_temperature({k: v[i : i + batch_size] for k, v in inputs.items()})
+            for i in range(0, logits.shape[0], batch_size)
+        ]
         return torch.cat(maps).numpy()
 
     def predict_proba(self, scan: ScanLogits, model: torch.nn.Module) -> np.ndarray:
@@ -136,8 +158,9 @@ class LearnedTemperature(Calibrator):
         z = torch.as_tensor(scan.logits, dtype=torch.float32)
         return torch.softmax(z / torch.as_tensor(t), 1).numpy()
 
-    def _calibration_nll(self, scans: Sequence[ScanLogits], model: torch.nn.Module
-                         ) -> tuple[float, float]:
+    def _calibration_nll(
+        self, scans: Sequence[ScanLogits], model: torch.nn.Module
+    ) -> tuple[float, float]:
         before, after = [], []
         for scan in scans:
             z = torch.as_tensor(scan.logits, dtype=torch.float32)
@@ -148,8 +171,9 @@ class LearnedTemperature(Calibrator):
         return float(np.mean(before)), float(np.mean(after))
 
 
-def train_network(net: torch.nn.Module, sampler: CalibrationSampler, iterations: int,
-                  lr: float, loss_fn) -> list[float]:
+def train_network(
+    net: torch.nn.Module, sampler: CalibrationSampler, iterations: int, lr: float, loss_fn
+) -> list[float]:
     """Adam + step schedule on ``loss_fn(batch)`` for ``iterations`` sampled batches."""
     net.train()
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)

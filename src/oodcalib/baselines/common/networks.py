@@ -53,13 +53,15 @@ class LTSNet(nn.Module):
 
     def __init__(self, num_classes: int = 4, width: int = 16):
         super().__init__()
-        self.trunk = nn.Sequential(dilated_conv(num_classes, width), nn.ReLU(),
-                                   dilated_conv(width, width), nn.ReLU())
+        self.trunk = nn.Sequential(
+            dilated_conv(num_classes, width), nn.ReLU(), dilated_conv(width, width), nn.ReLU()
+        )
         self.leaf_a = dilated_conv(width, 1, zero=True)
         self.leaf_b = dilated_conv(width, 1, zero=True)
         self.gate = dilated_conv(width, 1)
-        self.image_branch = nn.Sequential(dilated_conv(1, width), nn.ReLU(),
-                                          dilated_conv(width, 1, zero=True))
+        self.image_branch = nn.Sequential(
+            dilated_conv(1, width), nn.ReLU(), dilated_conv(width, 1, zero=True)
+        )
 
     def forward(self, logits: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         """``(N, 1, H, W)`` temperatures from logits ``(N, C, H, W)`` and image ``(N, 1, H, W)``."""
@@ -74,8 +76,11 @@ class ResBlock(nn.Module):
 
     def __init__(self, channels: int):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(channels, channels, 3, padding=1))
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Residual update."""
@@ -88,8 +93,13 @@ class SqueezeExcitation(nn.Module):
     def __init__(self, channels: int, reduction: int = 4):
         super().__init__()
         hidden = max(1, channels // reduction)
-        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, hidden, 1),
-                                  nn.ReLU(), nn.Conv2d(hidden, channels, 1), nn.Sigmoid())
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(channels, hidden, 1),
+            nn.ReLU(),
+            nn.Conv2d(hidden, channels, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Re-weighted channels."""
@@ -118,14 +128,22 @@ class CalibrationNet(nn.Module):
     def __init__(self, branches: dict[str, int], width: int = 16):
         super().__init__()
         self.names = list(branches)
-        self.branches = nn.ModuleDict({
-            name: nn.Sequential(dilated_conv(channels, width), nn.ReLU(),
-                                ResBlock(width), ResBlock(width))
-            for name, channels in branches.items()
-        })
+        self.branches = nn.ModuleDict(
+            {
+                name: nn.Sequential(
+                    dilated_conv(channels, width), nn.ReLU(), ResBlock(width), ResBlock(width)
+                )
+                for name, channels in branches.items()
+            }
+        )
         fused = width * len(branches)
-        self.fusion = nn.Sequential(SqueezeExcitation(fused), nn.Conv2d(fused, 4 * width, 1),
-                                    nn.ReLU(), ResBlock(4 * width), ResBlock(4 * width))
+        self.fusion = nn.Sequential(
+            SqueezeExcitation(fused),
+            nn.Conv2d(fused, 4 * width, 1),
+            nn.ReLU(),
+            ResBlock(4 * width),
+            ResBlock(4 * width),
+        )
         self.head = nn.Conv2d(4 * width, 1, 5, padding=2)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
@@ -144,6 +162,13 @@ class CalibrationNet(nn.Module):
 
         An input may be given as its branch features instead (see :meth:`encode`).
         """
-        h = torch.cat([inputs[features_key(name)] if features_key(name) in inputs
-                       else self.branches[name](inputs[name]) for name in self.names], dim=1)
+        h = torch.cat(
+            [
+                inputs[features_key(name)]
+                if features_key(name) in inputs
+                else self.branches[name](inputs[name])
+                for name in self.names
+            ],
+            dim=1,
+        )
         return positive_temperature(self.head(self.fusion(h)), self.offset)

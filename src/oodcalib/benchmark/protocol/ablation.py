@@ -51,8 +51,9 @@ def _settings(kind: str, values: list[int] | None, config: Config) -> list[tuple
         counts = values or config.eval.ablation_num_aug
         if any(n < 1 for n in counts):
             raise OodcalibError(f"--num-aug values must be >= 1, got {counts}")
-        methods = [m for m, cls in CALIBRATORS.items()
-                   if cls.test_time_passes and m in config.eval.methods]
+        methods = [
+            m for m, cls in CALIBRATORS.items() if cls.test_time_passes and m in config.eval.methods
+        ]
         return [(m, str(n), {"num_aug": n}) for m in methods for n in counts]
     if kind == "components":
         return [("proposed", name, switches) for name, switches in COMPONENTS.items()]
@@ -78,8 +79,9 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
     data = load_run_data(config, run_dir)
     frames = []
     for loss, fold, val in trained_cells(config, run_dir, data):
-        directory = ablation_cell_dir(run_dir, kind, fold.index,
-                                      loss if config.train.losses else None)
+        directory = ablation_cell_dir(
+            run_dir, kind, fold.index, loss if config.train.losses else None
+        )
         for repeat in range(config.eval.repeats):
             for method in dict.fromkeys(m for m, _, _ in settings):
                 own = per_case_path(fold.directory, file_label(method), repeat)
@@ -91,22 +93,37 @@ def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> p
                     first = directory / f"{method}_{setting}_r0.csv"
                     if repeat and CALIBRATORS[method].deterministic and first.exists():
                         copy_repeat(first, path, repeat)
-                    elif kind == "num_aug" and own.exists() and \
-                            params["num_aug"] == config.eval.num_aug:
+                    elif (
+                        kind == "num_aug"
+                        and own.exists()
+                        and params["num_aug"] == config.eval.num_aug
+                    ):
                         write_csv(path, pd.read_csv(own).assign(setting=setting))
                     else:
                         pending[setting] = params
                 _evaluate(fold, kind, method, repeat, pending, val, data, directory)
-                frames += [pd.read_csv(directory / f"{method}_{setting}_r{repeat}.csv",
-                                       dtype={"setting": str})
-                           for m, setting, _ in settings if m == method]
+                frames += [
+                    pd.read_csv(
+                        directory / f"{method}_{setting}_r{repeat}.csv", dtype={"setting": str}
+                    )
+                    for m, setting, _ in settings
+                    if m == method
+                ]
     results = pd.concat(frames, ignore_index=True)
     write_csv(out / "results.csv", results)
     return results
 
 
-def _evaluate(fold: Fold, kind: str, method: str, repeat: int, pending: dict[str, dict],
-              val: list, data, directory: Path) -> None:
+def _evaluate(
+    fold: Fold,
+    kind: str,
+    method: str,
+    repeat: int,
+    pending: dict[str, dict],
+    val: list,
+    data,
+    directory: Path,
+) -> None:
     """Score the pending settings of one (method, repeat) and write their per-case CSVs.
 
     ``num_aug`` settings share one loaded fit, scored scan by scan; component variants

@@ -13,9 +13,15 @@ from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup
 
 
-def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
-                       repeat: int = 0, methods: list[str] | None = None,
-                       loss: str | None = None) -> tuple[Case, dict[str, np.ndarray]]:
+def case_probabilities(
+    run_dir: Path,
+    case_id: str,
+    domain: str,
+    fold: int = 0,
+    repeat: int = 0,
+    methods: list[str] | None = None,
+    loss: str | None = None,
+) -> tuple[Case, dict[str, np.ndarray]]:
     """Calibrated probabilities of one test case under every fitted method of a run.
 
     Args:
@@ -43,8 +49,9 @@ def case_probabilities(run_dir: Path, case_id: str, domain: str, fold: int = 0,
     for method in methods or config.eval.methods:
         path = calibrator_path(ctx.directory, file_label(method), repeat)
         if not path.exists():
-            raise OodcalibError(f"{path}: missing; the run has not fitted {method} repeat "
-                                f"{repeat} of fold {fold}")
+            raise OodcalibError(
+                f"{path}: missing; the run has not fitted {method} repeat {repeat} of fold {fold}"
+            )
         calibrator = ctx.calibrator(method, repeat, [])
         probs[method] = calibrator.predict_proba(ctx.store.get(domain, case), ctx.model)
     ctx.save_counts()

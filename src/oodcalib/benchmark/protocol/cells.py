@@ -31,12 +31,14 @@ def require_trained(config: Config, run_dir: Path, purpose: str) -> None:
         for fold in range(config.data.n_folds):
             checkpoint = checkpoint_path(cell_dir(config, run_dir, fold, loss))
             if not checkpoint.exists():
-                raise OodcalibError(f"{checkpoint}: missing; finish `oodcalib run` on "
-                                    f"{run_dir} before {purpose}")
+                raise OodcalibError(
+                    f"{checkpoint}: missing; finish `oodcalib run` on {run_dir} before {purpose}"
+                )
 
 
-def trained_cells(config: Config, run_dir: Path, data) -> Iterator[tuple[str, Fold,
-                                                                        list[ScanLogits]]]:
+def trained_cells(
+    config: Config, run_dir: Path, data
+) -> Iterator[tuple[str, Fold, list[ScanLogits]]]:
     """Every (loss, fold) cell, opened, with its calibration scans: ``(loss, fold, val)``.
 
     The cell's forward-pass counts and stage times are saved when the caller moves on to

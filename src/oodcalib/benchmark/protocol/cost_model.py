@@ -42,8 +42,13 @@ def pool_passes(config: Config) -> float:
     return sum(size * (1 + extra) for size, extra in copies.items())
 
 
-def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: float = 10.0,
-                    source_cases: int = 100, lge_cases: int = 20) -> dict[str, float]:
+def predict_seconds(
+    config: Config,
+    rates: dict[str, float],
+    slices_per_scan: float = 10.0,
+    source_cases: int = 100,
+    lge_cases: int = 20,
+) -> dict[str, float]:
     """Seconds of segmentation-network work per stage, summed over the (loss, fold) cells.
 
     Args:
@@ -74,8 +79,8 @@ def predict_seconds(config: Config, rates: dict[str, float], slices_per_scan: fl
     val_slices = slices_per_scan * d.val_per_fold
     train = config.train
     stages = {
-        "train": train.iterations * (rates["train_seconds_per_step"]
-                                     + rates.get("loss_seconds_per_step", 0.0))
+        "train": train.iterations
+        * (rates["train_seconds_per_step"] + rates.get("loss_seconds_per_step", 0.0))
         + train.iterations // train.val_every * val_slices * per_slice,
         "logits": (test_slices + val_slices) * per_slice,
         "passes": 0.0,
@@ -92,11 +97,18 @@ def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
     from oodcalib.segmentation.throughput import loss_overhead, unet_rates
 
     size = config.data.input_size or config.data.size
-    rates = unet_rates(config.model.width, config.model.depth, size, config.train.batch_size,
-                       repeats, compile=config.model.compile)
+    rates = unet_rates(
+        config.model.width,
+        config.model.depth,
+        size,
+        config.train.batch_size,
+        repeats,
+        compile=config.model.compile,
+    )
     params = {loss: loss_params(config, loss) for loss in run_losses(config)}
-    rates["loss_seconds_per_step"] = loss_overhead(run_losses(config), params,
-                                                   config.train.batch_size, size)
+    rates["loss_seconds_per_step"] = loss_overhead(
+        run_losses(config), params, config.train.batch_size, size
+    )
     return rates
 
 

@@ -46,8 +46,9 @@ def training_patients(config: Config, splits: dict) -> set[str]:
     return {patient_ids(every, config.data.patient_pattern)[c] for c in ids}
 
 
-def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
-                     normalise) -> list[Case]:
+def load_test_domain(
+    config: Config, run_dir: Path, name: str, splits: dict, normalise
+) -> list[Case]:
     """The normalised cases of extra domain ``name``, from its cache when the spec matches.
 
     Args:
@@ -70,8 +71,7 @@ def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
     cases = [prepare_case(c, d.size, d.spacing) for c in raw]
     cases = _exclude(cases, spec, name, training_patients(config, splits), local)
     if not cases:
-        raise OodcalibError(f"eval.domains.{name}: no case left to test after "
-                            "exclude_patients")
+        raise OodcalibError(f"eval.domains.{name}: no case left to test after exclude_patients")
     side = d.input_size or d.size
     cases = [normalise(c, side) for c in cases[: d.max_test_cases]]
     atomic_write(cache, lambda f: joblib.dump(cases, f))
@@ -79,8 +79,9 @@ def load_test_domain(config: Config, run_dir: Path, name: str, splits: dict,
     return cases
 
 
-def _exclude(cases: list[Case], spec: dict, name: str, trained: set[str],
-             local: DataConfig) -> list[Case]:
+def _exclude(
+    cases: list[Case], spec: dict, name: str, trained: set[str], local: DataConfig
+) -> list[Case]:
     exclude = spec.get("exclude_patients")
     if not exclude:
         return cases

@@ -50,4 +50,3 @@ def evaluate_run(run_dir: Path, domains: dict[str, dict[str, Any]]) -> pd.DataFr
         score_cell(fold, val, groups)
     collect_timings(run_dir)
     return collect_results(run_dir)
-

@@ -67,8 +67,14 @@ class Fold:
     memo: dict = field(default_factory=dict)
 
     @classmethod
-    def open(cls, config: Config, run_dir: Path, fold: int,
-             timer: StageTimer | None = None, loss: str | None = None) -> Fold:
+    def open(
+        cls,
+        config: Config,
+        run_dir: Path,
+        fold: int,
+        timer: StageTimer | None = None,
+        loss: str | None = None,
+    ) -> Fold:
         """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
 
         Args:
@@ -83,21 +89,26 @@ class Fold:
         config = cell_config(config, loss)
         checkpoint = checkpoint_path(directory)
         if not checkpoint.exists():
-            raise OodcalibError(f"{checkpoint}: missing; run `oodcalib run` on this directory "
-                                "first to train the segmentation nets")
+            raise OodcalibError(
+                f"{checkpoint}: missing; run `oodcalib run` on this directory "
+                "first to train the segmentation nets"
+            )
         try:
             model = load_model(checkpoint, compile=config.model.compile)
         except DAMAGED as error:
-            raise OodcalibError(f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
-                                "run` on this directory again to retrain the fold") from None
+            raise OodcalibError(
+                f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
+                "run` on this directory again to retrain the fold"
+            ) from None
         counter = ForwardCounter(model, timer or StageTimer())
         snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
         passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
         store = LogitStore(directory / "logits", model, passes, counter)
         return cls(config, directory, fold, model, store, counter, loss)
 
-    def calibrator(self, method: str, repeat: int, scans: list[ScanLogits],
-                   label: str | None = None, **params) -> Calibrator:
+    def calibrator(
+        self, method: str, repeat: int, scans: list[ScanLogits], label: str | None = None, **params
+    ) -> Calibrator:
         """Fit (or load the saved fit of) ``method`` for ``repeat``; ``params`` override."""
         label = label or file_label(method)
         path = calibrator_path(self.directory, label, repeat)
@@ -112,8 +123,9 @@ class Fold:
         save_torch(path, calibrator)
         return calibrator
 
-    def evaluate(self, calibrator: Calibrator, label: str, repeat: int,
-                 domains: dict[str, list[Case]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def evaluate(
+        self, calibrator: Calibrator, label: str, repeat: int, domains: dict[str, list[Case]]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Score ``calibrator`` on every scan of ``domains``.
 
         Returns:
@@ -125,9 +137,15 @@ class Fold:
         results = self.evaluate_settings(calibrator, label, repeat, domains, {"": {}}, bins)
         return results[""], pd.DataFrame(bins[""], columns=BIN_COLUMNS)
 
-    def evaluate_settings(self, calibrator: Calibrator, label: str, repeat: int,
-                          domains: dict[str, list[Case]], settings: dict[str, dict],
-                          bins: dict[str, list] | None = None) -> dict[str, pd.DataFrame]:
+    def evaluate_settings(
+        self,
+        calibrator: Calibrator,
+        label: str,
+        repeat: int,
+        domains: dict[str, list[Case]],
+        settings: dict[str, dict],
+        bins: dict[str, list] | None = None,
+    ) -> dict[str, pd.DataFrame]:
         """Score ``calibrator`` under several hyperparameter settings, scan by scan.
 
         Each scan is loaded once and predicted with every setting in turn (``set_params``),
@@ -147,13 +165,17 @@ class Fold:
                 with self.counter.stage(f"predict:{file_label(label)}"):
                     probs = calibrator.set_params(**params).predict_proba(scan, self.model)
                 if not np.isfinite(probs).all():
-                    raise OodcalibError(f"{label}: non-finite probabilities on "
-                                        f"{domain}/{case.case_id}")
+                    raise OodcalibError(
+                        f"{label}: non-finite probabilities on {domain}/{case.case_id}"
+                    )
                 with self.counter.stage("metrics"):
-                    scorer = ScanScorer(np.moveaxis(probs, 1, 0), case.label,
-                                        n_bins=self.config.eval.n_bins,
-                                        roi_size=self.config.eval.roi_size,
-                                        memo=self.memo)
+                    scorer = ScanScorer(
+                        np.moveaxis(probs, 1, 0),
+                        case.label,
+                        n_bins=self.config.eval.n_bins,
+                        roi_size=self.config.eval.roi_size,
+                        memo=self.memo,
+                    )
                     scores = score(scorer)
                     key = (self.loss, label, self.index, repeat, domain, case.case_id)
                     if bins is not None:
@@ -161,16 +183,25 @@ class Fold:
                 rows[name] += [(*key, k, v) for k, v in scores.items()]
         return {name: pd.DataFrame(r, columns=RESULT_COLUMNS) for name, r in rows.items()}
 
-    def write_scores(self, calibrator: Calibrator, method: str, repeat: int,
-                     domains: dict[str, list[Case]], path: Path) -> None:
+    def write_scores(
+        self,
+        calibrator: Calibrator,
+        method: str,
+        repeat: int,
+        domains: dict[str, list[Case]],
+        path: Path,
+    ) -> None:
         """Evaluate and write the per-case results, their bins and the fit's state.
 
         The results CSV is written last: its presence marks the (method, repeat) done.
         """
         results, bins = self.evaluate(calibrator, method, repeat, domains)
         write_csv(bins_path(path), bins)
-        state = {"method": method, "params": calibrator.get_params(),
-                 "fitted": calibrator.fitted_state()}
+        state = {
+            "method": method,
+            "params": calibrator.get_params(),
+            "fitted": calibrator.fitted_state(),
+        }
         write_json(path.with_suffix(".json"), state, default=str)
         write_csv(path, results)
 
@@ -190,9 +221,16 @@ def cell_dir(config: Config, run_dir: Path, fold: int, loss: str) -> Path:
     return fold_dir(run_dir, fold, loss if config.train.losses else None)
 
 
-def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: list[Case],
-             test_domains: dict[str, list[Case]], loss: str | None = None,
-             extra_domains: dict[str, list[Case]] | None = None) -> list[Path]:
+def run_fold(
+    config: Config,
+    run_dir: Path,
+    fold: int,
+    train: list[Case],
+    val: list[Case],
+    test_domains: dict[str, list[Case]],
+    loss: str | None = None,
+    extra_domains: dict[str, list[Case]] | None = None,
+) -> list[Path]:
     """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
 
     Every loss trains from the same seed (initialisation, batches, augmentation), so the
@@ -207,8 +245,15 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
     prefix = f"{loss} " if config.train.losses else ""
     with timer.stage("train"):
         cell = cell_config(config, loss)
-        train_segmenter(train, val, cell.model, cell.train, out,
-                        derive_seed(config.seed, "train", fold), desc=f"{prefix}fold {fold} train")
+        train_segmenter(
+            train,
+            val,
+            cell.model,
+            cell.train,
+            out,
+            derive_seed(config.seed, "train", fold),
+            desc=f"{prefix}fold {fold} train",
+        )
     ctx = Fold.open(config, run_dir, fold, timer, loss)
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
     try:
@@ -217,8 +262,9 @@ def run_fold(config: Config, run_dir: Path, fold: int, train: list[Case], val: l
         ctx.save_counts()
 
 
-def score_cell(ctx: Fold, val_scans: list[ScanLogits],
-               groups: dict[str | None, dict[str, list[Case]]]) -> list[Path]:
+def score_cell(
+    ctx: Fold, val_scans: list[ScanLogits], groups: dict[str | None, dict[str, list[Case]]]
+) -> list[Path]:
     """Fit (or load) every calibrator of a cell and score it on every group of domains.
 
     ``groups`` maps a file suffix (None: the built-in domains' file; an extra domain's

@@ -35,8 +35,10 @@ def calibrator_params(config: Config, method: str) -> dict[str, Any]:
     cls: type[Calibrator] = lookup(CALIBRATORS, method, "method")
     routed = config.calib.get(method, {})
     if not isinstance(routed, dict):
-        raise OodcalibError(f"config key calib.{method} must hold hyperparameters "
-                            f"(calib.{method}.NAME=VALUE), got {routed!r}")
+        raise OodcalibError(
+            f"config key calib.{method} must hold hyperparameters "
+            f"(calib.{method}.NAME=VALUE), got {routed!r}"
+        )
     params = {"num_aug": config.eval.num_aug} if cls.test_time_passes else {}
     params |= routed
     reject_unknown("calibrator", method, params, cls.hyperparameter_names())
@@ -78,13 +80,17 @@ def loss_params(config: Config, loss: str) -> dict[str, Any]:
     flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
     stray = sorted(set(sections) - set(losses))
     if stray:
-        raise OodcalibError(f"config key train.loss_params.{stray[0]}: {stray[0]!r} is not a "
-                            f"loss of this run; its losses are: {', '.join(losses)}")
+        raise OodcalibError(
+            f"config key train.loss_params.{stray[0]}: {stray[0]!r} is not a "
+            f"loss of this run; its losses are: {', '.join(losses)}"
+        )
     if flat and len(losses) > 1:
         name = next(iter(flat))
-        raise OodcalibError(f"config key train.loss_params.{name} is ambiguous in a grid of "
-                            f"{len(losses)} losses; name the loss, e.g. "
-                            f"train.loss_params.{losses[0]}.{name}=...")
+        raise OodcalibError(
+            f"config key train.loss_params.{name} is ambiguous in a grid of "
+            f"{len(losses)} losses; name the loss, e.g. "
+            f"train.loss_params.{losses[0]}.{name}=..."
+        )
     return flat | sections.get(loss, {})
 
 
@@ -100,8 +106,10 @@ def cell_config(config: Config, loss: str) -> Config:
         ('nacl', {'alpha': 0.3}, [])
     """
     if loss not in run_losses(config):
-        raise OodcalibError(f"loss {loss!r} is not trained in this run; its losses are: "
-                            f"{', '.join(run_losses(config))}")
+        raise OodcalibError(
+            f"loss {loss!r} is not trained in this run; its losses are: "
+            f"{', '.join(run_losses(config))}"
+        )
     cell = copy.deepcopy(config)
     cell.train.loss, cell.train.loss_params = loss, loss_params(config, loss)
     cell.train.losses = []
@@ -115,5 +123,4 @@ def check_hyperparameters(config: Config) -> None:
     for method in dict.fromkeys([*config.calib, *config.eval.methods]):
         calibrator_params(config, method)
     for loss in run_losses(config):
-        reject_unknown("loss", loss, loss_params(config, loss),
-                       loss_hyperparameter_names(loss))
+        reject_unknown("loss", loss, loss_params(config, loss), loss_hyperparameter_names(loss))

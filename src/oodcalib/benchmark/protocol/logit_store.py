@@ -29,8 +29,13 @@ class LogitStore:
         counter: Counts new forward passes under the stage ``logits``.
     """
 
-    def __init__(self, root: Path, model: torch.nn.Module, passes: AugmentedPasses | None = None,
-                 counter: ForwardCounter | None = None):
+    def __init__(
+        self,
+        root: Path,
+        model: torch.nn.Module,
+        passes: AugmentedPasses | None = None,
+        counter: ForwardCounter | None = None,
+    ):
         self.root, self.model, self.passes, self.counter = Path(root), model, passes, counter
 
     def get(self, domain: str, case: Case) -> ScanLogits:
@@ -49,6 +54,7 @@ class LogitStore:
     @staticmethod
     def _reader(case: Case):
         """Load logits and check them against the scan: ``(Z, C, H, W)``, finite."""
+
         def read(path: Path) -> np.ndarray:
             logits = np.load(path, allow_pickle=False)
             z, h, w = np.shape(case.image)
@@ -57,4 +63,5 @@ class LogitStore:
             if not np.isfinite(logits).all():
                 raise ValueError("non-finite values")
             return logits
+
         return read

@@ -52,8 +52,10 @@ def parse_loss_param(spec: str) -> tuple[str, str, list[Any]]:
     key, sep, text = spec.partition("=")
     loss, dot, name = key.strip().partition(".")
     if not (sep and dot and name and text.strip()):
-        raise OodcalibError(f"--loss-param {spec!r} must look like LOSS.NAME=V1,V2,... "
-                            "(e.g. nacl.alpha=0.05,0.1,0.3)")
+        raise OodcalibError(
+            f"--loss-param {spec!r} must look like LOSS.NAME=V1,V2,... "
+            "(e.g. nacl.alpha=0.05,0.1,0.3)"
+        )
     values = [parse_value(v.strip()) for v in text.split(",") if v.strip()]
     reject_unknown("loss", loss, [name], loss_hyperparameter_names(loss))
     for value in values:
@@ -61,8 +63,7 @@ def parse_loss_param(spec: str) -> tuple[str, str, list[Any]]:
     return loss, name, values
 
 
-def sweep_config(config: Config, loss: str, name: str, value: Any,
-                 methods: list[str]) -> Config:
+def sweep_config(config: Config, loss: str, name: str, value: Any, methods: list[str]) -> Config:
     """The single-loss config of one value: the run's protocol, ``loss`` with ``name=value``.
 
     The loss's other hyperparameters are the run's, if it trains that loss.
@@ -75,8 +76,9 @@ def sweep_config(config: Config, loss: str, name: str, value: Any,
     return sweep
 
 
-def _own_cells(config: Config, run_dir: Path, loss: str, name: str, value: Any,
-               methods: list[str]) -> list[Path]:
+def _own_cells(
+    config: Config, run_dir: Path, loss: str, name: str, value: Any, methods: list[str]
+) -> list[Path]:
     """The run's per-case files of ``loss`` if it trained it with ``name=value``, else ``[]``.
 
     Only when every fold is finished for every requested method.
@@ -86,14 +88,16 @@ def _own_cells(config: Config, run_dir: Path, loss: str, name: str, value: Any,
     default = inspect.signature(LOSSES[loss]).parameters[name].default
     if loss_params(config, loss).get(name, default) != value:
         return []
-    paths = [per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r)
-             for k in range(config.data.n_folds) for m in methods
-             for r in range(config.eval.repeats)]
+    paths = [
+        per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r)
+        for k in range(config.data.n_folds)
+        for m in methods
+        for r in range(config.eval.repeats)
+    ]
     return paths if all(p.exists() for p in paths) else []
 
 
-def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None
-                   ) -> pd.DataFrame:
+def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None) -> pd.DataFrame:
     """Train and score every value of ``spec`` (``LOSS.NAME=V1,V2,...``) on ``run_dir``'s folds.
 
     Args:
@@ -115,20 +119,33 @@ def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None
     for value in values:
         own = _own_cells(config, run_dir, loss, name, value, methods)
         if own:  # the run trained this very net: its results are the sweep's
-            frames += [pd.read_csv(p, dtype={"case": str}).assign(setting=str(value))
-                       for p in own]
+            frames += [pd.read_csv(p, dtype={"case": str}).assign(setting=str(value)) for p in own]
             continue
         sweep = sweep_config(config, loss, name, value, methods)
         directory = root / f"{loss}.{name}={value}"
         directory.mkdir(parents=True, exist_ok=True)
         sweep.save(directory / "config.json")
-        cells += [(value, delayed(run_fold)(sweep, directory, f["fold"], data.cases(f["train"]),
-                                            data.cases(f["val"]), data.test_domains))
-                  for f in data.splits["folds"]]
+        cells += [
+            (
+                value,
+                delayed(run_fold)(
+                    sweep,
+                    directory,
+                    f["fold"],
+                    data.cases(f["train"]),
+                    data.cases(f["val"]),
+                    data.test_domains,
+                ),
+            )
+            for f in data.splits["folds"]
+        ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
         outputs = Parallel()(job for _, job in cells)
-    frames += [pd.read_csv(path, dtype={"case": str}).assign(setting=str(value))
-               for (value, _), paths in zip(cells, outputs, strict=True) for path in paths]
+    frames += [
+        pd.read_csv(path, dtype={"case": str}).assign(setting=str(value))
+        for (value, _), paths in zip(cells, outputs, strict=True)
+        for path in paths
+    ]
     if not frames:
         raise OodcalibError(f"--loss-param {spec!r}: no values to sweep")
     results = pd.concat(frames, ignore_index=True)

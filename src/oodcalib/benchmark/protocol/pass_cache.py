@@ -40,8 +40,14 @@ class PassCache(AugmentedPasses):
         counter: Counts the new passes under the stage ``passes``.
     """
 
-    def __init__(self, root: Path, model: torch.nn.Module, seed: int,
-                 snapshots: Iterable[int] = (), counter: ForwardCounter | None = None):
+    def __init__(
+        self,
+        root: Path,
+        model: torch.nn.Module,
+        seed: int,
+        snapshots: Iterable[int] = (),
+        counter: ForwardCounter | None = None,
+    ):
         super().__init__(model, seed)
         self.root, self.counter = Path(root), counter
         self.snapshots = sorted(set(snapshots))
@@ -51,8 +57,9 @@ class PassCache(AugmentedPasses):
         directory = self.root / domain / case_id
         return sorted(int(p.stem[1:]) for p in directory.glob("n*.npz"))
 
-    def statistics(self, domain: str, case_id: str, image: np.ndarray,
-                   num_aug: int) -> PassStatistics:
+    def statistics(
+        self, domain: str, case_id: str, image: np.ndarray, num_aug: int
+    ) -> PassStatistics:
         """Statistics over the first ``num_aug`` passes of ``image``, computed as needed."""
         directory = self.root / domain / case_id
         stats = None
@@ -83,11 +90,20 @@ class PassCache(AugmentedPasses):
     @staticmethod
     def _load(path: Path) -> PassStatistics:
         with np.load(path) as data:
-            return PassStatistics(int(data["count"]), data["total"].astype(np.float64),
-                                  data["total_sq"].astype(np.float64))
+            return PassStatistics(
+                int(data["count"]),
+                data["total"].astype(np.float64),
+                data["total_sq"].astype(np.float64),
+            )
 
     @staticmethod
     def _save(path: Path, stats: PassStatistics) -> None:
-        atomic_write(path, lambda f: np.savez(f, count=stats.count,
-                                              total=stats.total.astype(np.float32),
-                                              total_sq=stats.total_sq.astype(np.float32)))
+        atomic_write(
+            path,
+            lambda f: np.savez(
+                f,
+                count=stats.count,
+                total=stats.total.astype(np.float32),
+                total_sq=stats.total_sq.astype(np.float32),
+            ),
+        )

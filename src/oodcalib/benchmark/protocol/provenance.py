@@ -11,18 +11,39 @@ from pathlib import Path
 
 from oodcalib.atomic import write_json
 
-PACKAGES = ("oodcalib", "torch", "torchio", "numpy", "scipy", "pandas", "nibabel",
-            "scikit-image", "h5py", "joblib")
+PACKAGES = (
+    "oodcalib",
+    "torch",
+    "torchio",
+    "numpy",
+    "scipy",
+    "pandas",
+    "nibabel",
+    "scikit-image",
+    "h5py",
+    "joblib",
+)
 
 
 def git_revision(path: Path | None = None) -> str | None:
     """The git commit of the source tree (with ``-dirty`` if modified), or None."""
     cwd = path or Path(__file__).resolve().parent
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, timeout=10).stdout
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return rev + ("-dirty" if dirty.strip() else "")

@@ -72,8 +72,9 @@ def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
     return collect_results(run_dir)
 
 
-def _rescore(fold: Fold, method: str, repeat: int, val: list, domains: dict,
-             group: str | None = None) -> None:
+def _rescore(
+    fold: Fold, method: str, repeat: int, val: list, domains: dict, group: str | None = None
+) -> None:
     label = file_label(method)
     path = per_case_path(fold.directory, label, repeat, group)
     if is_current(path):
@@ -83,8 +84,10 @@ def _rescore(fold: Fold, method: str, repeat: int, val: list, domains: dict,
         copy_repeat(first, path, repeat)
         return
     if path.exists() and not calibrator_path(fold.directory, label, repeat).exists():
-        raise OodcalibError(f"{calibrator_path(fold.directory, label, repeat)}: missing, so "
-                            f"{path} cannot be rescored without refitting; delete {path} "
-                            "to fit it again")
+        raise OodcalibError(
+            f"{calibrator_path(fold.directory, label, repeat)}: missing, so "
+            f"{path} cannot be rescored without refitting; delete {path} "
+            "to fit it again"
+        )
     calibrator = fold.calibrator(method, repeat, val)
     fold.write_scores(calibrator, method, repeat, domains, path)

@@ -72,10 +72,12 @@ def load_lge(config: Config) -> list[Case]:
     if d.lge_root:
         return load_mscmr_lge(d.lge_root)
     if d.source != "phantom":
-        warnings.warn("no --lge-root given: the cross-sequence domain uses the LGE phantom",
-                      stacklevel=2)
-    return load_phantom(d.lge_phantom_cases, seed=config.seed, contrast="lge", size=d.size,
-                        spacing=d.spacing)
+        warnings.warn(
+            "no --lge-root given: the cross-sequence domain uses the LGE phantom", stacklevel=2
+        )
+    return load_phantom(
+        d.lge_phantom_cases, seed=config.seed, contrast="lge", size=d.size, spacing=d.spacing
+    )
 
 
 def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
@@ -84,15 +86,24 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
     split_path = run_dir / "splits.json"
     if split_path.exists():
         splits = read_splits(split_path)
-        missing = sorted({i for f in splits["folds"] for i in f["train"] + f["val"]}
-                         .union(splits["pools"]["test"]) - set(case_ids))
+        missing = sorted(
+            {i for f in splits["folds"] for i in f["train"] + f["val"]}.union(
+                splits["pools"]["test"]
+            )
+            - set(case_ids)
+        )
         if missing:
             raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
         return splits
-    splits = make_splits(case_ids, seed=config.seed, n_folds=d.n_folds,
-                         train_per_fold=d.train_per_fold, val_per_fold=d.val_per_fold,
-                         fractions=tuple(d.split_fractions),
-                         patients=patient_ids(case_ids, d.patient_pattern))
+    splits = make_splits(
+        case_ids,
+        seed=config.seed,
+        n_folds=d.n_folds,
+        train_per_fold=d.train_per_fold,
+        val_per_fold=d.val_per_fold,
+        fractions=tuple(d.split_fractions),
+        patients=patient_ids(case_ids, d.patient_pattern),
+    )
     return splits
 
 
@@ -114,8 +125,10 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     data = read_cache(cache, joblib.load, "prepared data")
     if data is None:
         data = _prepare_run_data(config, run_dir)
-    data.extra_domains = {name: load_test_domain(config, run_dir, name, data.splits, normalise)
-                          for name in config.eval.domains}
+    data.extra_domains = {
+        name: load_test_domain(config, run_dir, name, data.splits, normalise)
+        for name in config.eval.domains
+    }
     if not cache.exists():
         if not (run_dir / "splits.json").exists():  # written once everything loaded
             write_splits(data.splits, run_dir / "splits.json")
@@ -124,9 +137,9 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     return data
 
 
-
-def prepared_source(config: Config, run_dir: Path, check: bool = True
-                    ) -> tuple[dict[str, Case], dict, list[Case]]:
+def prepared_source(
+    config: Config, run_dir: Path, check: bool = True
+) -> tuple[dict[str, Case], dict, list[Case]]:
     """The source cases resampled and cropped (not normalised), the splits, the clean tests.
 
     The clean test scans come as the corruptions see them: before normalisation.
@@ -154,8 +167,7 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         ]
     if config.eval.cross_sequence:
         raw_lge = load_lge(config)
-        check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map,
-                        d.strict_labels)
+        check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map, d.strict_labels)
         lge = [prepare_case(c, d.size, d.spacing) for c in raw_lge]
         domains[LGE] = lge[: d.max_test_cases]
     side = d.input_size or d.size

@@ -83,12 +83,17 @@ def check_config(config: Config, run_dir: Path) -> None:
         ignore = {"n_jobs", "backend"}
         if not old["train"].get("num_threads"):  # made before the count was recorded
             old["train"]["num_threads"] = new["train"]["num_threads"]
-        refuse_changed_specs(old["eval"].get("domains") or {}, new["eval"]["domains"],
-                             str(path))
+        refuse_changed_specs(old["eval"].get("domains") or {}, new["eval"]["domains"], str(path))
         diff = sorted(_flat(old).items() ^ _flat(new).items())
-        keys = sorted({k for k, _ in diff if k.split(".")[-1] not in ignore
-                       and not _adds_losses(old, new, k)
-                       and not k.startswith("eval.domains.")})
+        keys = sorted(
+            {
+                k
+                for k, _ in diff
+                if k.split(".")[-1] not in ignore
+                and not _adds_losses(old, new, k)
+                and not k.startswith("eval.domains.")
+            }
+        )
         if keys:
             raise OodcalibError(
                 f"{path}: this run directory was made with a different configuration "
@@ -111,8 +116,11 @@ def recorded_config(run_dir: Path) -> dict | None:
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as error:
-        raise DataError(path, f"damaged run configuration ({error}); it is the record of "
-                              "the run, so restore it or use another --out") from None
+        raise DataError(
+            path,
+            f"damaged run configuration ({error}); it is the record of "
+            "the run, so restore it or use another --out",
+        ) from None
     return raw
 
 
@@ -150,8 +158,9 @@ def _adds_losses(old: dict, new: dict, key: str) -> bool:
     if not before or not set(before) < set(after):
         return False
     added = set(after) - set(before)
-    return key == "train.losses" or any(key.startswith(f"train.loss_params.{loss}.")
-                                        for loss in added)
+    return key == "train.losses" or any(
+        key.startswith(f"train.loss_params.{loss}.") for loss in added
+    )
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
@@ -184,10 +193,18 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     config.save(run_dir / "config.json")
     write_environment(run_dir / "environment.json")
     jobs = [
-        delayed(run_fold)(config, run_dir, fold["fold"], data.cases(fold["train"]),
-                          data.cases(fold["val"]), data.test_domains, loss,
-                          data.extra_domains)
-        for loss in run_losses(config) for fold in data.splits["folds"]
+        delayed(run_fold)(
+            config,
+            run_dir,
+            fold["fold"],
+            data.cases(fold["train"]),
+            data.cases(fold["val"]),
+            data.test_domains,
+            loss,
+            data.extra_domains,
+        )
+        for loss in run_losses(config)
+        for fold in data.splits["folds"]
     ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
         cells = Parallel(return_as="generator")(jobs)
@@ -203,8 +220,10 @@ def collect_timings(run_dir: Path) -> dict[str, dict[str, float]]:
 
     Keys are ``fold<k>``, or ``<loss>/fold<k>`` in a loss grid.
     """
-    timings = {_cell_name(run_dir, path.parent): json.loads(path.read_text())
-               for path in fold_files(run_dir, "timings.json")}
+    timings = {
+        _cell_name(run_dir, path.parent): json.loads(path.read_text())
+        for path in fold_files(run_dir, "timings.json")
+    }
     write_json(Path(run_dir) / "timings.json", timings)
     return timings
 
@@ -225,8 +244,11 @@ def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFr
         try:
             frames.append(read_per_case(path))
         except DAMAGED as error:
-            raise DataError(path, f"damaged per-case results ({error}); delete it and rerun "
-                                  "`oodcalib run` on the directory to recompute it") from None
+            raise DataError(
+                path,
+                f"damaged per-case results ({error}); delete it and rerun "
+                "`oodcalib run` on the directory to recompute it",
+            ) from None
     if any("loss" not in f.columns for f in frames):
         frames = [with_loss(f, run_loss(run_dir)) for f in frames]
     results = pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]
@@ -244,9 +266,14 @@ def expected_files(config: Config, run_dir: Path) -> list[Path]:
     from oodcalib.benchmark.protocol.fold import cell_dir
 
     groups = [None, *config.eval.domains]
-    return [per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r, g)
-            for loss in run_losses(config) for k in range(config.data.n_folds)
-            for m in config.eval.methods for r in range(config.eval.repeats) for g in groups]
+    return [
+        per_case_path(cell_dir(config, run_dir, k, loss), file_label(m), r, g)
+        for loss in run_losses(config)
+        for k in range(config.data.n_folds)
+        for m in config.eval.methods
+        for r in range(config.eval.repeats)
+        for g in groups
+    ]
 
 
 def _report_missing(run_dir: Path, files: list[Path]) -> None:
@@ -259,7 +286,10 @@ def _report_missing(run_dir: Path, files: list[Path]) -> None:
     expected = {p.resolve() for p in expected_files(Config.load(path), Path(run_dir))}
     missing = sorted(expected - {Path(f).resolve() for f in files})
     if missing:
-        warnings.warn(f"{run_dir}: {len(missing)} of {len(expected)} per-case result files "
-                      f"are missing (first: {missing[0]}); the tables cover the finished "
-                      "part only: finish the run with `oodcalib run` on the same directory",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{run_dir}: {len(missing)} of {len(expected)} per-case result files "
+            f"are missing (first: {missing[0]}); the tables cover the finished "
+            "part only: finish the run with `oodcalib run` on the same directory",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -77,8 +77,10 @@ def _check(config: Config, severities: Sequence[int], methods: Sequence[str]) ->
         raise OodcalibError("the run has no corruptions (eval.corruptions) to sweep")
     unknown = [m for m in methods if m not in config.eval.methods]
     if unknown:
-        raise OodcalibError(f"--methods: {', '.join(unknown)} not in the run; its methods "
-                            f"are {', '.join(config.eval.methods)}")
+        raise OodcalibError(
+            f"--methods: {', '.join(unknown)} not in the run; its methods "
+            f"are {', '.join(config.eval.methods)}"
+        )
 
 
 def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, list[Case]]:
@@ -93,12 +95,14 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
         for level in levels:
             domains[sweep_domain(name, level)] = [
                 normalise(cache.get(case, name, level, config.seed), side)
-                for case in tqdm(clean, desc=f"corrupt {name} s{level}", leave=False)]
+                for case in tqdm(clean, desc=f"corrupt {name} s{level}", leave=False)
+            ]
     return domains
 
 
-def run_severity_sweep(run_dir: Path, severities: Sequence[int],
-                       methods: Sequence[str] | None = None) -> pd.DataFrame:
+def run_severity_sweep(
+    run_dir: Path, severities: Sequence[int], methods: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Score the run's calibrators on every corruption at every level in ``severities``.
 
     Args:
@@ -123,8 +127,9 @@ def run_severity_sweep(run_dir: Path, severities: Sequence[int],
     domains = _new_domains(config, run_dir, new)
     frames = []
     for loss, fold, val in trained_cells(config, run_dir, data):
-        directory = ablation_cell_dir(run_dir, "severity", fold.index,
-                                      loss if config.train.losses else None)
+        directory = ablation_cell_dir(
+            run_dir, "severity", fold.index, loss if config.train.losses else None
+        )
         for method in methods:
             for repeat in range(config.eval.repeats):
                 frames.append(_cell(fold, method, repeat, val, domains, levels, directory))
@@ -133,8 +138,15 @@ def run_severity_sweep(run_dir: Path, severities: Sequence[int],
     return results
 
 
-def _cell(fold: Fold, method: str, repeat: int, val: list, domains: dict[str, list[Case]],
-          levels: list[int], directory: Path) -> pd.DataFrame:
+def _cell(
+    fold: Fold,
+    method: str,
+    repeat: int,
+    val: list,
+    domains: dict[str, list[Case]],
+    levels: list[int],
+    directory: Path,
+) -> pd.DataFrame:
     """The sweep's per-case results of one (method, repeat): read, copied or scored.
 
     A file from an earlier sweep is extended with the levels it lacks.
@@ -161,8 +173,15 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"setting": str, "case": str})
 
 
-def _score(fold: Fold, method: str, repeat: int, val: list, domains: dict[str, list[Case]],
-           levels: list[int], own: bool) -> pd.DataFrame:
+def _score(
+    fold: Fold,
+    method: str,
+    repeat: int,
+    val: list,
+    domains: dict[str, list[Case]],
+    levels: list[int],
+    own: bool,
+) -> pd.DataFrame:
     """Rows of ``levels`` (and, with ``own``, the clean level): the run's or new scores."""
     config = fold.config
     label = file_label(method)
@@ -172,14 +191,20 @@ def _score(fold: Fold, method: str, repeat: int, val: list, domains: dict[str, l
     rows = read_per_case(own_path)
     frames = [rows[rows["domain"] == CLEAN].assign(setting=CLEAN_LEVEL)] if own else []
     if config.eval.severity in levels:
-        frames.append(rows[rows["domain"].isin(config.eval.corruptions)]
-                      .assign(setting=str(config.eval.severity)))
-    pending = {name: cases for name, cases in domains.items()
-               if split_sweep_domain(name)[1] in levels}
+        frames.append(
+            rows[rows["domain"].isin(config.eval.corruptions)].assign(
+                setting=str(config.eval.severity)
+            )
+        )
+    pending = {
+        name: cases for name, cases in domains.items() if split_sweep_domain(name)[1] in levels
+    }
     if pending:
         if not calibrator_path(fold.directory, label, repeat).exists():
-            raise OodcalibError(f"{calibrator_path(fold.directory, label, repeat)}: missing; "
-                                "finish `oodcalib run` on this run first")
+            raise OodcalibError(
+                f"{calibrator_path(fold.directory, label, repeat)}: missing; "
+                "finish `oodcalib run` on this run first"
+            )
         calibrator = fold.calibrator(method, repeat, val)
         scored, _ = fold.evaluate(calibrator, method, repeat, pending)
         origin = scored["domain"].map(split_sweep_domain)

@@ -18,8 +18,7 @@ from oodcalib.benchmark.reporting.grouping import as_entrants, metric_label, wit
 from oodcalib.metrics import headline_metrics, in_percent
 
 
-def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
-                   ) -> pd.DataFrame:
+def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean of each metric per (method, setting) and domain, with ``artifact avg``.
 
     The artifact average is taken per matched unit (fold, repeat, scan), then averaged
@@ -28,15 +27,19 @@ def ablation_table(results: pd.DataFrame, metrics: Sequence[str] | None = None
     """
     frame = as_entrants(results)  # in a loss grid, a row per (loss, method) and setting
     frame = frame[frame["metric"].isin(list(metrics or headline_metrics()))]
-    frame = with_kind_averages(frame.astype({"setting": str}).drop(columns="loss",
-                                                                    errors="ignore"))
-    table = frame.pivot_table(index=["method", "setting", "metric"], columns="domain",
-                              values="value", sort=False)
+    frame = with_kind_averages(frame.astype({"setting": str}).drop(columns="loss", errors="ignore"))
+    table = frame.pivot_table(
+        index=["method", "setting", "metric"], columns="domain", values="value", sort=False
+    )
     table.columns.name = None
     table = table.reset_index()
     order = table["setting"].map(_setting_order)
-    return table.assign(_order=order).sort_values(["method", "_order"], kind="stable").drop(
-        columns="_order").reset_index(drop=True)
+    return (
+        table.assign(_order=order)
+        .sort_values(["method", "_order"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _setting_order(value: str) -> tuple[int, float, str]:
@@ -47,8 +50,12 @@ def _setting_order(value: str) -> tuple[int, float, str]:
         return 1, 0.0, str(value)
 
 
-def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] | None = None,
-                      metrics: Sequence[str] = ("ece", "sce")) -> str:
+def ablation_markdown(
+    table: pd.DataFrame,
+    kind: str,
+    names: Mapping[str, str] | None = None,
+    metrics: Sequence[str] = ("ece", "sce"),
+) -> str:
     """Table-2 layout: one row per setting, values in %.
 
     ``kind`` is ``num_aug``, ``components``, or the title of a loss sweep's settings
@@ -58,21 +65,28 @@ def ablation_markdown(table: pd.DataFrame, kind: str, names: Mapping[str, str] |
     """
     title = {"num_aug": "N_A", "components": "components"}.get(kind, kind)
     columns = [(ARTIFACT_AVG, m) for m in metrics] + [(CLEAN, metrics[0]), (LGE, metrics[0])]
-    header = " | ".join(f"{'artifact avg' if d == ARTIFACT_AVG else 'LGE' if d == LGE else d} "
-                        f"{metric_label(m)}" for d, m in columns)
+    header = " | ".join(
+        f"{'artifact avg' if d == ARTIFACT_AVG else 'LGE' if d == LGE else d} {metric_label(m)}"
+        for d, m in columns
+    )
     lines = [f"| method | {title} | {header} |", "|---" * (len(columns) + 2) + "|"]
-    wide = table.pivot_table(index=["method", "setting"], columns="metric",
-                             values=[d for d in (ARTIFACT_AVG, CLEAN, LGE) if d in table],
-                             sort=False)
+    wide = table.pivot_table(
+        index=["method", "setting"],
+        columns="metric",
+        values=[d for d in (ARTIFACT_AVG, CLEAN, LGE) if d in table],
+        sort=False,
+    )
     for (method, setting), row in wide.iterrows():
-        shown = " | ".join(f"{row.get(c, float('nan')) * (100 if in_percent(c[1]) else 1):.2f}"
-                           for c in columns)
+        shown = " | ".join(
+            f"{row.get(c, float('nan')) * (100 if in_percent(c[1]) else 1):.2f}" for c in columns
+        )
         lines.append(f"| {display_name(method, names)} | {setting} | {shown} |")
     return "\n".join(lines)
 
 
-def write_ablation_tables(results: pd.DataFrame, out: Path, kind: str,
-                          names: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+def write_ablation_tables(
+    results: pd.DataFrame, out: Path, kind: str, names: Mapping[str, str] | None = None
+) -> tuple[Path, Path]:
     """Write ``out/table.csv`` and ``out/table.md``; return their paths."""
     table = ablation_table(results)
     csv_path = write_csv(Path(out) / "table.csv", table)

@@ -40,8 +40,11 @@ from oodcalib.metrics.marginal import MARGINAL_BINS
 #: ``case`` of a dataset-level row: every scan of the (fold, repeat, domain).
 ALL_CASES = "all"
 #: Dataset-level metric -> display name.
-DATASET_METRICS = {"micro_ace": "micro-ACE", "micro_mce": "micro-MCE",
-                   "micro_marginal_ece": "micro-ECE (marginal)"}
+DATASET_METRICS = {
+    "micro_ace": "micro-ACE",
+    "micro_mce": "micro-MCE",
+    "micro_marginal_ece": "micro-ECE (marginal)",
+}
 _FIT = ["loss", "method", "fold", "repeat", "domain"]
 
 
@@ -65,8 +68,12 @@ def fit_micro_bins(rows: pd.DataFrame, classes: int, n_bins: int = MARGINAL_BINS
     """
     shape = (classes, n_bins)
     cells = (rows["class"].to_numpy(), rows["bin"].to_numpy())
-    fields = {"counts": rows["count"], "acc_sum": rows["acc_sum"],
-              "e_sum": rows["conf_sum"] / rows["count"], "scans": np.ones(len(rows))}
+    fields = {
+        "counts": rows["count"],
+        "acc_sum": rows["acc_sum"],
+        "e_sum": rows["conf_sum"] / rows["count"],
+        "scans": np.ones(len(rows)),
+    }
     sums = {}
     for name, values in fields.items():
         sums[name] = np.zeros(shape, np.float64 if name == "e_sum" else np.int64)
@@ -88,8 +95,12 @@ def micro_results(bins: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, group in bins.groupby(_FIT, sort=False):
         micro = fit_micro_bins(group, classes)
-        rows += [(*key, ALL_CASES, name, value) for name, value in
-                 zip(DATASET_METRICS, (micro.ace(), micro.mce(), micro.ece()), strict=True)]
+        rows += [
+            (*key, ALL_CASES, name, value)
+            for name, value in zip(
+                DATASET_METRICS, (micro.ace(), micro.mce(), micro.ece()), strict=True
+            )
+        ]
     return pd.DataFrame(rows, columns=[*_FIT, "case", "metric", "value"])[RESULT_COLUMNS]
 
 

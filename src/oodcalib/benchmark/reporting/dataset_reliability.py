@@ -30,8 +30,9 @@ from oodcalib.metrics import FOREGROUND_NAMES, bin_index
 N_BINS = 20
 
 
-def reliability_histograms(bins: pd.DataFrame, n_bins: int = N_BINS
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def reliability_histograms(
+    bins: pd.DataFrame, n_bins: int = N_BINS
+) -> tuple[np.ndarray, np.ndarray]:
     """Scan counts ``(K, n_bins [o_m], n_bins [bin])`` and voxel counts ``(K, n_bins)``.
 
     ``bins`` holds the per-scan rows of one (method, domain) (columns ``fold``,
@@ -64,17 +65,22 @@ def _normalised(hist: np.ndarray) -> np.ndarray:
 def dataset_reliability_figure(bins: pd.DataFrame, title: str, n_bins: int = N_BINS) -> Figure:
     """Heat maps per foreground class and their sum, each above its voxel-count strip."""
     hist, voxels = reliability_histograms(bins, n_bins)
-    panels = [(name.upper(), hist[i + 1], voxels[i + 1])
-              for i, name in enumerate(FOREGROUND_NAMES)]
+    panels = [(name.upper(), hist[i + 1], voxels[i + 1]) for i, name in enumerate(FOREGROUND_NAMES)]
     panels.append(("sum", hist[1:].sum(axis=0), voxels[1:].sum(axis=0)))
     fig = Figure(figsize=(3.2 * len(panels), 4.6), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, len(panels), squeeze=False, height_ratios=[3, 1])
     centres = (np.arange(n_bins) + 0.5) / n_bins
     for (name, counts, strip), top, bottom in zip(panels, axes[0], axes[1], strict=True):
-        shown = top.imshow(_normalised(counts), origin="lower", extent=(0, 1, 0, 1),
-                           cmap="YlOrRd", norm=PowerNorm(0.35, vmin=0, vmax=1),
-                           aspect="auto", interpolation="nearest")
+        shown = top.imshow(
+            _normalised(counts),
+            origin="lower",
+            extent=(0, 1, 0, 1),
+            cmap="YlOrRd",
+            norm=PowerNorm(0.35, vmin=0, vmax=1),
+            aspect="auto",
+            interpolation="nearest",
+        )
         top.plot([0, 1], [0, 1], color="0.3", lw=0.8, ls="--")
         top.set(title=name, ylabel="observed frequency $o_m$", xticks=[])
         bottom.bar(centres, np.maximum(strip, 0), width=1 / n_bins, color="0.5", log=True)
@@ -84,10 +90,13 @@ def dataset_reliability_figure(bins: pd.DataFrame, title: str, n_bins: int = N_B
     return fig
 
 
-def write_dataset_reliability(bins: pd.DataFrame, out_dir: Path,
-                              domains: Sequence[str] | None = None,
-                              methods: Sequence[str] | None = None,
-                              names: Mapping[str, str] | None = None) -> list[Path]:
+def write_dataset_reliability(
+    bins: pd.DataFrame,
+    out_dir: Path,
+    domains: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[Path]:
     """One PNG per (method, domain): ``dataset_reliability_<method>_<domain>.png``.
 
     In a loss grid the "method" is the entrant ``loss/method`` (file ``<loss>_<method>``);
@@ -97,23 +106,27 @@ def write_dataset_reliability(bins: pd.DataFrame, out_dir: Path,
         OodcalibError: No bins at all, or a requested domain or method without any.
     """
     if bins.empty:
-        raise OodcalibError("no per-scan bins in this run; `oodcalib rescore RUN_DIR` "
-                            "writes them")
+        raise OodcalibError("no per-scan bins in this run; `oodcalib rescore RUN_DIR` writes them")
     bins = as_entrants(bins)
     base = bins["method"].astype(str).str.split(ENTRANT_SEP).str[-1]
-    for column, wanted, present in (("domain", domains, set(bins["domain"])),
-                                    ("method", methods, set(bins["method"]) | set(base))):
+    for column, wanted, present in (
+        ("domain", domains, set(bins["domain"])),
+        ("method", methods, set(bins["method"]) | set(base)),
+    ):
         missing = sorted(set(wanted or []) - present)
         if missing:
-            raise OodcalibError(f"no bins for {column} {', '.join(missing)}; present: "
-                                f"{', '.join(sorted(present))}")
+            raise OodcalibError(
+                f"no bins for {column} {', '.join(missing)}; present: {', '.join(sorted(present))}"
+            )
     chosen = bins["method"].isin(methods) | base.isin(methods) if methods else True
     selected = bins[bins["domain"].isin(domains or bins["domain"].unique()) & chosen]
     paths = []
     for (method, domain), group in selected.groupby(["method", "domain"], sort=False):
         fig = dataset_reliability_figure(
-            group, f"{display_name(method, names)} on {domain} ({group['case'].nunique()} "
-                   f"scans × {group[['fold', 'repeat']].drop_duplicates().shape[0]} fits)")
+            group,
+            f"{display_name(method, names)} on {domain} ({group['case'].nunique()} "
+            f"scans × {group[['fold', 'repeat']].drop_duplicates().shape[0]} fits)",
+        )
         safe = str(method).replace(":", ".").replace("/", "_")
         paths.append(save_figure(fig, Path(out_dir) / f"dataset_reliability_{safe}_{domain}.png"))
     return paths

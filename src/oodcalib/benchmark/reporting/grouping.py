@@ -38,8 +38,9 @@ def as_entrants(results: pd.DataFrame) -> pd.DataFrame:
     """
     if not is_grid(results) or results["method"].astype(str).str.contains(ENTRANT_SEP).any():
         return results
-    return results.assign(method=results["loss"].astype(str) + ENTRANT_SEP
-                          + results["method"].astype(str))
+    return results.assign(
+        method=results["loss"].astype(str) + ENTRANT_SEP + results["method"].astype(str)
+    )
 
 
 def split_entrants(table: pd.DataFrame) -> pd.DataFrame:
@@ -114,12 +115,9 @@ def is_artifact(domain: str, kinds: Mapping[str, str] | None = None) -> bool:
     return domain_kind(domain, kinds) == "artifact"
 
 
-
-
-
-
-def kind_members(domains: Sequence[str], kinds: Mapping[str, str] | None = None
-                 ) -> dict[str, list[str]]:
+def kind_members(
+    domains: Sequence[str], kinds: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
     """``{average name: its domains}`` for every kind that gets an average.
 
     The artifact kind always does (the paper's Artifact avg); other kinds do from two
@@ -138,8 +136,9 @@ def kind_members(domains: Sequence[str], kinds: Mapping[str, str] | None = None
     return {average_name(k): v for k, v in groups.items() if k == "artifact" or len(v) > 1}
 
 
-def ordered(values: Sequence[str], order: Sequence[str] | Mapping[str, str] | None = None
-            ) -> list[str]:
+def ordered(
+    values: Sequence[str], order: Sequence[str] | Mapping[str, str] | None = None
+) -> list[str]:
     """Distinct ``values`` in ``order``; the others follow in order of first appearance.
 
     Example:
@@ -151,8 +150,11 @@ def ordered(values: Sequence[str], order: Sequence[str] | Mapping[str, str] | No
     return [v for v in order if v in seen] + [v for v in seen if v not in order]
 
 
-def ordered_domains(domains: Sequence[str], order: Sequence[str] | Mapping[str, str] | None
-                    = None, kinds: Mapping[str, str] | None = None) -> list[str]:
+def ordered_domains(
+    domains: Sequence[str],
+    order: Sequence[str] | Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> list[str]:
     """Domains in table order, each kind's average right after the last domain of its kind.
 
     Example:
@@ -163,14 +165,12 @@ def ordered_domains(domains: Sequence[str], order: Sequence[str] | Mapping[str, 
     plain = ordered([d for d in domains if not d.endswith(AVG_SUFFIX)], order)
     for average in [d for d in dict.fromkeys(domains) if d.endswith(AVG_SUFFIX)]:
         kind = average[: -len(AVG_SUFFIX)]
-        last = max((i for i, d in enumerate(plain) if domain_kind(d, kinds) == kind),
-                   default=len(plain) - 1)
+        last = max(
+            (i for i, d in enumerate(plain) if domain_kind(d, kinds) == kind),
+            default=len(plain) - 1,
+        )
         plain.insert(last + 1, average)
     return plain
-
-
-
-
 
 
 def metric_label(metric: str) -> str:
@@ -180,8 +180,7 @@ def metric_label(metric: str) -> str:
     return DATASET_METRICS.get(metric, metric.upper())
 
 
-def with_kind_averages(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None
-                       ) -> pd.DataFrame:
+def with_kind_averages(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Append each kind's average pseudo-domain (``artifact avg``, ``vendor avg``, ...).
 
     A unit is one combination of every column but ``domain`` and ``value`` (for
@@ -213,11 +212,17 @@ def with_kind_averages(frame: pd.DataFrame, kinds: Mapping[str, str] | None = No
     parts = [frame]
     for name, members in averages.items():
         rows = frame[frame["domain"].isin(members)]
-        scans = [frozenset(rows.loc[rows["domain"] == d, "case"]) for d in members] \
-            if "case" in rows.columns else []
+        scans = (
+            [frozenset(rows.loc[rows["domain"] == d, "case"]) for d in members]
+            if "case" in rows.columns
+            else []
+        )
         if name != ARTIFACT_AVG and len(set(scans)) > 1:  # different scans: pooled
-            parts.append(rows.assign(case=rows["domain"].astype(str) + "/"
-                                     + rows["case"].astype(str), domain=name))
+            parts.append(
+                rows.assign(
+                    case=rows["domain"].astype(str) + "/" + rows["case"].astype(str), domain=name
+                )
+            )
             continue
         wide = rows.pivot_table(index=unit, columns="domain", values="value")
         average = wide.dropna(how="any").mean(axis=1).rename("value").reset_index()

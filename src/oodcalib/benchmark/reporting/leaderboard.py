@@ -33,24 +33,37 @@ from oodcalib.errors import DataError, OodcalibError, UnknownNameError
 from oodcalib.metrics import headline_metrics, in_percent
 
 #: Wide-CSV statistic name -> column of the tidy statistics frame.
-FIELDS = {"n": "n", "mean": "mean", "std": "std", "diff": "diff", "ci_low": "ci_low",
-          "ci_high": "ci_high", "p": "p_value", "p_adj": "p_adjusted", "mark": "mark"}
+FIELDS = {
+    "n": "n",
+    "mean": "mean",
+    "std": "std",
+    "diff": "diff",
+    "ci_low": "ci_low",
+    "ci_high": "ci_high",
+    "p": "p_value",
+    "p_adj": "p_adjusted",
+    "mark": "mark",
+}
 #: Markdown column headers of the domains (the paper's Table 1).
-TEST_NAMES = {"wilcoxon": "two-sided Wilcoxon signed-rank test",
-              "ttest": "two-sided paired t-test"}
+TEST_NAMES = {"wilcoxon": "two-sided Wilcoxon signed-rank test", "ttest": "two-sided paired t-test"}
 
 
 def _check(stats: pd.DataFrame) -> None:
     needed = {"metric", "domain", "method", "n", "mean", "diff", "p_value", "mark"}
     missing = sorted(needed - set(stats.columns))
     if missing:
-        raise OodcalibError(f"statistics frame lacks column(s) {', '.join(missing)}; "
-                            "build it with statistics.compare_to_reference")
+        raise OodcalibError(
+            f"statistics frame lacks column(s) {', '.join(missing)}; "
+            "build it with statistics.compare_to_reference"
+        )
 
 
-def leaderboard_table(stats: pd.DataFrame, names: Mapping[str, str] | None = None,
-                      domains: Mapping[str, str] | None = None,
-                      kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def leaderboard_table(
+    stats: pd.DataFrame,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Wide table: one row per method (in ``names`` order), columns ``metric/domain/stat``.
 
     In a loss grid a row is an entrant ``loss/method``; :func:`write_leaderboard` splits
@@ -71,8 +84,10 @@ def leaderboard_table(stats: pd.DataFrame, names: Mapping[str, str] | None = Non
     """
     _check(stats)
     methods = ordered(list(stats["method"]), names)
-    columns: dict[str, object] = {"method": methods,
-                                  "name": [display_name(m, names) for m in methods]}
+    columns: dict[str, object] = {
+        "method": methods,
+        "name": [display_name(m, names) for m in methods],
+    }
     for metric in stats["metric"].unique():
         subset = stats[stats["metric"] == metric]
         for domain in ordered_domains(list(subset["domain"].unique()), domains, kinds):
@@ -104,10 +119,13 @@ def _setting(stats: pd.DataFrame, column: str, default: str) -> str:
     return default
 
 
-def markdown_table(stats: pd.DataFrame, reference: str = "lts",
-                   names: Mapping[str, str] | None = None,
-                   domains: Mapping[str, str] | None = None,
-                   kinds: Mapping[str, str] | None = None) -> str:
+def markdown_table(
+    stats: pd.DataFrame,
+    reference: str = "lts",
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> str:
     r"""Markdown table like the paper's Table 1, values in percent with marks.
 
     Rows ``"<METRIC> <Method>"`` (methods and display names from ``names``, domains and
@@ -126,14 +144,18 @@ def markdown_table(stats: pd.DataFrame, reference: str = "lts",
     """
     _check(stats)
     if "reference" in stats.columns and reference not in set(stats["reference"].dropna()):
-        raise OodcalibError(f"statistics were computed against "
-                            f"{_setting(stats, 'reference', '?')!r}, not {reference!r}")
+        raise OodcalibError(
+            f"statistics were computed against "
+            f"{_setting(stats, 'reference', '?')!r}, not {reference!r}"
+        )
     shown = ordered_domains(list(stats["domain"].unique()), domains, kinds)
     headers = domain_headers(domains, shown)
     domains = shown
     methods = ordered(list(stats["method"]), names)
-    lines = ["| | " + " | ".join(display_name(d, headers) for d in domains) + " |",
-             "|---" * (len(domains) + 1) + "|"]
+    lines = [
+        "| | " + " | ".join(display_name(d, headers) for d in domains) + " |",
+        "|---" * (len(domains) + 1) + "|",
+    ]
     for metric in stats["metric"].unique():
         block = stats[stats["metric"] == metric]
         single = metric.startswith("dice") and _identical(block, reference)
@@ -147,24 +169,39 @@ def markdown_table(stats: pd.DataFrame, reference: str = "lts",
             lines.append(f"| {metric_label(metric)} {name} | " + " | ".join(cells) + " |")
     dataset = stats["metric"].isin(list(DATASET_METRICS))
     n_text = _range(stats.loc[~dataset, "n"]) if (~dataset).any() else "0"
-    fits = (f" Dataset-level (micro) rows: mean over n = {_range(stats.loc[dataset, 'n'])} "
-            "calibrator fits (fold, repeat), bins pooled over each fit's scans, marks from "
-            "the same test over fits." if dataset.any() else "")
+    fits = (
+        f" Dataset-level (micro) rows: mean over n = {_range(stats.loc[dataset, 'n'])} "
+        "calibrator fits (fold, repeat), bins pooled over each fit's scans, marks from "
+        "the same test over fits."
+        if dataset.any()
+        else ""
+    )
     test = _setting(stats, "test", "?")
     correction = _setting(stats, "correction", "none")
     members = kind_members([d for d in domains if d in set(stats["domain"])], kinds)
-    average = "".join(f"; {average_header(name)} = "
-                      + ("per-unit mean over " if name == ARTIFACT_AVG else "over the scans of ")
-                      + ", ".join(m) for name, m in members.items() if name in domains)
+    average = "".join(
+        f"; {average_header(name)} = "
+        + ("per-unit mean over " if name == ARTIFACT_AVG else "over the scans of ")
+        + ", ".join(m)
+        for name, m in members.items()
+        if name in domains
+    )
     raw = [metric_label(m) for m in stats["metric"].unique() if not in_percent(m)]
     units = f" ({', '.join(raw)} as they are)" if raw else ""
-    lines += ["", f"Values in %{units}, mean over n = {n_text} matched units (fold, repeat, "
-              f"case) per domain{average}. "
-              f"Marks: {TEST_NAMES.get(test, test)} of each method against "
-              f"{display_name(reference, names)} (unmarked), "
-              + ("Holm-corrected within each metric and domain"
-                 if correction == "holm" else "no multiple-comparison correction")
-              + ": † p < 0.01, ‡ p < 0.05, ∗ p ≥ 0.05." + fits]
+    lines += [
+        "",
+        f"Values in %{units}, mean over n = {n_text} matched units (fold, repeat, "
+        f"case) per domain{average}. "
+        f"Marks: {TEST_NAMES.get(test, test)} of each method against "
+        f"{display_name(reference, names)} (unmarked), "
+        + (
+            "Holm-corrected within each metric and domain"
+            if correction == "holm"
+            else "no multiple-comparison correction"
+        )
+        + ": † p < 0.01, ‡ p < 0.05, ∗ p ≥ 0.05."
+        + fits,
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -176,16 +213,20 @@ def _range(counts: pd.Series) -> str:
 def output_paths(csv_path: Path) -> tuple[Path, Path, Path]:
     """The wide CSV, Markdown and tidy-statistics paths for a leaderboard CSV path."""
     csv_path = Path(csv_path)
-    return (csv_path, csv_path.with_suffix(".md"),
-            csv_path.with_name(f"{csv_path.stem}_stats.csv"))
+    return (csv_path, csv_path.with_suffix(".md"), csv_path.with_name(f"{csv_path.stem}_stats.csv"))
 
 
-def write_leaderboard(run_dir: Path, reference: str | None = None,
-                      metrics: Sequence[str] | None = None,
-                      test: str = "wilcoxon", correction: str | None = None,
-                      out: Path | None = None, names: Mapping[str, str] | None = None,
-                      domains: Mapping[str, str] | None = None,
-                      kinds: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+def write_leaderboard(
+    run_dir: Path,
+    reference: str | None = None,
+    metrics: Sequence[str] | None = None,
+    test: str = "wilcoxon",
+    correction: str | None = None,
+    out: Path | None = None,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> tuple[Path, Path]:
     """Read ``run_dir/results.csv``; write the leaderboard CSV, Markdown and statistics.
 
     Args:
@@ -213,22 +254,35 @@ def write_leaderboard(run_dir: Path, reference: str | None = None,
     check_options(test, correction)
     source = Path(run_dir) / "results.csv"
     if not source.is_file():
-        raise DataError(source, "not found; run `oodcalib run` first (or `oodcalib summary "
-                                "RUN_DIR` to collect the per-case files of a partial run)")
+        raise DataError(
+            source,
+            "not found; run `oodcalib run` first (or `oodcalib summary "
+            "RUN_DIR` to collect the per-case files of a partial run)",
+        )
     try:
         results = with_dataset_metrics(pd.read_csv(source, dtype={"case": str}), run_dir)
-        default = [*headline_metrics(), *(["micro_ace"] if "micro_ace" in
-                                          set(results["metric"]) else [])]
+        default = [
+            *headline_metrics(),
+            *(["micro_ace"] if "micro_ace" in set(results["metric"]) else []),
+        ]
         reference = reference_entrant(results, reference)
-        stats = compare_to_reference(results, reference, tuple(metrics or default),
-                                     test, correction, names=names, domains=domains,
-                                     kinds=kinds)
+        stats = compare_to_reference(
+            results,
+            reference,
+            tuple(metrics or default),
+            test,
+            correction,
+            names=names,
+            domains=domains,
+            kinds=kinds,
+        )
     except UnknownNameError:
         raise
     except (OodcalibError, ValueError) as error:
         raise DataError(source, str(error)) from error
-    csv_path, md_path, stats_path = output_paths(Path(out) if out else
-                                                 Path(run_dir) / "leaderboard.csv")
+    csv_path, md_path, stats_path = output_paths(
+        Path(out) if out else Path(run_dir) / "leaderboard.csv"
+    )
     write_csv(csv_path, split_entrants(leaderboard_table(stats, names, domains, kinds)))
     write_text(md_path, markdown_table(stats, reference, names, domains, kinds))
     write_csv(stats_path, split_entrants(stats))

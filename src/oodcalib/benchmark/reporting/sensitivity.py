@@ -43,15 +43,22 @@ def sensitivity_points(results: pd.DataFrame, metrics: Sequence[str]) -> pd.Data
     if subset.empty:
         raise OodcalibError(f"no values of {', '.join(metrics)} in the sweep's results")
     subset = with_kind_averages(subset.astype({"setting": str}))
-    points = (subset.groupby(["method", "setting", "metric", "domain"], sort=False)["value"]
-              .mean().rename("mean").reset_index())
+    points = (
+        subset.groupby(["method", "setting", "metric", "domain"], sort=False)["value"]
+        .mean()
+        .rename("mean")
+        .reset_index()
+    )
     points.insert(2, "value", points["setting"].astype(float))
     return points.sort_values(["method", "metric", "domain", "value"]).reset_index(drop=True)
 
 
-def sensitivity_figure(results: pd.DataFrame, title: str,
-                       metrics: Sequence[str] = ("ece", "ace", "dice"),
-                       names: Mapping[str, str] | None = None) -> Figure:
+def sensitivity_figure(
+    results: pd.DataFrame,
+    title: str,
+    metrics: Sequence[str] = ("ece", "ace", "dice"),
+    names: Mapping[str, str] | None = None,
+) -> Figure:
     """One panel per metric: the metric against the hyperparameter's value."""
     metrics = [m for m in metrics if m in set(results["metric"])]
     points = sensitivity_points(results, metrics)
@@ -64,12 +71,21 @@ def sensitivity_figure(results: pd.DataFrame, title: str,
         scale = 100 if in_percent(metric) else 1
         for domain, label in GROUPS.items():
             for method, style in zip(methods, STYLES, strict=False):
-                line = points[(points["metric"] == metric) & (points["domain"] == domain)
-                              & (points["method"] == method)]
+                line = points[
+                    (points["metric"] == metric)
+                    & (points["domain"] == domain)
+                    & (points["method"] == method)
+                ]
                 if len(line):
-                    ax.plot(line["value"], scale * line["mean"], style, marker="o", ms=4,
-                            color=colours[domain],
-                            label=f"{label}, {display_name(method, names)}")
+                    ax.plot(
+                        line["value"],
+                        scale * line["mean"],
+                        style,
+                        marker="o",
+                        ms=4,
+                        color=colours[domain],
+                        label=f"{label}, {display_name(method, names)}",
+                    )
         ax.set_xlabel(title)
         ax.set_ylabel(metric_label(metric) + (" (%)" if in_percent(metric) else ""))
         ax.grid(alpha=0.4)
@@ -78,8 +94,10 @@ def sensitivity_figure(results: pd.DataFrame, title: str,
     return fig
 
 
-def write_sensitivity_figure(results: pd.DataFrame, out_dir: Path, title: str,
-                             names: Mapping[str, str] | None = None) -> Path:
+def write_sensitivity_figure(
+    results: pd.DataFrame, out_dir: Path, title: str, names: Mapping[str, str] | None = None
+) -> Path:
     """Write ``out_dir/sensitivity.png``; return its path."""
-    return save_figure(sensitivity_figure(results, title, names=names),
-                       Path(out_dir) / "sensitivity.png")
+    return save_figure(
+        sensitivity_figure(results, title, names=names), Path(out_dir) / "sensitivity.png"
+    )

@@ -54,28 +54,43 @@ def severity_points(results: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFra
         raise OodcalibError(f"no values of {', '.join(metrics)} in the sweep's results")
     corruptions = [d for d in dict.fromkeys(frame["domain"]) if d != CLEAN]
     clean = frame[frame["domain"] == CLEAN]
-    frame = pd.concat([frame[frame["domain"] != CLEAN],
-                       *[clean.assign(domain=name) for name in corruptions]], ignore_index=True)
+    frame = pd.concat(
+        [frame[frame["domain"] != CLEAN], *[clean.assign(domain=name) for name in corruptions]],
+        ignore_index=True,
+    )
     # a level without every corruption has no average (the clean level has them all)
-    parts = [(with_kind_averages(group.drop(columns="setting")).assign(setting=level)
-              if set(corruptions) <= set(group["domain"]) else group)
-             for level, group in frame.groupby("setting", sort=False)]
+    parts = [
+        (
+            with_kind_averages(group.drop(columns="setting")).assign(setting=level)
+            if set(corruptions) <= set(group["domain"])
+            else group
+        )
+        for level, group in frame.groupby("setting", sort=False)
+    ]
     frame = pd.concat(parts, ignore_index=True)
-    points = (frame.groupby(["method", "metric", "domain", "setting"], sort=False)["value"]
-              .agg(["mean", "std", "count"]).reset_index())
+    points = (
+        frame.groupby(["method", "metric", "domain", "setting"], sort=False)["value"]
+        .agg(["mean", "std", "count"])
+        .reset_index()
+    )
     points["ci"] = 1.96 * points["std"].fillna(0) / np.sqrt(points["count"])
     points.insert(3, "level", points.pop("setting").astype(float))
     return points.sort_values(["method", "metric", "domain", "level"]).reset_index(drop=True)
 
 
-def severity_figure(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS,
-                    names: Mapping[str, str] | None = None,
-                    domains: Mapping[str, str] | None = None) -> Figure:
+def severity_figure(
+    results: pd.DataFrame,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+) -> Figure:
     """Panels: a row per metric, a column per corruption and the artifact average."""
     metrics = [m for m in metrics if m in set(results["metric"])]
     points = severity_points(results, metrics)
-    panels = [*ordered([d for d in points["domain"].unique() if d != ARTIFACT_AVG], domains),
-              ARTIFACT_AVG]
+    panels = [
+        *ordered([d for d in points["domain"].unique() if d != ARTIFACT_AVG], domains),
+        ARTIFACT_AVG,
+    ]
     methods = ordered(list(points["method"].unique()), names)
     palette = series_palette(len(methods))
     fig = Figure(figsize=(2.9 * len(panels) + 1.8, 2.6 * len(metrics)))
@@ -87,11 +102,21 @@ def severity_figure(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METR
         for col, domain in enumerate(panels):
             ax = axes[row][col]
             for method, colour in zip(methods, palette, strict=True):
-                line = points[(points["metric"] == metric) & (points["domain"] == domain)
-                              & (points["method"] == method)]
-                ax.errorbar(line["level"], scale * line["mean"], yerr=scale * line["ci"],
-                            marker="o", ms=3, capsize=2, color=colour,
-                            label=display_name(method, names))
+                line = points[
+                    (points["metric"] == metric)
+                    & (points["domain"] == domain)
+                    & (points["method"] == method)
+                ]
+                ax.errorbar(
+                    line["level"],
+                    scale * line["mean"],
+                    yerr=scale * line["ci"],
+                    marker="o",
+                    ms=3,
+                    capsize=2,
+                    color=colour,
+                    label=display_name(method, names),
+                )
             if row == 0:
                 ax.set_title(display_name(domain, headers), fontsize="medium")
             if col == 0:
@@ -99,36 +124,46 @@ def severity_figure(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METR
             if row == len(metrics) - 1:
                 ax.set_xlabel("severity (0: clean)")
             ax.grid(alpha=0.4)
-    axes[0][-1].legend(fontsize="small", frameon=False, bbox_to_anchor=(1.02, 1),
-                       loc="upper left")
-    fig.suptitle("Calibration under shift: mean over (fold, repeat, scan), 95% CI",
-                 fontsize="medium")
+    axes[0][-1].legend(fontsize="small", frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(
+        "Calibration under shift: mean over (fold, repeat, scan), 95% CI", fontsize="medium"
+    )
     return fig
 
 
-def severity_table(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS
-                   ) -> pd.DataFrame:
+def severity_table(results: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.DataFrame:
     """Wide table: a row per (method, metric, level), a column per corruption and the average."""
     points = severity_points(results, metrics)
-    table = points.pivot_table(index=["method", "metric", "level"], columns="domain",
-                               values="mean", sort=False)
+    table = points.pivot_table(
+        index=["method", "metric", "level"], columns="domain", values="mean", sort=False
+    )
     table.columns.name = None
     return table.reset_index()
 
 
-def severity_markdown(table: pd.DataFrame, metric: str,
-                      names: Mapping[str, str] | None = None,
-                      domains: Mapping[str, str] | None = None) -> str:
+def severity_markdown(
+    table: pd.DataFrame,
+    metric: str,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+) -> str:
     """One metric of :func:`severity_table` as Markdown, in % where the metric is."""
     block = table[table["metric"] == metric]
-    columns = [*ordered([c for c in block.columns if c not in
-                         ("method", "metric", "level", ARTIFACT_AVG)], domains), ARTIFACT_AVG]
+    columns = [
+        *ordered(
+            [c for c in block.columns if c not in ("method", "metric", "level", ARTIFACT_AVG)],
+            domains,
+        ),
+        ARTIFACT_AVG,
+    ]
     headers = domain_headers(domains, columns)
     scale = 100 if in_percent(metric) else 1
-    lines = [f"{metric_label(metric)}{' (%)' if scale == 100 else ''} against severity "
-             "(0: clean)", "",
-             "| method | severity | " + " | ".join(display_name(c, headers) for c in columns)
-             + " |", "|---" * (len(columns) + 2) + "|"]
+    lines = [
+        f"{metric_label(metric)}{' (%)' if scale == 100 else ''} against severity (0: clean)",
+        "",
+        "| method | severity | " + " | ".join(display_name(c, headers) for c in columns) + " |",
+        "|---" * (len(columns) + 2) + "|",
+    ]
     for method in ordered(list(block["method"].unique()), names):
         for _, row in block[block["method"] == method].sort_values("level").iterrows():
             cells = " | ".join(f"{scale * row[c]:.2f}" for c in columns)
@@ -136,14 +171,19 @@ def severity_markdown(table: pd.DataFrame, metric: str,
     return "\n".join(lines) + "\n"
 
 
-def write_severity_outputs(results: pd.DataFrame, out_dir: Path,
-                           names: Mapping[str, str] | None = None,
-                           domains: Mapping[str, str] | None = None) -> list[Path]:
+def write_severity_outputs(
+    results: pd.DataFrame,
+    out_dir: Path,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+) -> list[Path]:
     """Write ``table.csv``, ``table.md`` and ``severity.png`` in ``out_dir``."""
     out_dir = Path(out_dir)
     metrics = [m for m in DEFAULT_METRICS if m in set(results["metric"])]
     table = severity_table(results, metrics)
     markdown = "\n".join(severity_markdown(table, m, names, domains) for m in metrics)
-    return [write_csv(out_dir / "table.csv", table), write_text(out_dir / "table.md", markdown),
-            save_figure(severity_figure(results, metrics, names, domains),
-                        out_dir / "severity.png")]
+    return [
+        write_csv(out_dir / "table.csv", table),
+        write_text(out_dir / "table.md", markdown),
+        save_figure(severity_figure(results, metrics, names, domains), out_dir / "severity.png"),
+    ]

@@ -40,8 +40,9 @@ def check_options(test: str, correction: str | None) -> str:
     return _check_choice(correction or "none", CORRECTIONS, "correction")
 
 
-def paired_test(values: Sequence[float], reference: Sequence[float],
-                test: str = "wilcoxon") -> float:
+def paired_test(
+    values: Sequence[float], reference: Sequence[float], test: str = "wilcoxon"
+) -> float:
     """Two-sided p-value of a paired test of ``values`` against ``reference``.
 
     ``"wilcoxon"`` is :func:`scipy.stats.wilcoxon` (signed-rank test of the differences
@@ -63,15 +64,20 @@ def paired_test(values: Sequence[float], reference: Sequence[float],
     function = TESTS[_check_choice(test, sorted(TESTS), "test")]
     x, y = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
     if x.ndim != 1 or x.shape != y.shape or x.size == 0:
-        raise OodcalibError(f"paired test needs two non-empty 1-D samples of equal length, "
-                            f"got shapes {x.shape} and {y.shape}")
+        raise OodcalibError(
+            f"paired test needs two non-empty 1-D samples of equal length, "
+            f"got shapes {x.shape} and {y.shape}"
+        )
     if np.isnan(x).any() or np.isnan(y).any():
         raise OodcalibError("paired test got NaN values; drop or fix those units first")
     if np.all(x - y == 0):
         return 1.0
     d = x - y
-    if test == "wilcoxon" and d.size <= _EXACT_MAX and (
-            (d == 0).any() or len(np.unique(np.abs(d))) < d.size):
+    if (
+        test == "wilcoxon"
+        and d.size <= _EXACT_MAX
+        and ((d == 0).any() or len(np.unique(np.abs(d))) < d.size)
+    ):
         return signed_rank_permutation_p(d)
     return float(function(x, y).pvalue)
 
@@ -100,7 +106,7 @@ def signed_rank_permutation_p(differences: Sequence[float]) -> float:
         return 1.0
     ranks = stats.rankdata(np.abs(d))
     observed = ranks[d > 0].sum()
-    flips = (np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1
+    flips = (np.arange(2**d.size)[:, None] >> np.arange(d.size)) & 1
     null = flips @ ranks
     gamma = abs(observed) * np.finfo(float).eps * 100  # scipy's tolerance for equal values
     less, greater = np.mean(null <= observed + gamma), np.mean(null >= observed - gamma)
@@ -134,8 +140,9 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def bootstrap_ci(differences: Sequence[float], confidence: float = 0.95,
-                 n_resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    differences: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     """Bootstrap confidence interval of the mean of ``differences``.
 
     Uses :func:`scipy.stats.bootstrap` (BCa; percentile if BCa is undefined, e.g. with
@@ -159,9 +166,14 @@ def bootstrap_ci(differences: Sequence[float], confidence: float = 0.95,
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = stats.bootstrap((d,), np.mean, confidence_level=confidence,
-                                     n_resamples=n_resamples, method=method,
-                                     **{key: np.random.default_rng(seed)})
+            result = stats.bootstrap(
+                (d,),
+                np.mean,
+                confidence_level=confidence,
+                n_resamples=n_resamples,
+                method=method,
+                **{key: np.random.default_rng(seed)},
+            )
         low, high = result.confidence_interval
         if np.isfinite(low) and np.isfinite(high):
             break

@@ -41,36 +41,45 @@ def _validate(results: pd.DataFrame, reference: str, metrics: Sequence[str]) -> 
     needed = [c for c in RESULT_COLUMNS if c != "loss"]  # absent: a single-loss run
     missing = [c for c in needed if c not in results.columns]
     if missing:
-        raise OodcalibError(f"results lack column(s) {', '.join(missing)}; "
-                            f"expected {', '.join(RESULT_COLUMNS)}")
-    frame = results[needed].astype({"method": str, "domain": str, "case": str,
-                                            "metric": str})
+        raise OodcalibError(
+            f"results lack column(s) {', '.join(missing)}; expected {', '.join(RESULT_COLUMNS)}"
+        )
+    frame = results[needed].astype({"method": str, "domain": str, "case": str, "metric": str})
     methods = sorted(frame["method"].unique())
     if reference not in methods:
-        raise OodcalibError(f"reference {reference!r} not in results; entrants "
-                            f"present: {', '.join(methods) or 'none'}")
+        raise OodcalibError(
+            f"reference {reference!r} not in results; entrants "
+            f"present: {', '.join(methods) or 'none'}"
+        )
     absent = [m for m in metrics if m not in set(frame["metric"])]
     if absent:
-        raise OodcalibError(f"metric(s) {', '.join(absent)} not in results; metrics present: "
-                            f"{', '.join(sorted(frame['metric'].unique()))}")
+        raise OodcalibError(
+            f"metric(s) {', '.join(absent)} not in results; metrics present: "
+            f"{', '.join(sorted(frame['metric'].unique()))}"
+        )
     frame = frame[frame["metric"].isin(metrics)]
     bad = frame[frame["value"].isna()]
     if len(bad):
         first = bad.iloc[0]
-        raise OodcalibError(f"{len(bad)} NaN value(s), e.g. method {first['method']!r} "
-                            f"domain {first['domain']!r} metric {first['metric']!r} case "
-                            f"{first['case']!r}")
+        raise OodcalibError(
+            f"{len(bad)} NaN value(s), e.g. method {first['method']!r} "
+            f"domain {first['domain']!r} metric {first['metric']!r} case "
+            f"{first['case']!r}"
+        )
     duplicated = frame.duplicated(["method", "domain", "metric", *UNIT])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
-        raise OodcalibError(f"{duplicated.sum()} duplicated unit(s), e.g. method "
-                            f"{first['method']!r} domain {first['domain']!r} fold "
-                            f"{first['fold']} repeat {first['repeat']} case {first['case']!r}")
+        raise OodcalibError(
+            f"{duplicated.sum()} duplicated unit(s), e.g. method "
+            f"{first['method']!r} domain {first['domain']!r} fold "
+            f"{first['fold']} repeat {first['repeat']} case {first['case']!r}"
+        )
     return frame
 
 
-def _paired(wide: pd.DataFrame, metric: str, domain: str, method: str, reference: str
-            ) -> pd.DataFrame:
+def _paired(
+    wide: pd.DataFrame, metric: str, domain: str, method: str, reference: str
+) -> pd.DataFrame:
     """Columns value, ref of the units of one domain; raises if any unit is unmatched.
 
     ``wide`` has one row per unit (fold, repeat, case) of ``domain`` and one column per
@@ -85,17 +94,23 @@ def _paired(wide: pd.DataFrame, metric: str, domain: str, method: str, reference
         raise OodcalibError(
             f"method {method!r}, domain {domain!r}, metric {metric!r}: {len(unmatched)} "
             f"unit(s) not matched with reference {reference!r}, e.g. fold {fold} repeat "
-            f"{repeat} case {case!r} only in {only!r}")
+            f"{repeat} case {case!r} only in {only!r}"
+        )
     return pairs.dropna()
 
 
-def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
-                         metrics: Sequence[str] = ("ece", "sce", "dice"),
-                         test: str = "wilcoxon", correction: str | None = None,
-                         confidence: float = 0.95, seed: int = 0,
-                         names: Mapping[str, str] | None = None,
-                         domains: Mapping[str, str] | None = None,
-                         kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def compare_to_reference(
+    results: pd.DataFrame,
+    reference: str = "lts",
+    metrics: Sequence[str] = ("ece", "sce", "dice"),
+    test: str = "wilcoxon",
+    correction: str | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Tidy table: every method against ``reference``, per metric and domain.
 
     One row per (metric, domain, method) with ``n`` (matched units), ``mean`` and ``std``
@@ -128,15 +143,22 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
         for domain in ordered_domains(list(subset["domain"].unique()), domains, kinds):
             for method in methods:
                 pairs = _paired(wide.loc[domain], metric, domain, method, reference)
-                row = {"metric": metric, "domain": domain, "method": method,
-                       "n": len(pairs), "mean": pairs["value"].mean(),
-                       "std": pairs["value"].std(ddof=1), "diff": 0.0,
-                       "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+                row = {
+                    "metric": metric,
+                    "domain": domain,
+                    "method": method,
+                    "n": len(pairs),
+                    "mean": pairs["value"].mean(),
+                    "std": pairs["value"].std(ddof=1),
+                    "diff": 0.0,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                }
                 if method != reference:
                     differences = (pairs["value"] - pairs["ref"]).to_numpy()
                     row["diff"] = float(differences.mean())
-                    row["ci_low"], row["ci_high"] = bootstrap_ci(differences, confidence,
-                                                                 seed=seed)
+                    row["ci_low"], row["ci_high"] = bootstrap_ci(differences, confidence, seed=seed)
                     row["p_value"] = paired_test(pairs["value"], pairs["ref"], test)
                 rows.append(row)
     table = pd.DataFrame(rows)
@@ -145,5 +167,6 @@ def compare_to_reference(results: pd.DataFrame, reference: str = "lts",
         for _, index in table.groupby(["metric", "domain"], sort=False).groups.items():
             table.loc[index, "p_adjusted"] = holm(table.loc[index, "p_value"])
     table["mark"] = [significance_mark(p) for p in table["p_adjusted"]]
-    return table.assign(reference=reference, test=test, correction=correction,
-                        confidence=confidence)
+    return table.assign(
+        reference=reference, test=test, correction=correction, confidence=confidence
+    )

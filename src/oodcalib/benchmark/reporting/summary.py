@@ -17,10 +17,13 @@ from oodcalib.benchmark.reporting.grouping import (
 from oodcalib.metrics import METRICS, headline_metrics, in_percent
 
 
-def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
-                  names: Mapping[str, str] | None = None,
-                  domains: Mapping[str, str] | None = None,
-                  kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def summary_table(
+    results: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Aggregate per (metric, method) x domain, with a column per kind's average.
 
     In a loss grid the rows are (metric, loss, method), with a ``loss`` column
@@ -52,17 +55,22 @@ def summary_table(results: pd.DataFrame, metrics: Sequence[str] | None = None,
     parts = []
     for metric, block in subset.groupby("metric", sort=False):
         how = METRICS[metric].aggregate if metric in METRICS else "mean"
-        parts.append(block.pivot_table(index=["metric", "method"], columns="domain",
-                                       values="value", aggfunc=how))
+        parts.append(
+            block.pivot_table(
+                index=["metric", "method"], columns="domain", values="value", aggfunc=how
+            )
+        )
     table = pd.concat(parts)
     table = table[ordered_domains(list(table.columns), domains, kinds)]
     table.columns.name = None
     table = table.reset_index()
     present = set(table["metric"])
-    table["metric"] = pd.Categorical(table["metric"], [m for m in metrics if m in present],
-                                     ordered=True)
+    table["metric"] = pd.Categorical(
+        table["metric"], [m for m in metrics if m in present], ordered=True
+    )
     table["method"] = pd.Categorical(
-        table["method"], ordered(list(results["method"]), names), ordered=True)
+        table["method"], ordered(list(results["method"]), names), ordered=True
+    )
     table = table.sort_values(["metric", "method"]).reset_index(drop=True)
     table["metric"] = table["metric"].astype(str)
     table["method"] = table["method"].astype(str)

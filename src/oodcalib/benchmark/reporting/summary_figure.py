@@ -33,8 +33,12 @@ from oodcalib.errors import OodcalibError
 from oodcalib.metrics import in_percent
 
 
-def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95,
-                   kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def summary_points(
+    results: pd.DataFrame,
+    metric: str,
+    confidence: float = 0.95,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Mean and bootstrap CI per (method, domain) of one metric, in fractions.
 
     Example:
@@ -46,23 +50,36 @@ def summary_points(results: pd.DataFrame, metric: str, confidence: float = 0.95,
     subset = results[(results["metric"] == metric) & results["value"].notna()]
     if subset.empty:
         present = ", ".join(sorted(results["metric"].unique()))
-        raise OodcalibError(f"metric {metric!r} has no values in these results; metrics "
-                            f"present: {present}")
+        raise OodcalibError(
+            f"metric {metric!r} has no values in these results; metrics present: {present}"
+        )
     rows = []
-    for (method, domain), group in with_kind_averages(subset, kinds).groupby(["method", "domain"],
-                                                                     sort=False):
+    for (method, domain), group in with_kind_averages(subset, kinds).groupby(
+        ["method", "domain"], sort=False
+    ):
         values = group["value"].to_numpy(float)
         low, high = bootstrap_ci(values, confidence)
-        rows.append({"method": method, "domain": domain, "n": len(values),
-                     "mean": float(values.mean()), "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                "method": method,
+                "domain": domain,
+                "n": len(values),
+                "mean": float(values.mean()),
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def summary_figure(results: pd.DataFrame, metric: str = "ece",
-                   names: Mapping[str, str] | None = None,
-                   domains: Mapping[str, str] | None = None,
-                   losses: Mapping[str, str] | None = None,
-                   kinds: Mapping[str, str] | None = None) -> Figure:
+def summary_figure(
+    results: pd.DataFrame,
+    metric: str = "ece",
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    losses: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> Figure:
     """Points with 95% CIs of ``metric`` (in %) for every method across the domains.
 
     In a loss grid there is one panel per method, with one series per training loss
@@ -87,15 +104,25 @@ def summary_figure(results: pd.DataFrame, metric: str = "ece",
         if panel is not None:
             ax.set_title(f"calibrator: {display_name(panel, names)}", fontsize="medium")
     headers = domain_headers(domains, order)
-    axes[-1].set_xticks(np.arange(len(order)), [display_name(d, headers) for d in order],
-                        rotation=20, ha="right")
-    fig.suptitle(f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over "
-                 "(fold, repeat, scan)", fontsize="medium")
+    axes[-1].set_xticks(
+        np.arange(len(order)), [display_name(d, headers) for d in order], rotation=20, ha="right"
+    )
+    fig.suptitle(
+        f"{metric_label(metric)} per domain: mean and 95% bootstrap CI over (fold, repeat, scan)",
+        fontsize="medium",
+    )
     return fig
 
 
-def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str],
-          metric: str, labels: Mapping[str, str] | None) -> None:
+def _draw(
+    ax,
+    points: pd.DataFrame,
+    key: str,
+    series: list[str],
+    order: list[str],
+    metric: str,
+    labels: Mapping[str, str] | None,
+) -> None:
     """One panel: a dodged point with its CI per (series, domain)."""
     colours = series_palette(len(series))
     width = 0.8 / len(series)
@@ -103,21 +130,33 @@ def _draw(ax, points: pd.DataFrame, key: str, series: list[str], order: list[str
     for i, name in enumerate(series):
         rows = points[points[key] == name].set_index("domain").reindex(order)
         x = np.arange(len(order)) - 0.4 + width * (i + 0.5)
-        ax.errorbar(x, scale * rows["mean"],
-                    yerr=[scale * (rows["mean"] - rows["ci_low"]),
-                          scale * (rows["ci_high"] - rows["mean"])],
-                    fmt="o", ms=4, capsize=2, color=colours[i],
-                    label=display_name(name, labels))
+        ax.errorbar(
+            x,
+            scale * rows["mean"],
+            yerr=[
+                scale * (rows["mean"] - rows["ci_low"]),
+                scale * (rows["ci_high"] - rows["mean"]),
+            ],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=colours[i],
+            label=display_name(name, labels),
+        )
     ax.set_ylabel(metric_label(metric) + (" (%)" if in_percent(metric) else ""))
     ax.grid(axis="y", alpha=0.4)
     ax.legend(fontsize="small", frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
 
 
-def write_summary_figure(results: pd.DataFrame, out_dir: Path, metric: str = "ece",
-                         names: Mapping[str, str] | None = None,
-                         domains: Mapping[str, str] | None = None,
-                         losses: Mapping[str, str] | None = None,
-                         kinds: Mapping[str, str] | None = None) -> Path:
+def write_summary_figure(
+    results: pd.DataFrame,
+    out_dir: Path,
+    metric: str = "ece",
+    names: Mapping[str, str] | None = None,
+    domains: Mapping[str, str] | None = None,
+    losses: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> Path:
     """Write ``summary_<metric>.png`` in ``out_dir``; return its path."""
     fig = summary_figure(results, metric, names, domains, losses, kinds)
     return save_figure(fig, Path(out_dir) / f"summary_{metric}.png")

@@ -31,13 +31,20 @@ def timings_table(run_dir: Path) -> pd.DataFrame:
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise DataError(path, f"cannot read the stage timings ({error}); run `oodcalib run` "
-                              "on this directory to record them") from error
-    rows = [(fold, stage, float(seconds)) for fold, stages in raw.items()
-            for stage, seconds in stages.items()]
+        raise DataError(
+            path,
+            f"cannot read the stage timings ({error}); run `oodcalib run` "
+            "on this directory to record them",
+        ) from error
+    rows = [
+        (fold, stage, float(seconds))
+        for fold, stages in raw.items()
+        for stage, seconds in stages.items()
+    ]
     table = pd.DataFrame(rows, columns=["fold", "stage", "seconds"])
-    return table.iloc[sorted(range(len(table)), key=lambda i: (_rank(table.stage[i]),
-                                                                 table.fold[i]))]
+    return table.iloc[
+        sorted(range(len(table)), key=lambda i: (_rank(table.stage[i]), table.fold[i]))
+    ]
 
 
 def format_timings(table: pd.DataFrame) -> str:
@@ -56,8 +63,17 @@ def format_timings(table: pd.DataFrame) -> str:
     """
     if table["fold"].str.contains("/").any():  # a loss grid: one column per loss
         table = table.assign(fold=table["fold"].str.split("/").str[0])
-    wide = table.pivot_table(index="stage", columns="fold", values="seconds", aggfunc="sum",
-                             fill_value=0.0, sort=False) / 60
+    wide = (
+        table.pivot_table(
+            index="stage",
+            columns="fold",
+            values="seconds",
+            aggfunc="sum",
+            fill_value=0.0,
+            sort=False,
+        )
+        / 60
+    )
     wide = wide.loc[sorted(wide.index, key=_rank)]
     wide["total"] = wide.sum(axis=1)
     wide.loc["total"] = wide.sum(axis=0)

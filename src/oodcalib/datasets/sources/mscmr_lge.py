@@ -91,8 +91,10 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
         domain=domain,
         spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=f"{image_path} (label {label_path.name})",
-        meta={"label_codes": "official" if official else "package",
-              "orientation": orientation_code(image_nii.affine)},
+        meta={
+            "label_codes": "official" if official else "package",
+            "orientation": orientation_code(image_nii.affine),
+        },
     )
     return validate_case(case)
 

@@ -76,8 +76,10 @@ def load_nifti(
     if slice_axis not in range(-3, 3):
         raise ValueError(f"slice_axis must be 0, 1 or 2 (or negative), got {slice_axis}")
     if orientation not in ORIENTATIONS:
-        raise ValueError(f"orientation must be one of {', '.join(ORIENTATIONS)}, "
-                         f"got {orientation!r} (data.orientation)")
+        raise ValueError(
+            f"orientation must be one of {', '.join(ORIENTATIONS)}, "
+            f"got {orientation!r} (data.orientation)"
+        )
     slice_axis %= 3
     mapping = IDENTITY_LABELS if label_map is None else {int(k): v for k, v in label_map.items()}
     bad = {k: v for k, v in mapping.items() if v not in range(NUM_CLASSES)}
@@ -91,8 +93,11 @@ def load_nifti(
     for case_id, image_path in sorted(image_files.items()):
         label_path = None if label_files is None else label_files[case_id]
         index = frame_index(image_path, frame)
-        cases.append(_load_case(case_id, image_path, label_path, mapping, domain, slice_axis,
-                                orientation, index))
+        cases.append(
+            _load_case(
+                case_id, image_path, label_path, mapping, domain, slice_axis, orientation, index
+            )
+        )
     return cases
 
 
@@ -176,8 +181,10 @@ def _load_case(
         domain=domain,
         spacing=(float(zooms[axes[1]]), float(zooms[axes[2]])),
         source=str(image_path) if label_path is None else f"{image_path} (label {label_path.name})",
-        meta={"orientation": orientation_code(image_nii.affine),
-              **({"frame": frame} if frame is not None else {})},
+        meta={
+            "orientation": orientation_code(image_nii.affine),
+            **({"frame": frame} if frame is not None else {}),
+        },
     )
     return validate_case(case, require_label=label_path is not None)
 
@@ -201,16 +208,22 @@ def frame_index(image_path: Path, frame: int | str | None) -> int | None:
         try:
             return int(json.loads(sidecar.read_text())[phase])
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise DataError(sidecar, f"cannot read frame {phase} ({error!r}); expected "
-                                     '{"ED": i, "ES": j} with 0-based indices') from error
+            raise DataError(
+                sidecar,
+                f"cannot read frame {phase} ({error!r}); expected "
+                '{"ED": i, "ES": j} with 0-based indices',
+            ) from error
     info = image_path.with_name("Info.cfg")
     if info.is_file():
         values = parse_info_cfg(info.read_text(), info)
         if phase in values:
             return int(values[phase]) - 1
-    raise DataError(image_path, f"data.frame={phase} needs a sidecar naming it: {sidecar.name} "
-                                '({"ED": i, "ES": j}, 0-based) or Info.cfg (ACDC, 1-based); '
-                                "or give a frame index")
+    raise DataError(
+        image_path,
+        f"data.frame={phase} needs a sidecar naming it: {sidecar.name} "
+        '({"ED": i, "ES": j}, 0-based) or Info.cfg (ACDC, 1-based); '
+        "or give a frame index",
+    )
 
 
 def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
@@ -218,5 +231,11 @@ def from_config(data: DataConfig, seed: int = 0) -> list[Case]:
     d = data
     if not d.nifti_images:
         raise OodcalibError("data source 'nifti' needs --set data.nifti_images=GLOB")
-    return load_nifti(d.nifti_images, d.nifti_labels, label_map=d.label_map, domain="clean",
-                      orientation=d.orientation, frame=d.frame)
+    return load_nifti(
+        d.nifti_images,
+        d.nifti_labels,
+        label_map=d.label_map,
+        domain="clean",
+        orientation=d.orientation,
+        frame=d.frame,
+    )

@@ -53,6 +53,18 @@ from oodcalib.segmentation.losses.registry import (
     register_loss,
 )
 
-__all__ = ["LOSSES", "LOSS_NAMES", "LossFn", "ace", "basic", "get_loss",
-           "loss_hyperparameter_names",
-           "margin", "meep", "nacl", "register_loss", "smoothing", "soft_dice_loss"]
+__all__ = [
+    "LOSSES",
+    "LOSS_NAMES",
+    "LossFn",
+    "ace",
+    "basic",
+    "get_loss",
+    "loss_hyperparameter_names",
+    "margin",
+    "meep",
+    "nacl",
+    "register_loss",
+    "smoothing",
+    "soft_dice_loss",
+]

@@ -69,15 +69,17 @@ def hard_ace(probs: torch.Tensor, onehot: torch.Tensor, num_bins: int = 20) -> t
         >>> round(float(hard_ace(p, y)), 4)  # (|0.22 − 0.5| + |0.9 − 1|) / 2
         0.19
     """
-    edges = torch.linspace(0.0, 1.0 + EDGE_EPS, num_bins + 1, dtype=probs.dtype,
-                           device=probs.device)
+    edges = torch.linspace(
+        0.0, 1.0 + EDGE_EPS, num_bins + 1, dtype=probs.dtype, device=probs.device
+    )
     bins = torch.bucketize(probs.detach().flatten(2), edges[1:], right=False)
     sums = _bin_sums(_statistics(probs, onehot), bins.clamp_(max=num_bins - 1), num_bins)
     return _mean_gap(sums, sums[..., 0] > 0)
 
 
-def soft_ace(probs: torch.Tensor, onehot: torch.Tensor, num_bins: int = 20,
-             empty_weight: float = 0.01) -> torch.Tensor:
+def soft_ace(
+    probs: torch.Tensor, onehot: torch.Tensor, num_bins: int = 20, empty_weight: float = 0.01
+) -> torch.Tensor:
     """Soft-binned ACE per image and class, ``(B, C)``, before masking absent classes.
 
     A value ``p`` between neighbouring bin centres ``β_m < p ≤ β_{m+1}`` (``β_m`` the
@@ -92,21 +94,24 @@ def soft_ace(probs: torch.Tensor, onehot: torch.Tensor, num_bins: int = 20,
         >>> round(float(soft_ace(p, y, num_bins=2)), 4)
         0.25
     """
-    centres = torch.linspace(0.0, 1.0 + EDGE_EPS, 2 * num_bins + 1, dtype=probs.dtype,
-                             device=probs.device)[1::2].contiguous()
+    centres = torch.linspace(
+        0.0, 1.0 + EDGE_EPS, 2 * num_bins + 1, dtype=probs.dtype, device=probs.device
+    )[1::2].contiguous()
     flat = probs.flatten(2)
     above = torch.bucketize(flat.detach(), centres, right=False)  # centres[above-1] < p
     low = (above - 1).clamp(0, num_bins - 2)
     weight_high = ((flat - centres[low]) / (centres[low + 1] - centres[low])).clamp(0.0, 1.0)
     stats = _statistics(probs, onehot)
-    weighted = torch.cat([(1 - weight_high).unsqueeze(-1) * stats,
-                          weight_high.unsqueeze(-1) * stats], dim=2)
+    weighted = torch.cat(
+        [(1 - weight_high).unsqueeze(-1) * stats, weight_high.unsqueeze(-1) * stats], dim=2
+    )
     sums = _bin_sums(weighted, torch.cat([low, low + 1], dim=2), num_bins)
     return _mean_gap(sums, sums[..., 0] >= empty_weight)
 
 
-def squared_dice_loss(probs: torch.Tensor, onehot: torch.Tensor,
-                      smooth_dr: float = 1e-5) -> torch.Tensor:
+def squared_dice_loss(
+    probs: torch.Tensor, onehot: torch.Tensor, smooth_dr: float = 1e-5
+) -> torch.Tensor:
     """MONAI's squared-denominator Dice, ``mean_{b,c} 1 − 2Σpy / (Σp² + Σy² + smooth_dr)``.
 
     Example:
@@ -120,22 +125,25 @@ def squared_dice_loss(probs: torch.Tensor, onehot: torch.Tensor,
     return (1 - 2 * overlap / denominator).mean()
 
 
-def _objective(ace_per_class, ace_weight: float, dice_weight: float,
-               ce_weight: float) -> LossFn:
+def _objective(ace_per_class, ace_weight: float, dice_weight: float, ce_weight: float) -> LossFn:
     def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         probs = logits.log_softmax(dim=1).exp()  # as softmax; no slow threaded path on CPU
         onehot = one_hot(target, logits.shape[1], logits.dtype)
         present = onehot.flatten(2).sum(-1) > 0
         ace = (ace_per_class(probs, onehot) * present).mean()
-        return (ace_weight * ace + dice_weight * squared_dice_loss(probs, onehot)
-                + ce_weight * F.cross_entropy(logits, target))
+        return (
+            ace_weight * ace
+            + dice_weight * squared_dice_loss(probs, onehot)
+            + ce_weight * F.cross_entropy(logits, target)
+        )
 
     return loss
 
 
 @register_loss("hl1ace", "hL1-ACE")
-def hl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.33,
-           ce_weight: float = 0.33) -> LossFn:
+def hl1ace(
+    num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.33, ce_weight: float = 0.33
+) -> LossFn:
     """Hard-binned L1 ACE + Dice + CE: ``w_ace·ACE_hard + w_dice·Dice + w_ce·CE``.
 
     Example:
@@ -148,8 +156,13 @@ def hl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.
 
 
 @register_loss("sl1ace", "sL1-ACE")
-def sl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.33,
-           ce_weight: float = 0.33, empty_weight: float = 0.01) -> LossFn:
+def sl1ace(
+    num_bins: int = 20,
+    ace_weight: float = 0.33,
+    dice_weight: float = 0.33,
+    ce_weight: float = 0.33,
+    empty_weight: float = 0.01,
+) -> LossFn:
     """Soft-binned L1 ACE + Dice + CE: ``w_ace·ACE_soft + w_dice·Dice + w_ce·CE``.
 
     ``empty_weight`` is the authors' empty-bin threshold on the bin mass ``Σψ`` (0.01).
@@ -161,5 +174,6 @@ def sl1ace(num_bins: int = 20, ace_weight: float = 0.33, dice_weight: float = 0.
     """
     bins = check_number("sl1ace", "num_bins", num_bins, low=2, integer=True)
     threshold = check_number("sl1ace", "empty_weight", empty_weight)
-    return _objective(lambda p, y: soft_ace(p, y, bins, threshold), ace_weight, dice_weight,
-                      ce_weight)
+    return _objective(
+        lambda p, y: soft_ace(p, y, bins, threshold), ace_weight, dice_weight, ce_weight
+    )

@@ -18,8 +18,9 @@ from oodcalib.segmentation.losses.registry import LossFn, check_number, register
 CLIP = 1e-7
 
 
-def _mean_over_errors(per_pixel: torch.Tensor, logits: torch.Tensor,
-                      target: torch.Tensor) -> torch.Tensor:
+def _mean_over_errors(
+    per_pixel: torch.Tensor, logits: torch.Tensor, target: torch.Tensor
+) -> torch.Tensor:
     """Mean of ``per_pixel (N, H, W)`` over the misclassified pixels; 0 if there are none."""
     wrong = (logits.detach().argmax(dim=1) != target).to(per_pixel.dtype)
     return (per_pixel * wrong).sum() / wrong.sum().clamp(min=1)

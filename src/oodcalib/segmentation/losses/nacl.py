@@ -25,8 +25,12 @@ from oodcalib.segmentation.losses.registry import (
 )
 
 
-def svls_kernel(sigma: float = 1.0, size: int = 3, dtype: torch.dtype = torch.float32,
-                device: torch.device | str | None = None) -> torch.Tensor:
+def svls_kernel(
+    sigma: float = 1.0,
+    size: int = 3,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """The ``size × size`` SVLS kernel: Gaussian neighbours, centre ½, sum 1.
 
     Example:
@@ -43,8 +47,13 @@ def svls_kernel(sigma: float = 1.0, size: int = 3, dtype: torch.dtype = torch.fl
     return (kernel / kernel.sum()).to(dtype=dtype, device=device)
 
 
-def svls_labels(target: torch.Tensor, num_classes: int, sigma: float = 1.0, size: int = 3,
-                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def svls_labels(
+    target: torch.Tensor,
+    num_classes: int,
+    sigma: float = 1.0,
+    size: int = 3,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """SVLS-smoothed one-hot labels ``(N, K, H, W)`` (replicate padding); sums to 1 per pixel.
 
     Example:
@@ -58,8 +67,9 @@ def svls_labels(target: torch.Tensor, num_classes: int, sigma: float = 1.0, size
     return F.conv2d(padded, weight, groups=num_classes)
 
 
-def window_share(target: torch.Tensor, num_classes: int, size: int = 3,
-                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def window_share(
+    target: torch.Tensor, num_classes: int, size: int = 3, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Share of each class in the ``size × size`` window, ``(N, K, H, W)``; padding is class 0.
 
     Example:
@@ -71,8 +81,13 @@ def window_share(target: torch.Tensor, num_classes: int, size: int = 3,
 
 
 @register_loss("nacl", "NACL")
-def nacl(alpha: float = 0.1, kernel_size: int = 3, prior: str = "mean", sigma: float = 1.0,
-         distance: str = "l1") -> LossFn:
+def nacl(
+    alpha: float = 0.1,
+    kernel_size: int = 3,
+    prior: str = "mean",
+    sigma: float = 1.0,
+    distance: str = "l1",
+) -> LossFn:
     """Neighbour-aware calibration loss: ``CE + α · mean_{b,k,h,w} d(τ, l)`` on the logits.
 
     ``d`` is ``|τ − l|`` (``distance="l1"``) or ``(τ − l)²`` (``"l2"``); the prior ``τ`` is the
@@ -97,8 +112,11 @@ def nacl(alpha: float = 0.1, kernel_size: int = 3, prior: str = "mean", sigma: f
 
     def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         classes, dtype = logits.shape[1], logits.dtype
-        tau = (window_share(target, classes, size, dtype) if prior == "mean"
-               else svls_labels(target, classes, sigma, size, dtype))
+        tau = (
+            window_share(target, classes, size, dtype)
+            if prior == "mean"
+            else svls_labels(target, classes, sigma, size, dtype)
+        )
         gap = tau - logits
         penalty = gap.abs() if distance == "l1" else gap * gap
         return F.cross_entropy(logits, target) + alpha * penalty.mean()

@@ -24,8 +24,9 @@ LOSSES: dict[str, Callable[..., LossFn]] = {}
 LOSS_NAMES: dict[str, str] = {}
 
 
-def register_loss(name: str, display_name: str | None = None
-                  ) -> Callable[[Callable[..., LossFn]], Callable[..., LossFn]]:
+def register_loss(
+    name: str, display_name: str | None = None
+) -> Callable[[Callable[..., LossFn]], Callable[..., LossFn]]:
     """Decorator registering a loss factory under ``name`` (shown as ``display_name``)."""
 
     def decorator(factory: Callable[..., LossFn]) -> Callable[..., LossFn]:
@@ -61,8 +62,11 @@ def loss_hyperparameter_names(name: str) -> list[str]:
         ['dice_weight', 'ce_weight']
     """
     factory = lookup(LOSSES, name, "loss")
-    return [p.name for p in inspect.signature(factory).parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [
+        p.name
+        for p in inspect.signature(factory).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def one_hot(target: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.Tensor:
@@ -91,8 +95,15 @@ def check_choice(loss: str, name: str, value: str, valid: Sequence[str]) -> str:
     return value
 
 
-def check_number(loss: str, name: str, value: float, *, low: float = 0.0,
-                 strict: bool = False, integer: bool = False) -> Any:
+def check_number(
+    loss: str,
+    name: str,
+    value: float,
+    *,
+    low: float = 0.0,
+    strict: bool = False,
+    integer: bool = False,
+) -> Any:
     """Return ``value`` (as int if ``integer``) if it is ``>= low`` (``> low`` if ``strict``).
 
     Example:
@@ -105,6 +116,7 @@ def check_number(loss: str, name: str, value: float, *, low: float = 0.0,
         raise OodcalibError(f"loss {loss!r}: {name} must be an integer, got {value!r}")
     number = int(value) if integer else float(value)
     if number < low or (strict and number == low):
-        raise OodcalibError(f"loss {loss!r}: {name} must be {'>' if strict else '>='} "
-                            f"{low:g}, got {value!r}")
+        raise OodcalibError(
+            f"loss {loss!r}: {name} must be {'>' if strict else '>='} {low:g}, got {value!r}"
+        )
     return number
