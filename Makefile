@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples
+	$(BIN)/pre-commit run --all-files
 
 clean-venv:
 	rm -rf $(VENV)

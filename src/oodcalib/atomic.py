@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+#: What :func:`add_totals` adds up: counts (int) or seconds (float).
+Amount = TypeVar("Amount", int, float)
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(handle)`` on a temporary binary file, then move it to ``path``.
 
     The parent folder is created if needed. On any error the temporary file is removed
@@ -23,7 +26,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
 
     Args:
         path: Destination file.
-        write: Writes the content to the open binary handle it is given.
+        write: Writes the content to the open binary handle it is given (what it
+            returns is ignored).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -58,8 +62,8 @@ def write_json(path: str | Path, obj: Any, **kwargs: Any) -> Path:
 
 
 def add_totals(
-    path: str | Path, amounts: dict[str, float], ndigits: int | None = None
-) -> dict[str, float]:
+    path: str | Path, amounts: Mapping[str, Amount], ndigits: int | None = None
+) -> dict[str, Amount]:
     """Add ``amounts`` to the per-name totals stored as JSON in ``path``; return them.
 
     Totals are written sorted by name (rounded to ``ndigits`` if given), so counts of

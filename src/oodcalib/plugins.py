@@ -34,6 +34,7 @@ def load_plugin(name: str) -> ModuleType:
         if module_name in sys.modules:
             return sys.modules[module_name]
         spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None  # a .py file always has a loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         try:

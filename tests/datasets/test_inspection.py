@@ -7,6 +7,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from oodcalib.cli import app
+from oodcalib.datasets.case import Case
+from oodcalib.datasets.inspection import inspection_table
 from tests.datasets.test_plausibility import _heart, _relabel
 
 runner = CliRunner()
@@ -88,3 +90,9 @@ def test_inspect_shows_a_test_domain_spec(tmp_path):
     assert "3 cases" in result.output and sheet.stat().st_size > 5_000
     bad = runner.invoke(app, ["inspect", "--domain", "v=source=nifti; colour=red"])
     assert bad.exit_code == 2 and "colour" in bad.output
+
+
+def test_the_table_shows_an_unknown_spacing_as_a_dash():
+    # the preprocessed ACDC HDF5 files carry no pixel size (Case.spacing is None)
+    case = Case("p1", np.zeros((2, 4, 4), np.float32), None, "clean")
+    assert inspection_table([case])["spacing_mm"].tolist() == ["-"]

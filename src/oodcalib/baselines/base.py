@@ -138,10 +138,15 @@ def softmax(logits: np.ndarray, axis: int = 1) -> np.ndarray:
     return torch.softmax(z, dim=axis).numpy()
 
 
-def require_labels(scans: Sequence[ScanLogits]) -> None:
-    """Raise if any calibration scan lacks a label (calibrators fit on labelled data)."""
+def require_labels(scans: Sequence[ScanLogits]) -> list[np.ndarray]:
+    """Raise if any calibration scan lacks a label (calibrators fit on labelled data).
+
+    Returns:
+        The labels of ``scans``, in order.
+    """
     if not scans:
         raise OodcalibError("no calibration scans were given to fit()")
     missing = [s.case_id for s in scans if s.label is None]
     if missing:
         raise OodcalibError(f"calibration scans without labels: {', '.join(missing)}")
+    return [s.label for s in scans if s.label is not None]

@@ -127,6 +127,8 @@ class SusceptibilityShapePrior(LearnedTemperature):
     def _batch_inputs(self, batch: CalibrationBatch) -> dict[str, torch.Tensor]:
         inputs = {"image": batch.image, "logits": batch.logits}
         if self.susceptibility:
+            # the pool was drawn with train_copies photometric copies: it has both maps
+            assert batch.mean is not None and batch.spread is not None
             inputs |= {"mean": batch.mean, "spread": batch.spread}
         if self.shape_prior:
             inputs["residual"] = self._residual(batch.logits)

@@ -6,7 +6,7 @@ Only light imports at module level: the package imports this module to build the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -144,7 +144,7 @@ def _names(run_dir: Path) -> dict:
     }
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception) -> NoReturn:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 

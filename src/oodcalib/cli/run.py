@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -134,7 +135,7 @@ def report(run_dir: Path, results, seconds: float) -> None:
         from oodcalib.benchmark.reporting.grouping import reference_entrant
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
 
-        reference = reference_entrant(results)
+        reference: str | None = reference_entrant(results)
         if grid and reference not in set(results["loss"] + "/" + results["method"]):
             reference = None  # the grid has no UC: no default reference, no leaderboard
         if reference:
@@ -240,12 +241,13 @@ def list_names(plugin: PluginOpt = None) -> None:
         load_plugins(plugin or [])
     except OodcalibError as error:
         _fail(error)
-    for title, names in [
+    registries: list[tuple[str, Iterable[str]]] = [
         ("presets", PRESETS),
         ("data sources", SOURCES),
         ("methods", CALIBRATORS),
         ("corruptions", CORRUPTIONS),
         ("losses", LOSSES),
         ("metrics", METRICS),
-    ]:
+    ]
+    for title, names in registries:
         typer.echo(f"{title}: {', '.join(names)}")

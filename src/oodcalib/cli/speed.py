@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,7 +55,7 @@ def speed(
     }
     peak = max(libraries.values())
     stages = predict_seconds(config, rates, slices_per_scan, **source_counts(config))
-    report = {
+    report: dict[str, Any] = {
         "preset": preset,
         "threads": torch.get_num_threads(),
         **cpu(),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from oodcalib.atomic import write_json
 from oodcalib.config.overrides import set_value
@@ -216,7 +217,7 @@ def _messages(error: ValidationError, raw: dict) -> list[str]:
     return [f"{key}={values[key]!r}: {' or '.join(texts)}" for key, texts in grouped.items()]
 
 
-def _plain(item: dict) -> str:
+def _plain(item: ErrorDetails) -> str:
     """Pydantic's message in the words of the config (``must be ...``)."""
     kind, message, context = item["type"], item["msg"], item.get("ctx") or {}
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):

@@ -43,7 +43,9 @@ def inspection_table(cases: list[Case]) -> pd.DataFrame:
             "slices": case.image.shape[0],
             "height": case.image.shape[1],
             "width": case.image.shape[2],
-            "spacing_mm": "x".join(f"{s:.2f}" for s in case.spacing),
+            "spacing_mm": (  # unknown for the preprocessed ACDC HDF5 files
+                "-" if case.spacing is None else "x".join(f"{s:.2f}" for s in case.spacing)
+            ),
             "orientation": case.meta.get("orientation", "-"),
         }
         if case.label is not None:

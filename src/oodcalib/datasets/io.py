@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 import zlib
 from pathlib import Path
+from typing import cast
 
 import h5py
 import nibabel as nib
@@ -47,6 +48,12 @@ def require_dir(root: str | Path, expected: str) -> Path:
     return path
 
 
+def _load_nifti(path: str | Path) -> nib.Nifti1Image:
+    """``nib.load``, typed as the NIfTI image it returns for ``.nii`` / ``.nii.gz`` files."""
+    # nibabel annotates nib.load with the base class of every format it reads
+    return cast(nib.Nifti1Image, nib.load(str(path)))
+
+
 def read_nifti(
     path: str | Path, *, label: bool = False, frame: int | None = None
 ) -> tuple[np.ndarray, nib.Nifti1Image]:
@@ -67,7 +74,7 @@ def read_nifti(
             ``frame``.
     """
     try:
-        img = nib.load(str(path))
+        img = _load_nifti(path)
         frames = img.shape[3] if len(img.shape) == 4 else 1
         if frames > 1 and frame is None:
             raise DataError(
@@ -76,7 +83,7 @@ def read_nifti(
                 "data.frame=ED|ES|<index> (ED/ES need a sidecar, see "
                 "the nifti source)",
             )
-        if frames > 1 and not 0 <= frame < frames:
+        if frames > 1 and frame is not None and not 0 <= frame < frames:
             raise DataError(
                 path,
                 f"frame {frame} out of range: the file has {frames} frames "
@@ -157,7 +164,7 @@ def check_label_grid(
 def _frames(path: str | Path) -> int:
     """Frames of a 4D NIfTI file (1 for 3D or unreadable files; reading reports those)."""
     try:
-        shape = nib.load(str(path)).shape
+        shape = _load_nifti(path).shape
     except READ_ERRORS:
         return 1
     return shape[3] if len(shape) == 4 else 1

@@ -46,9 +46,9 @@ def slice_axis(affine: np.ndarray, zooms: tuple[float, ...] | None = None) -> in
         >>> slice_axis(np.diag([1.2, 1.2, 8.0, 1.0]))
         2
     """
-    zooms = np.linalg.norm(affine[:3, :3], axis=0) if zooms is None else np.asarray(zooms[:3])
-    thickest = int(np.argmax(zooms))
-    if zooms[thickest] >= THICK_RATIO * max(np.delete(zooms, thickest)):
+    spacing = np.linalg.norm(affine[:3, :3], axis=0) if zooms is None else np.asarray(zooms[:3])
+    thickest = int(np.argmax(spacing))
+    if spacing[thickest] >= THICK_RATIO * max(np.delete(spacing, thickest)):
         return thickest
     directions = affine[:3, :3] / np.linalg.norm(affine[:3, :3], axis=0)
     return int(np.argmax(np.abs(directions.T @ APEX_DIRECTION)))

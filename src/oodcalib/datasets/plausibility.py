@@ -6,7 +6,8 @@ are scored under each of the six ways to assign them to RV, MYO and LV::
 
     score = enclosed(LV by MYO) − enclosed(RV by MYO) + touches(RV, MYO)
 
-where ``enclosed(X by Y)`` is the share of the one-pixel ring around ``X`` that is ``Y``
+where ``enclosed(X by Y)`` is the share of the one-pixel ring around ``X`` (its outer
+boundary, 4-connected: scikit-image's ``find_boundaries(mode="outer")``) that is ``Y``
 (mean over the slices holding all three classes, middle third). When another assignment
 beats the loaded one by :data:`MARGIN`, the classes look swapped and the check names the
 ``data.label_map`` that fixes it. A set in the package's convention (1 RV, 2 MYO, 3 LV)
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from itertools import permutations
 
 import numpy as np
-from scipy import ndimage
+from skimage.segmentation import find_boundaries
 
 from oodcalib.datasets.case import Case
 from oodcalib.errors import OodcalibError
@@ -63,7 +64,7 @@ def _slice_scores(label: np.ndarray) -> dict[tuple[int, int, int], float]:
     rows, cols = np.nonzero(label)
     box = label[max(rows.min() - 2, 0) : rows.max() + 3, max(cols.min() - 2, 0) : cols.max() + 3]
     masks = {c: box == c for c in (RV, MYO, LV)}
-    rings = {c: ndimage.binary_dilation(m) & ~m for c, m in masks.items()}
+    rings = {c: find_boundaries(m, mode="outer") for c, m in masks.items()}
     share = {
         (x, y): float((rings[x] & masks[y]).sum() / max(rings[x].sum(), 1))
         for x in masks
@@ -89,7 +90,7 @@ def check_labels(case: Case) -> Plausibility | None:
     middle = full[third : len(full) - third] or full
     per_slice = [_slice_scores(label[z]) for z in middle]
     scores = {order: float(np.mean([s[order] for s in per_slice])) for order in per_slice[0]}
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     return Plausibility(case.case_id, scores[(RV, MYO, LV)], best, scores[best], len(middle))
 
 

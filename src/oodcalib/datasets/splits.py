@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ def make_splits(
     n_folds: int = 3,
     train_per_fold: int = 20,
     val_per_fold: int = 5,
-    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    fractions: Sequence[float] = (0.6, 0.2, 0.2),
     patients: dict[str, str] | None = None,
 ) -> dict:
     """Build the split description: patients, never files, are drawn into the pools.
@@ -69,7 +70,7 @@ def make_splits(
         n_folds: Number of data-hungry folds.
         train_per_fold: Training patients per fold.
         val_per_fold: Validation/calibration patients per fold.
-        fractions: Train/val/test fractions of the patients.
+        fractions: Train/val/test fractions of the patients (three, checked).
         patients: The patient of each case (:func:`patient_ids`); every case of one
             patient lands in the same pool and fold. Default: one patient per case.
 
@@ -132,7 +133,7 @@ def make_splits(
 
 
 def _check_counts(
-    n_folds: int, train_per_fold: int, val_per_fold: int, fractions: tuple[float, float, float]
+    n_folds: int, train_per_fold: int, val_per_fold: int, fractions: Sequence[float]
 ) -> None:
     for key, value in (
         ("n_folds", n_folds),

@@ -20,7 +20,9 @@ CHUNK_SIZE = 1 << 16
 _PROB_TOLERANCE = 1e-5
 
 
-def check_inputs(probs: Any, labels: Any, mask: Any = None) -> tuple[np.ndarray, ...]:
+def check_inputs(
+    probs: Any, labels: Any, mask: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Convert to numpy and check shapes: probs ``(C, ...)``, labels and mask ``(...)``."""
     probs, labels = as_numpy(probs), as_numpy(labels)
     if probs.ndim < 1 or probs.shape[1:] != labels.shape:
@@ -58,7 +60,7 @@ def iter_chunks(
     arrays = [probs, labels] + ([] if mask is None else [mask])
     whole = len(labels.shape) > 2 and all(a.flags.c_contiguous for a in arrays)
     for index in [()] if whole else iter_slices(labels.shape):
-        flat_probs = probs[(slice(None), *index)].reshape(num_classes, -1)
+        flat_probs = probs[(slice(None),) + index].reshape(num_classes, -1)
         flat_labels = np.reshape(labels[index], -1)
         flat_mask = None if mask is None else np.reshape(mask[index], -1)
         for start in range(0, flat_labels.size, chunk_size):
@@ -147,7 +149,9 @@ def top_label_bin_stats(
         >>> stats.counts.tolist(), stats.acc_sum.tolist()
         ([0, 0, 0, 0, 0, 0, 1, 0, 2, 0], [0, 0, 0, 0, 0, 0, 1, 0, 1, 0])
     """
-    return accumulate(probs, labels, mask, n_bins, chunk_size, classwise=False)[0]
+    top, _ = accumulate(probs, labels, mask, n_bins, chunk_size, classwise=False)
+    assert top is not None  # top_label=True
+    return top
 
 
 def classwise_bin_stats(
@@ -170,4 +174,6 @@ def classwise_bin_stats(
         >>> classwise_bin_stats(probs, np.array([0, 1, 1]), n_bins=2).acc_sum.tolist()
         [[0, 1], [1, 1]]
     """
-    return accumulate(probs, labels, mask, n_bins, chunk_size, top_label=False)[1]
+    _, classwise = accumulate(probs, labels, mask, n_bins, chunk_size, top_label=False)
+    assert classwise is not None  # classwise=True
+    return classwise

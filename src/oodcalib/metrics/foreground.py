@@ -52,6 +52,7 @@ def foreground_bin_stats(
         (2, (2, 15))
     """
     top, classwise = accumulate(probs, labels, foreground_mask(labels), n_bins, chunk_size)
+    assert top is not None and classwise is not None  # both asked for
     return top, classwise
 
 
@@ -83,6 +84,7 @@ def foreground_calibration_error(probs: Any, labels: Any, n_bins: int = FOREGROU
         nan
     """
     top, _ = accumulate(probs, labels, foreground_mask(labels), n_bins, classwise=False)
+    assert top is not None  # top_label=True
     return foreground_error(top)
 
 
@@ -109,4 +111,5 @@ def classwise_calibration_error(probs: Any, labels: Any, n_bins: int = FOREGROUN
         0.4
     """
     _, classwise = accumulate(probs, labels, foreground_mask(labels), n_bins, top_label=False)
+    assert classwise is not None  # classwise=True
     return foreground_error(classwise)

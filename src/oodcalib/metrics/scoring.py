@@ -75,6 +75,7 @@ class ScanScorer:
     @cached_property
     def _bins(self) -> tuple[BinStats, BinStats]:
         top, classwise = accumulate(self.probs, self.labels, self.roi, self.n_bins)
+        assert top is not None and classwise is not None  # both asked for
         return top, classwise
 
     @property

@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import torch
 
+from oodcalib.segmentation.unet import UNet
+
 
 class CompiledForward:
     """``fn`` compiled by inductor, with batches padded to ``pad_to`` slices.
@@ -68,7 +70,7 @@ class CompiledForward:
             return self.fn(x)
 
 
-def compile_unet(model: torch.nn.Module, pad_to: int = 8) -> torch.nn.Module:
+def compile_unet(model: UNet, pad_to: int = 8) -> UNet:
     """Make ``model`` run its layers through :class:`CompiledForward`; returns ``model``.
 
     The module, its parameters, ``state_dict`` and forward hooks are unchanged; only the

@@ -137,7 +137,8 @@ def unet_rates(
     if compile:
         compile_unet(net)
         start = time.perf_counter()
-        infer(), step()
+        infer()
+        step()
         compile_seconds = time.perf_counter() - start
     infer_s, train_s = best_seconds(infer, repeats), best_seconds(step, repeats)
     return {

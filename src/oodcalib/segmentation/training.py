@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,7 +74,7 @@ def train_segmenter(
     tc, mc = train_config, model_config
     if tc.num_threads:
         torch.set_num_threads(tc.num_threads)
-    architecture = {
+    architecture: dict[str, Any] = {
         "in_channels": 1,
         "num_classes": NUM_CLASSES,
         "width": mc.width,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -55,6 +57,9 @@ class UNet(nn.Module):
         >>> net(torch.zeros(2, 1, 16, 16)).shape
         torch.Size([2, 4, 16, 16])
     """
+
+    #: The compiled :meth:`body`, set (in the instance dict) by ``compile_unet`` only.
+    compiled_body: Callable[[torch.Tensor], torch.Tensor]
 
     def __init__(
         self,

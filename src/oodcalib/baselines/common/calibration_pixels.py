@@ -52,11 +52,11 @@ def calibration_pixels(
         >>> calibration_pixels([scan], None, random_state=0)[0].shape
         (18, 4)
     """
-    require_labels(scans)
+    scan_labels = require_labels(scans)
     classes = {s.logits.shape[1] for s in scans}
     if len(classes) > 1:
         raise OodcalibError(f"calibration scans have different class counts: {sorted(classes)}")
-    sizes = [s.label.size for s in scans]
+    sizes = [label.size for label in scan_labels]
     total, num_classes = int(np.sum(sizes)), classes.pop()
     if max_pixels is None or total <= max_pixels:
         keep = np.arange(total)
@@ -65,12 +65,12 @@ def calibration_pixels(
     logits = np.empty((len(keep), num_classes), np.float32)
     labels = np.empty(len(keep), np.int64)
     start = 0
-    for scan, size in zip(scans, sizes, strict=True):
+    for scan, label, size in zip(scans, scan_labels, sizes, strict=True):
         inside = (keep >= start) & (keep < start + size)
         local = keep[inside] - start
         z, c, h, w = scan.logits.shape
         slice_index, pixel = np.divmod(local, h * w)
         logits[inside] = scan.logits.reshape(z, c, h * w)[slice_index, :, pixel]
-        labels[inside] = scan.label.reshape(-1)[local]
+        labels[inside] = label.reshape(-1)[local]
         start += size
     return logits, labels

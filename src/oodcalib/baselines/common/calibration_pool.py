@@ -52,10 +52,11 @@ class CalibrationBatch:
     def take(self, index: torch.Tensor) -> CalibrationBatch:
         """The entries at ``index``."""
         return CalibrationBatch(
-            *(
-                None if v is None else v[index]
-                for v in (self.image, self.logits, self.label, self.mean, self.spread)
-            )
+            self.image[index],
+            self.logits[index],
+            self.label[index],
+            None if self.mean is None else self.mean[index],
+            None if self.spread is None else self.spread[index],
         )
 
 

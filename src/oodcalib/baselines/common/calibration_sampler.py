@@ -52,6 +52,7 @@ class CalibrationSampler:
     def _crop(self, batch: CalibrationBatch) -> CalibrationBatch:
         """Crop each slice around a random foreground pixel (a random pixel if none)."""
         size, (h, w) = self.crop, batch.label.shape[-2:]
+        assert size is not None  # called only with a crop
         fields = ["image", "logits", "label", "mean", "spread"]
         out: dict[str, list] = {f: [] for f in fields}
         for i in range(batch.label.shape[0]):
@@ -67,7 +68,13 @@ class CalibrationSampler:
                 value = getattr(batch, f)
                 if value is not None:
                     out[f].append(value[i, ..., top : top + size, left : left + size])
-        return CalibrationBatch(**{f: torch.stack(v) if v else None for f, v in out.items()})
+        return CalibrationBatch(
+            torch.stack(out["image"]),
+            torch.stack(out["logits"]),
+            torch.stack(out["label"]),
+            torch.stack(out["mean"]) if out["mean"] else None,
+            torch.stack(out["spread"]) if out["spread"] else None,
+        )
 
 
 def step_schedule(

@@ -123,7 +123,9 @@ class LearnedTemperature(Calibrator):
         with torch.random.fork_rng():  # seeded initialisation, caller's RNG left untouched
             torch.manual_seed(self.random_state)
             self._prepare(source, scans, generator)
-            self.net_ = self._build(scans[0].logits.shape[1]).to(memory_format=torch.channels_last)
+            net = self._build(scans[0].logits.shape[1])
+            # Module.to takes memory_format (documented), which torch's overloads leave out
+            self.net_ = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
             sampler = self._sampler(source, scans, self.copies_needed, generator)
             self.loss_curve_ = train_network(
                 self.net_,
@@ -163,6 +165,7 @@ class LearnedTemperature(Calibrator):
     ) -> tuple[float, float]:
         before, after = [], []
         for scan in scans:
+            assert scan.label is not None  # fit() checked (require_labels)
             z = torch.as_tensor(scan.logits, dtype=torch.float32)
             y = torch.as_tensor(scan.label.astype(np.int64))
             before.append(float(F.cross_entropy(z, y)))

@@ -28,6 +28,7 @@ def dilated_conv(in_channels: int, out_channels: int, zero: bool = False) -> nn.
     """5x5 convolution with dilation 2 that keeps the size (optionally zero-initialised)."""
     conv = nn.Conv2d(in_channels, out_channels, 5, padding=4, dilation=2)
     if zero:
+        assert conv.bias is not None  # built with bias=True
         nn.init.zeros_(conv.weight)
         nn.init.zeros_(conv.bias)
     return conv
@@ -145,6 +146,7 @@ class CalibrationNet(nn.Module):
             ResBlock(4 * width),
         )
         self.head = nn.Conv2d(4 * width, 1, 5, padding=2)
+        assert self.head.bias is not None  # built with bias=True
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 

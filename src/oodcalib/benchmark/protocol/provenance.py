@@ -51,7 +51,7 @@ def git_revision(path: Path | None = None) -> str | None:
 
 def environment() -> dict:
     """Versions of the packages that shape the results, plus platform and git revision."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

@@ -9,7 +9,6 @@ resumed run reports the time spent over all its sessions.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +33,7 @@ class StageTimer:
     """
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.seconds: Counter[str] = Counter()
+        self.seconds: dict[str, float] = {}
         self._clock = clock
         self._stack: list[str] = []
         self._since = 0.0
@@ -42,7 +41,8 @@ class StageTimer:
     def _charge(self) -> None:
         now = self._clock()
         if self._stack:
-            self.seconds[self._stack[-1]] += now - self._since
+            stage = self._stack[-1]
+            self.seconds[stage] = self.seconds.get(stage, 0) + (now - self._since)
         self._since = now
 
     @contextmanager

@@ -148,13 +148,12 @@ def markdown_table(
             f"statistics were computed against "
             f"{_setting(stats, 'reference', '?')!r}, not {reference!r}"
         )
-    shown = ordered_domains(list(stats["domain"].unique()), domains, kinds)
-    headers = domain_headers(domains, shown)
-    domains = shown
+    columns = ordered_domains(list(stats["domain"].unique()), domains, kinds)
+    headers = domain_headers(domains, columns)
     methods = ordered(list(stats["method"]), names)
     lines = [
-        "| | " + " | ".join(display_name(d, headers) for d in domains) + " |",
-        "|---" * (len(domains) + 1) + "|",
+        "| | " + " | ".join(display_name(d, headers) for d in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
     ]
     for metric in stats["metric"].unique():
         block = stats[stats["metric"] == metric]
@@ -164,7 +163,7 @@ def markdown_table(
             rows = block[block["method"] == method].set_index("domain")
             marked = not single and method != reference
             scale = 100 if in_percent(metric) else 1
-            cells = [_cell(rows, d, marked, scale) for d in domains]
+            cells = [_cell(rows, d, marked, scale) for d in columns]
             name = "seg. net" if single else display_name(method, names)
             lines.append(f"| {metric_label(metric)} {name} | " + " | ".join(cells) + " |")
     dataset = stats["metric"].isin(list(DATASET_METRICS))
@@ -178,13 +177,13 @@ def markdown_table(
     )
     test = _setting(stats, "test", "?")
     correction = _setting(stats, "correction", "none")
-    members = kind_members([d for d in domains if d in set(stats["domain"])], kinds)
+    members = kind_members([d for d in columns if d in set(stats["domain"])], kinds)
     average = "".join(
         f"; {average_header(name)} = "
         + ("per-unit mean over " if name == ARTIFACT_AVG else "over the scans of ")
         + ", ".join(m)
         for name, m in members.items()
-        if name in domains
+        if name in columns
     )
     raw = [metric_label(m) for m in stats["metric"].unique() if not in_percent(m)]
     units = f" ({', '.join(raw)} as they are)" if raw else ""

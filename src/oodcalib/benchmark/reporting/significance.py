@@ -25,7 +25,7 @@ CORRECTIONS = ("holm", "none")
 
 
 def _check_choice(name: str | None, valid: Sequence[str], kind: str) -> str:
-    if name not in valid:
+    if name is None or name not in valid:
         raise UnknownNameError(kind, str(name), list(valid))
     return name
 

@@ -88,6 +88,7 @@ def summary_figure(
     points = summary_points(as_entrants(results), metric, kinds=kinds)
     order = ordered_domains(list(points["domain"].unique()), domains, kinds)
     grid = is_grid(results)
+    panels: list[str] | list[None]  # one panel per method in a grid, else a single one
     if grid:
         points = split_entrants(points)
         panels = ordered(list(points["method"]), names)

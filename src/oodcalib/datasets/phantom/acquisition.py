@@ -112,7 +112,7 @@ def _banding(image: np.ndarray, rng: np.random.Generator, px: float) -> dict:
     cycles = float(rng.uniform(0.6, 2.0))  # off-resonance cycles 120 mm from the centre
     field = cycles * (quad[0] * u * u + quad[1] * v * v + (quad[2] - 1) * u * v
                       + lin[0] * u + lin[1] * v)  # fmt: skip
-    offset = rng.uniform(0, 0.35) + rng.normal(0, 0.04, z).astype(np.float32)
+    offset = rng.uniform(0, 0.35) + rng.normal(0, 0.04, (z,)).astype(np.float32)
     width, depth = float(rng.uniform(0.02, 0.05)), float(rng.uniform(0.5, 0.9))
     phase = np.mod(field[None] + offset[:, None, None], 1) - 0.5
     image *= 1 - np.float32(depth) * np.exp(-((phase / np.float32(width)) ** 2))

@@ -164,7 +164,8 @@ def sample_anatomy(rng: np.random.Generator, *, scar_probability: float = 0.0) -
     aorta = (spine[0] + u(18, 30), spine[1] - spine_radius - u(4, 12))
     gap = math.hypot(*aorta) - (epi + aorta_radius + 6)  # keep the aorta clear of the heart
     if gap < 0:
-        aorta = tuple(p * (1 - gap / math.hypot(*aorta)) for p in aorta)
+        push = 1 - gap / math.hypot(*aorta)
+        aorta = (aorta[0] * push, aorta[1] * push)
     stomach = (round(body[0] + u(0.3, 0.5) * body_axes[0], 3),
                round(body[1] + u(0.0, 0.3) * body_axes[1], 3), u(18, 35), u(0.55, 0.9),
                u(0.0, 0.35) if rng.uniform() < 0.5 else 0.0)  # fmt: skip

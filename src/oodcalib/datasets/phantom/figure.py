@@ -37,6 +37,7 @@ def describe_case(case: Case) -> str:
         >>> describe_case(load_phantom(1, size=64)[0]).split()[:2]
         ['phantom000', 'normal']
     """
+    assert case.spacing is not None  # phantom cases always carry their pixel size
     meta = case.meta
     geometry, acquisition = meta["geometry"], meta["acquisition"]
     events = [f"{len(acquisition['flow'])} flow"] if acquisition["flow"] else []
@@ -70,6 +71,7 @@ def phantom_figure(cases: list[Case], path: str | Path, *, title: str | None = N
     rows, cols = len(cases), len(COLUMNS)
     fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)
     for row, case in enumerate(cases):
+        assert case.label is not None and case.spacing is not None  # "cases with labels"
         lo, hi = np.percentile(case.image, [0.5, 99.5])
         for col, index in enumerate(slice_positions(case.num_slices)):
             ax = axes[row, col]

@@ -44,9 +44,10 @@ def _window(anatomy: Anatomy, geometry: Geometry) -> tuple[slice, slice]:
                 a.aortic_root[1] + a.aortic_root[2]) + a.epi_fat[0] + 4  # fmt: skip
     half = reach / g.spacing + 2
     centre = [(g.size - 1) / 2 + c / g.spacing for c in (g.heart_xy[1], g.heart_xy[0])]
-    return tuple(
+    rows, cols = (
         slice(max(0, math.floor(c - half)), min(g.size, math.ceil(c + half) + 1)) for c in centre
     )
+    return rows, cols
 
 
 def render_anatomy(

@@ -58,7 +58,7 @@ def ellipse(
     r = np.sqrt(dx * dx + dy * dy)
     rb = r / np.maximum(rho, np.float32(1e-4))
     rb = np.where(rho > 1e-4, rb, np.float32(min(a, b)))
-    bound = 1.0
+    bound: float | np.ndarray = 1.0
     if shape is not None:
         bound = 1 + fourier(harmonics(dx, dy), shape)
     return (rho - bound) * rb
@@ -92,7 +92,7 @@ def soft(sd: np.ndarray, px: float) -> np.ndarray:
     return np.clip(m, np.float32(0), np.float32(1), out=m)
 
 
-def paint(image: np.ndarray, m: np.ndarray, value: float) -> None:
+def paint(image: np.ndarray, m: np.ndarray, value: float | np.floating) -> None:
     """Composite ``value`` with membership ``m`` onto ``image``, in place."""
     change = np.subtract(np.float32(value), image, dtype=np.float32)
     change *= m

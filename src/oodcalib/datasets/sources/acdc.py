@@ -135,6 +135,7 @@ def _load_nifti_patient(folder: Path, phase: str, domain: str) -> Case:
         if not path.is_file():
             raise DataError(path, f"{phase} frame {frame} {what} file not found (from {cfg})")
     image, raw_label, image_nii = read_image_and_label(image_path, label_path)
+    assert raw_label is not None  # read from label_path
     label = remap_labels(raw_label, IDENTITY_LABELS, str(label_path))
     zooms = image_nii.header.get_zooms()
     meta = {"phase": phase, "frame": frame}
@@ -155,7 +156,9 @@ def _load_nifti_patient(folder: Path, phase: str, domain: str) -> Case:
 def _load_hdf5_cases(files: list[Path], phase: str, domain: str) -> list[Case]:
     frames: dict[str, list[tuple[int, Path]]] = {}
     for f in files:
-        patient, frame = _H5_NAME.match(f.name).groups()
+        match = _H5_NAME.match(f.name)
+        assert match is not None  # the files were picked by this pattern
+        patient, frame = match.groups()
         frames.setdefault(patient, []).append((int(frame), f))
     cases = []
     for patient, found in sorted(frames.items()):

@@ -60,7 +60,9 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
         raise DataError(image_dir, "no subjectN_DE.nii.gz images found")
     cases = []
     for image_path in images:
-        subject = _IMAGE_NAME.match(image_path.name).group(1)
+        match = _IMAGE_NAME.match(image_path.name)
+        assert match is not None  # the images were picked by this pattern
+        subject = match.group(1)
         candidates = [label_dir / f"{subject}_DE_manual.nii{ext}" for ext in (".gz", "")]
         label_path = next((p for p in candidates if p.is_file()), None)
         if label_path is None:
@@ -71,6 +73,7 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
 
 def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str) -> Case:
     image, raw_label, image_nii = read_image_and_label(image_path, label_path)
+    assert raw_label is not None  # read from label_path
     codes = set(np.unique(raw_label).tolist())
     official = bool(codes & set(OFFICIAL_LABELS))
     if official and codes & set(IDENTITY_LABELS):

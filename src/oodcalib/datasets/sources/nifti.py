@@ -170,7 +170,8 @@ def _load_case(
     if orientation == "affine":
         axes, flips = canonical_order(image_nii.affine, zooms)
     else:
-        axes, flips = (slice_axis, *(a for a in range(3) if a != slice_axis)), (False,) * 3
+        row_axis, col_axis = (a for a in range(3) if a != slice_axis)
+        axes, flips = (slice_axis, row_axis, col_axis), (False, False, False)
     label = None
     if raw_label is not None:
         label = to_canonical(remap_labels(raw_label, mapping, str(label_path)), axes, flips)
