@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -183,6 +184,42 @@ def test_dataset_reliability_and_summary_figures(smoke):
     assert bad.exit_code == 2 and "present: " in bad.output
     neither = runner.invoke(app, ["figures", str(out)])
     assert neither.exit_code == 2 and "--dataset-reliability" in neither.output
+
+
+def test_gallery_shows_one_patient_in_every_artifact_domain(smoke):
+    from oodcalib.benchmark.protocol.case_view import domain_cases
+    from oodcalib.benchmark.reporting.domain_gallery import heart_slice
+
+    out, _ = smoke
+    shown = domain_cases(out)
+    clean_id = shown["clean"].case_id
+    assert list(shown) == ["clean", "spike", "lge"]  # the fixture's domains, table order
+    assert shown["spike"].case_id == clean_id != shown["lge"].case_id
+    z = heart_slice(shown["clean"])
+    assert not np.array_equal(shown["spike"].image[z], shown["clean"].image[z])
+    figs = runner.invoke(app, ["figures", str(out), "--gallery", "--case", clean_id])
+    assert figs.exit_code == 0, figs.output
+    assert (out / "figures" / f"gallery_{clean_id}.png").stat().st_size > 10_000
+    bad = runner.invoke(app, ["figures", str(out), "--gallery", "--case", "nobody"])
+    assert bad.exit_code == 2 and "valid names are" in bad.output
+
+
+def test_claims_checks_table_1_on_a_summary(tmp_path):
+    from oodcalib.benchmark.reporting.paper_claims import paper_summary
+
+    run = tmp_path / "run"
+    run.mkdir()
+    paper_summary().to_csv(run / "summary.csv", index=False)
+    result = runner.invoke(app, ["claims", str(run)])
+    assert result.exit_code == 0, result.output
+    rows = (run / "claims.md").read_text().splitlines()[2:]
+    assert len(rows) == 7 and all(r.endswith("| yes |") for r in rows)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    frame = paper_summary()
+    frame[frame["method"] != "lts"].to_csv(partial / "summary.csv", index=False)
+    missing = runner.invoke(app, ["claims", str(partial)])
+    assert missing.exit_code == 2 and "needs lts" in missing.output
 
 
 def test_phantom_figure_command(tmp_path):

@@ -119,10 +119,13 @@ def save_torch(path: str | Path, obj: Any) -> Path:
 
 
 def load_torch(path: str | Path) -> Any:
-    """Read an object written by :func:`save_torch` (fits, checkpoints: trusted pickles)."""
+    """Read an object written by :func:`save_torch` (fits, checkpoints: trusted pickles).
+
+    Tensors load on the CPU, whichever device wrote them.
+    """
     import torch
 
-    return torch.load(path, weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 #: What a damaged file raises when read (truncated zip/npz/pickle, bad CSV or JSON, ...).

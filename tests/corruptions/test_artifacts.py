@@ -133,13 +133,14 @@ def test_null_motion_is_nearly_identity(case):
     assert np.allclose(apply_corruption(case.image, "motion", params), clean, atol=1e-4)
 
 
-def test_third_torchio_axis_is_the_slice_axis():
-    """A k-space spike on the DC plane of axis 2 adds the same pattern to every slice."""
+def test_first_torchio_axis_is_the_slice_axis():
+    """The authors' order (Z, H, W): a spike on the DC plane of axis 0 adds the same
+    pattern to every slice, one off it differs between slices."""
     stack = np.repeat(phantom(1), 4, axis=0)
-    same = apply_corruption(stack, "spike", {"spikes_positions": [[0.3, 0.7, 0.5]], "intensity": 2})
+    same = apply_corruption(stack, "spike", {"spikes_positions": [[0.5, 0.3, 0.7]], "intensity": 2})
     assert np.allclose(same, same[:1], atol=1e-5)
     mixed = apply_corruption(
-        stack, "spike", {"spikes_positions": [[0.3, 0.7, 0.0]], "intensity": 2}
+        stack, "spike", {"spikes_positions": [[0.0, 0.3, 0.7]], "intensity": 2}
     )
     assert np.abs(mixed - mixed[:1]).max() > 0.05
 

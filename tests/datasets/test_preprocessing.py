@@ -5,6 +5,7 @@ from oodcalib.datasets.case import Case
 from oodcalib.datasets.preprocessing import (
     crop_or_pad,
     prepare_case,
+    resample_inplane,
     resize_inplane,
     robust_normalise,
 )
@@ -43,6 +44,28 @@ def test_resampling_to_target_spacing():
     assert abs(int((case.label[0] == 2).sum()) - 100) <= 25  # 20x20 px at half resolution
 
 
+def test_resampling_keeps_each_slice_to_itself():
+    """Slice by slice: a constant slice between textured ones stays constant, and each
+    output slice equals that slice resampled on its own."""
+    rng = np.random.default_rng(1)
+    image = rng.random((3, 60, 60)).astype(np.float32) * 100
+    image[1] = 42.0
+    case = Case("c", image, None, "lge", spacing=(0.75, 0.75))
+    stack = resample_inplane(case, 1.5)
+    assert stack.image.shape == (3, 30, 30)
+    np.testing.assert_allclose(stack.image[1], 42.0, rtol=1e-5)
+    alone = resample_inplane(Case("d", image[2:], None, "lge", spacing=(0.75, 0.75)), 1.5)
+    np.testing.assert_array_equal(stack.image[2], alone.image[0])
+
+
+def test_shrinking_is_anti_aliased():
+    """A checkerboard at the pixel pitch averages to grey when halved (no aliasing)."""
+    board = (np.indices((64, 64)).sum(0) % 2).astype(np.float32)[None]
+    small = resample_inplane(Case("c", board, None, "lge", spacing=(0.75, 0.75)), 1.5)
+    assert abs(float(small.image.mean()) - 0.5) < 0.02
+    assert float(small.image[0, 4:-4, 4:-4].std()) < 0.05
+
+
 def test_robust_normalise_range_and_outliers():
     x = np.linspace(0, 1, 10000).reshape(100, 100)
     x[0, 0] = 1e6
@@ -73,7 +96,7 @@ def test_resize_to_the_same_size_is_the_identity():
     assert resize_inplane(case, 8) is case
 
 
-def test_input_size_resizes_every_domain_after_corruption(tmp_path):
+def test_input_size_resizes_every_domain_before_corruption(tmp_path):
     from oodcalib.benchmark.protocol.run_data import load_run_data
     from oodcalib.config import build_config
 
@@ -82,7 +105,7 @@ def test_input_size_resizes_every_domain_after_corruption(tmp_path):
     for cases in data.test_domains.values():
         assert all(c.image.shape[1:] == (32, 32) == c.label.shape[1:] for c in cases)
     stored = sorted((tmp_path / "corrupted").rglob("*.npz"))
-    assert stored  # the corruptions were simulated on the 64 px acquisition grid
+    assert stored  # the corruptions were simulated on the 32 px grid the network sees
     for path in stored:
         with np.load(path) as arrays:
-            assert all(arrays[k].shape[-2:] == (64, 64) for k in arrays if arrays[k].ndim == 3)
+            assert all(arrays[k].shape[-2:] == (32, 32) for k in arrays if arrays[k].ndim == 3)

@@ -41,6 +41,9 @@ from tests.metrics.helpers import SEEDS, random_probs
 
 NAMES = list(METRICS)
 
+#: Voxel size ``(slice, row, col)`` in mm given to the scorers, so ``hd95_mm`` has a value.
+SPACING = (8.0, 1.25, 1.5)
+
 
 def best(metric: Metric) -> float:
     return 1.0 if metric.higher_is_better else 0.0
@@ -91,9 +94,9 @@ def test_display_names_are_unique_and_headlines_in_registry_order():
 def test_random_probabilities_give_a_fraction_short_of_the_best(name, seed):
     probs, labels = heart_scan(seed)
     assert len(np.unique(labels)) == 4 and len(np.unique(probs.argmax(0))) == 4
-    value = METRICS[name].compute(ScanScorer(probs, labels))
+    value = METRICS[name].compute(ScanScorer(probs, labels, spacing=SPACING))
     assert isinstance(value, float)
-    upper = 1.0 if METRICS[name].percent else np.inf  # NLL (nats) and HD95 (px) unbounded
+    upper = 1.0 if METRICS[name].percent else np.inf  # NLL (nats) and HD95 (px, mm) unbounded
     assert 0.0 <= value <= upper  # also rules out NaN: every class is present
     assert value != best(METRICS[name])
 
@@ -103,7 +106,7 @@ def test_random_probabilities_give_a_fraction_short_of_the_best(name, seed):
 def test_perfect_prediction_gives_the_best_value(name, absent):
     """NaN is allowed only for the Dice of a class absent from both prediction and truth."""
     _, labels = heart_scan(4, absent)
-    value = METRICS[name].compute(ScanScorer(perfect(labels), labels))
+    value = METRICS[name].compute(ScanScorer(perfect(labels), labels, spacing=SPACING))
     assert isinstance(value, float)
     if absent is not None and name == f"dice_{FOREGROUND_NAMES[absent - 1]}":
         assert np.isnan(value)
@@ -115,7 +118,7 @@ def test_perfect_prediction_gives_the_best_value(name, absent):
 @pytest.mark.parametrize("name", NAMES)
 def test_random_probabilities_with_an_absent_class(name, absent):
     probs, labels = heart_scan(5, absent)
-    value = METRICS[name].compute(ScanScorer(probs, labels))
+    value = METRICS[name].compute(ScanScorer(probs, labels, spacing=SPACING))
     if np.isnan(value):
         assert name == f"dice_{FOREGROUND_NAMES[absent - 1]}"
         assert absent not in probs.argmax(0)  # absent from both
@@ -134,6 +137,7 @@ PUBLIC = {
     "brier_fg": stratified_brier_score,
     "nll": negative_log_likelihood,
     "hd95": hausdorff_distance_95,
+    "hd95_mm": lambda probs, labels: hausdorff_distance_95(probs, labels, SPACING),
 }
 
 
@@ -142,7 +146,7 @@ PUBLIC = {
 @pytest.mark.parametrize("name", list(PUBLIC))
 def test_the_other_papers_metrics_equal_their_public_functions(name, seed, absent):
     probs, labels = heart_scan(seed, absent)
-    assert scan_metrics(probs, labels, metrics=[name])[name] == pytest.approx(
+    assert scan_metrics(probs, labels, metrics=[name], spacing=SPACING)[name] == pytest.approx(
         PUBLIC[name](probs, labels), rel=1e-12
     )
 

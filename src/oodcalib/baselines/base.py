@@ -134,7 +134,7 @@ def softmax(logits: np.ndarray, axis: int = 1) -> np.ndarray:
         >>> softmax(np.zeros((1, 4, 1, 1))).ravel().tolist()
         [0.25, 0.25, 0.25, 0.25]
     """
-    z = torch.as_tensor(logits, dtype=torch.float32)
+    z = torch.as_tensor(logits, dtype=torch.float32, device="cpu")
     return torch.softmax(z, dim=axis).numpy()
 
 

@@ -46,5 +46,6 @@ class LocalTemperatureScaling(LearnedTemperature):
     def _scan_inputs(
         self, scan: ScanLogits, model: torch.nn.Module, logits: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        image = torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1)
+        image = torch.as_tensor(scan.image, dtype=torch.float32, device=logits.device)
+        image = image.unsqueeze(1)
         return {"logits": logits, "image": image}

@@ -30,6 +30,7 @@ from oodcalib.baselines.common.augmented_passes import AugmentedPasses, suscepti
 from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
 from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
 from oodcalib.baselines.common.networks import CalibrationNet
+from oodcalib.segmentation.device import model_device, to_device
 from oodcalib.segmentation.inference import forward_in_batches
 from oodcalib.segmentation.unet import UNet
 
@@ -81,6 +82,8 @@ class SusceptibilityShapePrior(LearnedTemperature):
         self.susceptibility, self.shape_prior = susceptibility, shape_prior
         self.shape_width, self.shape_dropout = shape_width, shape_dropout
 
+    nets = ("net_", "shape_prior_")
+
     @property
     def copies_needed(self) -> int:  # type: ignore[override]
         """Copies the training batches need (none without the susceptibility branch)."""
@@ -93,9 +96,11 @@ class SusceptibilityShapePrior(LearnedTemperature):
         if not self.shape_prior:
             return
         classes = scans[0].logits.shape[1]
-        self.shape_prior_ = UNet(
-            classes, classes, width=self.shape_width, depth=3, dropout=self.shape_dropout
-        )
+        with torch.device("cpu"):  # the same initial weights on every device
+            shape_prior = UNet(
+                classes, classes, width=self.shape_width, depth=3, dropout=self.shape_dropout
+            )
+        self.shape_prior_ = shape_prior.to(model_device(source.model))
         sampler = self._sampler(source, scans, 0, generator)
         self.shape_loss_curve_ = train_network(
             self.shape_prior_,
@@ -140,7 +145,10 @@ class SusceptibilityShapePrior(LearnedTemperature):
         inputs = dict(self._scan_features(scan, logits))
         if self.susceptibility:
             mean, spread = susceptibility(scan, model, self.num_aug)
-            inputs |= {"mean": torch.as_tensor(mean), "spread": torch.as_tensor(spread)}
+            inputs |= {
+                "mean": to_device(torch.as_tensor(mean, device="cpu"), logits.device),
+                "spread": to_device(torch.as_tensor(spread, device="cpu"), logits.device),
+            }
         return inputs
 
     def _scan_features(self, scan: ScanLogits, logits: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -153,7 +161,9 @@ class SusceptibilityShapePrior(LearnedTemperature):
         if memo is not None and memo[0] is scan:
             return memo[1]
         inputs = {
-            "image": torch.as_tensor(scan.image, dtype=torch.float32).unsqueeze(1),
+            "image": torch.as_tensor(
+                scan.image, dtype=torch.float32, device=logits.device
+            ).unsqueeze(1),
             "logits": logits,
         }
         if self.shape_prior:

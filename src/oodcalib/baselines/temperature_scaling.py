@@ -56,9 +56,9 @@ class TemperatureScaling(Calibrator):
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> TemperatureScaling:
         """Fit ``temperature_`` by NLL on the calibration scans' logits."""
         logits, labels = calibration_pixels(scans, self.max_pixels, self.random_state)
-        z = torch.as_tensor(logits, dtype=torch.float32)
-        y = torch.as_tensor(labels, dtype=torch.long)
-        log_t = torch.zeros(1, requires_grad=True)
+        z = torch.as_tensor(logits, dtype=torch.float32, device="cpu")  # a scalar fit: CPU
+        y = torch.as_tensor(labels, dtype=torch.long, device="cpu")
+        log_t = torch.zeros(1, requires_grad=True, device="cpu")
         lo, hi = np.log(self.bounds[0]), np.log(self.bounds[1])
         optimiser = torch.optim.LBFGS(
             [log_t], lr=0.5, max_iter=self.max_iter, line_search_fn="strong_wolfe"

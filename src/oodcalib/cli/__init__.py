@@ -2,9 +2,10 @@
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
 :mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard) and
-:mod:`~oodcalib.cli.evaluate`, with their shared
+:mod:`~oodcalib.cli.evaluate` and :mod:`~oodcalib.cli.claims`, with their shared
 options in :mod:`~oodcalib.cli.options`; :mod:`~oodcalib.cli.phantom` draws the built-in
-phantom and :mod:`~oodcalib.cli.inspect` shows a data source. They are registered here, in
+phantom, :mod:`~oodcalib.cli.inspect` shows a data source and :mod:`~oodcalib.cli.pack`
+writes a data pack. They are registered here, in
 the order ``--help`` lists them.
 """
 
@@ -14,8 +15,10 @@ import typer
 
 from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
+from oodcalib.cli.claims import claims
 from oodcalib.cli.evaluate import evaluate
 from oodcalib.cli.inspect import inspect
+from oodcalib.cli.pack import pack
 from oodcalib.cli.phantom import phantom
 from oodcalib.cli.speed import speed
 
@@ -35,7 +38,9 @@ app.command()(analysis.rescore)
 app.command()(analysis.figures)
 app.command(name="list")(run_commands.list_names)
 app.command()(analysis.leaderboard)
+app.command()(claims)
 app.command()(speed)
+app.command()(pack)
 app.command()(phantom)
 
 __all__ = ["app"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oodcalib.cli.options import MoreOpt, _fail, _names, _writable
+from oodcalib.cli.options import DeviceOpt, MoreOpt, _fail, _names, _select_device, _writable
 
 
 def ablate(
@@ -50,6 +50,7 @@ def ablate(
             "by --severity (default: all of the run's)."
         ),
     ] = None,
+    device: DeviceOpt = "auto",
     more: MoreOpt = None,
 ) -> None:
     """Ablate a run: N_A, Proposed's inputs (Table 2), a loss weight, or the severity."""
@@ -73,7 +74,7 @@ def ablate(
         if num_aug:
             num_aug = [*num_aug, *map(int, more)]
         else:
-            severity = [*severity, *map(int, more)]
+            severity = [*(severity or []), *map(int, more)]  # not empty: checked above
 
     if not num_aug and not components and not loss_param and not severity:
         _fail(
@@ -85,11 +86,12 @@ def ablate(
     chosen = [m.strip() for m in (methods or "").split(",") if m.strip()]
     try:
         _writable(run_dir, "run directory")
+        _select_device(run_dir, device)
         for spec in loss_param or []:
             _loss_sweep(run_dir, spec, chosen or ["uc", "ts"])
         if severity:
             _severity_sweep(run_dir, severity, chosen)
-        kinds = [("num_aug", num_aug)] if num_aug else []
+        kinds: list[tuple[str, list[int] | None]] = [("num_aug", num_aug)] if num_aug else []
         kinds += [("components", None)] if components else []
         for kind, values in kinds:
             results = run_ablation(run_dir, kind, values)
@@ -140,6 +142,7 @@ def rescore(
             help="Methods to fit and score as well (repeat or comma-separate), e.g. ir,platt."
         ),
     ] = None,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Recompute every registered metric of a finished run from its caches (no training)."""
     import time
@@ -152,6 +155,7 @@ def rescore(
     start = time.perf_counter()
     try:
         _writable(run_dir, "run directory")
+        _select_device(run_dir, device)
         results = rescore_run(run_dir, methods)
     except (OodcalibError, ValueError) as error:
         _fail(error)
@@ -187,16 +191,29 @@ def figures(
         typer.Option("--summary", help="Every method's --metric across the domains, with 95% CIs."),
     ] = False,
     metric: Annotated[str, typer.Option(help="Metric of --summary.")] = "ece",
+    gallery: Annotated[
+        bool,
+        typer.Option(
+            "--gallery",
+            help="One slice of --case (default: the first clean test scan) in every test "
+            "domain, as the network sees it.",
+        ),
+    ] = False,
     loss: Annotated[
         str | None,
         typer.Option(help="Loss whose net --case shows, in a loss grid (default: its first loss)."),
     ] = None,
+    device: DeviceOpt = "auto",
 ) -> None:
-    """Per-case reliability figures (--case), dataset reliability histograms, or a summary."""
+    """Per-case reliability figures, dataset reliability, a summary, or a domain gallery."""
     from oodcalib.errors import OodcalibError
 
-    if not (case or dataset_reliability or summary):
-        _fail(ValueError("choose --case ID --domain NAME, --dataset-reliability and/or --summary"))
+    if not (case or dataset_reliability or summary or gallery):
+        _fail(
+            ValueError(
+                "choose --case ID --domain NAME, --dataset-reliability, --summary and/or --gallery"
+            )
+        )
     out = run_dir / "figures"
     paths: list[Path] = []
     try:
@@ -204,7 +221,17 @@ def figures(
             raise ValueError(f"--slice {slice_index}: a slice index is >= 0")
         _writable(out, "figures folder")
         names = _names(run_dir)
-        if case:
+        if gallery:
+            from oodcalib.benchmark.protocol.case_view import domain_cases
+            from oodcalib.benchmark.reporting.domain_gallery import write_domain_gallery
+
+            shown = domain_cases(run_dir, case)
+            label = case or shown[next(iter(shown))].case_id
+            paths.append(
+                write_domain_gallery(shown, out / f"gallery_{label}.png", names["domains"])
+            )
+        if case and not gallery:
+            _select_device(run_dir, device)
             paths += _case_figures(
                 run_dir, case, domain, fold, repeat, method, slice_index, names["names"], loss
             )

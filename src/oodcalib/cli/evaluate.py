@@ -5,10 +5,23 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from oodcalib.cli.options import DomainOpt, ExcludeOpt, _domains, _fail, _writable
+from oodcalib.cli.options import (
+    DeviceOpt,
+    DomainOpt,
+    ExcludeOpt,
+    _domains,
+    _fail,
+    _select_device,
+    _writable,
+)
 
 
-def evaluate(run_dir: Path, domain: DomainOpt = None, exclude_patients: ExcludeOpt = False) -> None:
+def evaluate(
+    run_dir: Path,
+    domain: DomainOpt = None,
+    exclude_patients: ExcludeOpt = False,
+    device: DeviceOpt = "auto",
+) -> None:
     """Score a finished run's nets and calibrators on extra test domains (--domain)."""
     from oodcalib.benchmark.protocol.evaluation import evaluate_run
     from oodcalib.cli.run import report
@@ -17,6 +30,7 @@ def evaluate(run_dir: Path, domain: DomainOpt = None, exclude_patients: ExcludeO
     start = time.perf_counter()
     try:
         _writable(run_dir, "run directory")
+        _select_device(run_dir, device)
         results = evaluate_run(run_dir, _domains(domain, exclude_patients))
     except (OodcalibError, ValueError) as error:
         _fail(error)

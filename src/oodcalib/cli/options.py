@@ -10,7 +10,14 @@ from typing import Annotated, NoReturn
 
 import typer
 
-DataOpt = Annotated[str, typer.Option("--data", help="Training data: phantom, acdc or nifti.")]
+DataOpt = Annotated[
+    str,
+    typer.Option(
+        "--data",
+        help="Training data: phantom, acdc, nifti, or pack:FILE (a data pack made by "
+        "`oodcalib pack`, its LGE domain included).",
+    ),
+]
 RootOpt = Annotated[Path | None, typer.Option("--data-root", help="ACDC folder (--data acdc).")]
 LgeOpt = Annotated[Path | None, typer.Option("--lge-root", help="MS-CMRSeg LGE folder.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value.")]
@@ -39,6 +46,15 @@ ExcludeOpt = Annotated[
         "or calibrated a net (patient ids from each side's patient_pattern).",
     ),
 ]
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where the networks run: auto (CUDA when torch sees a GPU, else the CPU), cpu, "
+        "cuda, cuda:N or mps. A run resumes, and its nets are reused, only on the device kind "
+        "it recorded (auto: that kind).",
+    ),
+]
 #: Values that follow a list option without repeating it (``--num-aug 15 45 90``): click
 #: hands them over as extra positional arguments after RUN_DIR.
 MoreOpt = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
@@ -56,6 +72,12 @@ def _config(
     from oodcalib.config import build_config
     from oodcalib.plugins import load_plugins
 
+    if data.startswith("pack:"):  # the pack is the source and, if it holds one, the LGE domain
+        from oodcalib.datasets.pack import pack_info
+
+        data, data_root = "pack", Path(data.removeprefix("pack:"))
+        if lge_root is None and "lge" in pack_info(data_root)["groups"]:
+            lge_root = data_root
     extra = [f"data.source={data}"]
     if data_root is not None:
         extra.append(f"data.root={data_root}")
@@ -147,6 +169,73 @@ def _names(run_dir: Path) -> dict:
 def _fail(error: Exception) -> NoReturn:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
+
+
+def _select_device(run_dir: Path, device: str):
+    """Check ``--device`` of a command that reuses a run's nets, before any work.
+
+    The run's recorded device kind (``config.json``) is the only one allowed (``auto``:
+    that kind); ``cuda:N`` makes GPU N the one ``cuda`` means in this process.
+
+    Returns:
+        The torch device chosen.
+    """
+    from oodcalib.benchmark.protocol.placement import choose_device
+    from oodcalib.config import Config
+
+    path = Path(run_dir) / "config.json"
+    recorded = Config.load(path).device if path.is_file() else None
+    chosen = choose_device(device, recorded, run_dir)
+    if chosen.type == "cuda" and chosen.index is not None:
+        import torch
+
+        torch.cuda.set_device(chosen.index)
+    return chosen
+
+
+def _gpu_client(gpus: int):
+    """A dask client of ``gpus`` workers, one per GPU, each seeing only its own GPU.
+
+    dask-cuda's ``LocalCUDACluster`` when it is installed; otherwise distributed's
+    ``SpecCluster`` of ``gpus`` single-threaded nanny workers, worker ``i`` started with
+    ``CUDA_VISIBLE_DEVICES`` set to the ``i``-th GPU this process sees. Inside a worker,
+    ``cuda`` is therefore that worker's GPU. Close it with :func:`_close_client`.
+    """
+    import os
+
+    import torch
+
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = visible.split(",") if visible else [str(i) for i in range(torch.cuda.device_count())]
+    if gpus > len(ids):
+        raise ValueError(f"--gpus {gpus}: this machine has {len(ids)} CUDA GPU(s)")
+    try:
+        from dask.distributed import Client, Nanny, Scheduler, SpecCluster
+    except ImportError as error:  # pragma: no cover - optional dependency
+        raise ValueError("--gpus needs dask: pip install 'oodcalib[distributed]'") from error
+    try:
+        from dask_cuda import LocalCUDACluster
+
+        cluster = LocalCUDACluster(CUDA_VISIBLE_DEVICES=ids[:gpus], threads_per_worker=1)
+    except ImportError:
+        workers = {
+            f"gpu{i}": {
+                "cls": Nanny,
+                "options": {"nthreads": 1, "env": {"CUDA_VISIBLE_DEVICES": ids[i]}},
+            }
+            for i in range(gpus)
+        }
+        scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
+        cluster = SpecCluster(workers=workers, scheduler=scheduler)
+    return Client(cluster)
+
+
+def _close_client(client) -> None:
+    """Close a dask client, and the local cluster it started, if any."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _dask_client(address: str | None):

@@ -11,17 +11,21 @@ import typer
 
 from oodcalib.cli.options import (
     DataOpt,
+    DeviceOpt,
     DomainOpt,
     ExcludeOpt,
     LgeOpt,
     PluginOpt,
     RootOpt,
     SetOpt,
+    _close_client,
     _config,
     _dask_client,
     _domains,
     _fail,
+    _gpu_client,
     _names,
+    _select_device,
     _writable,
 )
 
@@ -55,6 +59,22 @@ def run(
     ] = None,
     domain: DomainOpt = None,
     exclude_patients: ExcludeOpt = False,
+    device: DeviceOpt = "auto",
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="Deterministic GPU algorithms (cudnn.deterministic, no cudnn.benchmark): "
+            "bit-for-bit repeatable on one GPU and software stack, slower (recorded).",
+        ),
+    ] = False,
+    gpus: Annotated[
+        int,
+        typer.Option(
+            help="Spread the (loss, fold) cells over this many GPUs, one dask worker per "
+            "GPU (dask-cuda's LocalCUDACluster if installed); implies --device cuda.",
+        ),
+    ] = 0,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
@@ -63,26 +83,43 @@ def run(
     try:
         grid = [f"train.losses={losses}"] if losses else []
         grid += ["data.strict_labels=true"] if strict else []
-        options = [f"n_jobs={jobs}", f"backend={backend}"]  # validated with the rest
+        if gpus:
+            if device not in ("auto", "cuda") or jobs != 1 or backend != "loky" or scheduler:
+                raise ValueError(
+                    f"--gpus {gpus} chooses the device, jobs and backend itself (cuda, one job "
+                    "per GPU, dask); leave out --device, --jobs, --backend and --scheduler"
+                )
+            device, jobs, backend = "cuda", gpus, "dask"
+        options = [f"n_jobs={jobs}", f"backend={backend}", f"device={device}"]
+        options += ["deterministic=true"] if deterministic else []  # validated with the rest
         config = _config(
             preset, data, data_root, lge_root, [*grid, *(set_ or []), *options], seed, plugin
         )
         config.eval.domains.update(_domains(domain, exclude_patients))
         run_dir = _writable(
-            out or Path("results") / "runs" / f"{preset}-{data}-seed{config.seed}", "run directory"
+            out or Path("results") / "runs" / f"{preset}-{config.data.source}-seed{config.seed}",
+            "run directory",
         )
+        chosen = _select_device(run_dir, config.device)  # a missing device: before any work
         if scheduler and backend != "dask":
             raise ValueError(f"--scheduler {scheduler} needs --backend dask")
-        client = _dask_client(scheduler) if backend == "dask" else None
+        if gpus:
+            from oodcalib.segmentation.device import resolve_device
+
+            resolve_device("cuda")  # a one-line error, before any worker starts
+        client = (
+            (_gpu_client(gpus) if gpus else _dask_client(scheduler)) if backend == "dask" else None
+        )
         typer.echo(f"run directory: {run_dir}")
-        announce_cost(config, run_dir)
+        if chosen.type == "cpu":  # the cost model measures this machine's CPU
+            announce_cost(config, run_dir)
         start = time.perf_counter()
         results = run_benchmark(config, run_dir)
     except (OodcalibError, ValueError, OSError) as error:
         _fail(error)
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
-            client.close()
+            _close_client(client)
     report(run_dir, results, time.perf_counter() - start)
 
 

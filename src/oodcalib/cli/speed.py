@@ -26,6 +26,14 @@ def speed(
     ] = 10.0,
     repeats: Annotated[int, typer.Option(help="Timed repeats; the fastest counts.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    device: Annotated[
+        str,
+        typer.Option(
+            help="cpu, or cuda / cuda:N: the GPU's fp32, TF32 and bf16 matmul peaks, the "
+            "U-Net's share at the preset's shapes, the paper preset's and the paper-scale "
+            "loss grid's predicted time."
+        ),
+    ] = "cpu",
 ) -> None:
     """Measure fp32 peak and U-Net GFLOP/s here; predict a preset's network time."""
     import torch
@@ -42,8 +50,19 @@ def speed(
 
     try:
         config = build_config(preset, set_ or [])
+        if device != "cpu":
+            from oodcalib.segmentation.device import resolve_device
+
+            chosen = resolve_device(device)
+            if chosen.type != "cuda":
+                raise OodcalibError(f"--device {device}: speed measures the CPU or a CUDA GPU")
     except OodcalibError as error:
         _fail(error)
+    if device != "cpu":
+        from oodcalib.cli.gpu_speed import gpu_speed
+
+        gpu_speed(config, preset, chosen, set_ or [], slices_per_scan, repeats, as_json)
+        return
     if threads:
         torch.set_num_threads(threads)
     # the CPU's clock drifts on a shared machine: each library's rate is the best seen

@@ -46,6 +46,16 @@ class Config:
     n_jobs: Annotated[int, Field(ge=1, le=4096)] = 1  #: parallel cell jobs (joblib)
     #: joblib backend: loky, threading, or dask (needs a dask client)
     backend: Literal["loky", "threading", "dask"] = "loky"
+    #: Where the networks run: auto (CUDA when torch sees a GPU, else the CPU), cpu,
+    #: cuda, cuda:N or mps. A run records the kind it resolved to (cpu, cuda, mps) and
+    #: resumes only on that kind (numbers differ bit-wise across devices); runs recorded
+    #: before the key ran on the CPU.
+    device: Annotated[str, Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")] = "auto"
+    #: Autocast the U-Net on CUDA (bf16, or fp16 with a gradient scaler); no effect elsewhere
+    amp: bool = True
+    #: Deterministic algorithms (torch.use_deterministic_algorithms, cudnn.deterministic,
+    #: no cudnn.benchmark): bit-for-bit repeatable on one GPU and software stack
+    deterministic: bool = False
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -71,6 +81,7 @@ class Config:
         raw = {**raw, "calib": _per_method_calib(raw.get("calib", {}))}
         if isinstance(raw.get("model"), dict):  # recorded before the U-Net was compiled
             raw["model"] = {"compile": False, **raw["model"]}
+        raw.setdefault("device", "cpu")  # recorded before devices: it ran on the CPU
         for key, value in raw.items():
             if isinstance(value, dict) and dataclasses.is_dataclass(getattr(config, key, None)):
                 for sub, sub_value in value.items():

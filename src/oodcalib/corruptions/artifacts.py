@@ -8,15 +8,17 @@ the deterministic transform (``tio.Motion``, ``tio.Ghosting``, ``tio.Spike``,
 ``tio.BiasField``). :func:`apply_corruption` runs that transform, so any corrupted image
 can be replayed from its recorded parameters.
 
-Recipe (the authors' code, on the whole stack as one 3D volume): min-max normalise each
-slice to ``[0, 1]``, apply the transform, rescale the volume to ``[0, 1]`` (global
-min-max).
+Recipe of the authors' code (Chen et al.'s ``generate_artefacted_data.py``, which made
+the paper's corrupted sets), on the whole stack as one 3D volume: min-max normalise each
+slice to ``[0, 1]``, apply the transform, rescale each slice to ``[0, 1]`` again. The
+stack is corrupted on the grid the network sees (after cropping and resizing, see
+:func:`~oodcalib.datasets.preprocessing.prepare_case`).
 
-Axis convention: a ``(Z, H, W)`` stack becomes the TorchIO tensor ``(1, H, W, Z)`` with an
-identity affine, as a NIfTI short-axis stack read by nibabel. Spatial axes 0, 1, 2 of the
-parameters (ghosting axis, spike positions, rotations and translations) are therefore
-H (rows), W (columns) and Z (slices); translations are in voxels; motion segments k-space
-along Z, as TorchIO does along its last axis.
+Axis convention, the authors' too: a ``(Z, H, W)`` stack becomes the TorchIO tensor
+``(1, Z, H, W)`` with an identity affine (their ``(N, 1, H, W).permute(1, 0, 2, 3)``).
+Spatial axes 0, 1, 2 of the parameters (ghosting axis, spike positions, rotations and
+translations) are therefore Z (slices), H (rows) and W (columns); translations are in
+voxels; motion segments k-space along W, as TorchIO does along its last axis.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class Corruption:
 
     name: str
     sampler: Callable[..., Params]
-    transform: type[tio.Transform]
+    transform: Callable[..., tio.Transform]
     keys: tuple[str, ...]
     array_params: tuple[str, ...] = ()
     severities: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -168,14 +170,6 @@ def minmax_slices(image: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _rescale(volume: np.ndarray) -> np.ndarray:
-    volume = volume.astype(np.float64)
-    low, span = volume.min(), np.ptp(volume)
-    if span <= 0:
-        return np.zeros(volume.shape, np.float32)
-    return np.clip((volume - low) / span, 0.0, 1.0).astype(np.float32)
-
-
 def _check_stack(image: np.ndarray, where: str) -> None:
     if image.ndim != 3 or image.size == 0:
         raise DataError(where, f"image must be a non-empty (Z, H, W) stack, got {image.shape}")
@@ -219,10 +213,10 @@ def apply_corruption(image: np.ndarray, name: str, params: Params) -> np.ndarray
         key: np.asarray(value, dtype=np.float64) if key in corruption.array_params else value
         for key, value in params.items()
     }
-    tensor = torch.from_numpy(minmax_slices(image).transpose(1, 2, 0).copy())[None]
+    tensor = torch.from_numpy(minmax_slices(image))[None]
     subject = tio.Subject(image=tio.ScalarImage(tensor=tensor, affine=np.eye(4)))
-    out = corruption.transform(**kwargs, copy=False)(subject)["image"].data
-    return _rescale(out[0].numpy().transpose(2, 0, 1))
+    out = corruption.transform(**kwargs, copy=False)(subject).get_scalar_image("image").data
+    return minmax_slices(out[0].numpy())
 
 
 def corrupt_case(case: Case, name: str, severity: int = DEFAULT_SEVERITY, seed: int = 0) -> Case:

@@ -25,7 +25,7 @@ from oodcalib.corruptions.severity import check_severity
 from oodcalib.datasets.case import Case
 from oodcalib.errors import DataError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def image_checksum(image: np.ndarray) -> str:
@@ -118,7 +118,7 @@ class CorruptionCache:
             )
             return None
         if (label is None) != (case.label is None) or (
-            label is not None and not np.array_equal(label, case.label)
+            label is not None and case.label is not None and not np.array_equal(label, case.label)
         ):
             return None  # the case was relabelled since
         meta = {**case.meta, "corruption": record["corruption"]}
@@ -132,7 +132,8 @@ class CorruptionCache:
         arrays = {"image": out.image, "input_checksum": np.array(checksum)}
         if out.label is not None:
             arrays["label"] = out.label
-        atomic_write(npz_path, lambda handle: np.savez(handle, **arrays))
+        # numpy's stub types **kwds as savez's allow_pickle: bool
+        atomic_write(npz_path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
         record = {
             "format_version": FORMAT_VERSION,
             "case_id": out.case_id,

@@ -22,9 +22,11 @@ Notes:
       number or order of the draws, so for a fixed seed the drawn strengths (bias
       coefficients, ghost and spike intensities) grow with the level.
     - Motion works in voxel units on a thin stack (Z of about 10 against H, W of about
-      200): beyond about 10 degrees the moved copies mostly leave the slab and the
-      artifact saturates. The mild levels therefore use small angles, and the strong
-      levels add movements (a larger share of k-space taken from moved copies).
+      100 to 200) and, in the authors' axis order, splits k-space along W (in-plane):
+      beyond about 10 degrees the copies rotated out of plane mostly leave the slab. The
+      mild levels therefore use small angles, and the strong levels add movements (a
+      larger share of k-space taken from moved copies). Every level is checked to strain
+      the image more than the one below (``tests/corruptions/test_artifacts.py``).
     - Ghosting scales the modified k-space planes by ``1 - intensity``, so the artifact
       grows linearly with the intensity; above 1 the ghost planes are phase-inverted. The
       axis is drawn among all three (TorchIO's default) and only the central k-space

@@ -1,5 +1,9 @@
-"""Preprocessing shared by all sources: resampling, crop/pad and intensity normalisation.
+"""Preprocessing shared by all sources: resampling, crop/pad, resizing and normalisation.
 
+Every domain goes through the same steps (:func:`prepare_case`): resample in-plane to the
+target spacing, centre-crop or pad to ``data.size``, resize to the network's input side
+``data.input_size``. Corruptions are simulated on that grid, the one the network sees,
+as in the authors' recipe; :func:`robust_normalise` comes last, just before the network.
 The crop is always centred on the image grid, never on the label, so test cases carry no
 ground-truth information into the network input.
 """
@@ -9,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
+from skimage.transform import resize
 
 from oodcalib.datasets.case import Case
 
@@ -60,10 +64,13 @@ def crop_or_pad(array: np.ndarray, size: int, pad_value: float = 0.0) -> np.ndar
 
 
 def resample_inplane(case: Case, target_spacing: float, *, tolerance: float = 0.05) -> Case:
-    """Resample a case in-plane to isotropic ``target_spacing`` mm.
+    """Resample a case in-plane to isotropic ``target_spacing`` mm, slice by slice.
 
-    Images use cubic interpolation, labels nearest neighbour. Cases without a known
-    spacing, or within ``tolerance`` (relative) of the target, are returned unchanged.
+    Each slice is resized on its own in 2D with scikit-image (``skimage.transform.resize``),
+    so no slice leaks into its neighbours: images by cubic spline, Gaussian-smoothed first
+    when shrinking (``anti_aliasing``), labels by the nearest pixel. The new side is
+    ``round(side * spacing / target_spacing)``. Cases without a known spacing, or within
+    ``tolerance`` (relative) of the target, are returned unchanged.
 
     Args:
         case: The case to resample.
@@ -78,27 +85,52 @@ def resample_inplane(case: Case, target_spacing: float, *, tolerance: float = 0.
     zoom = [s / target_spacing for s in case.spacing]
     if all(abs(z - 1.0) <= tolerance for z in zoom):
         return case
-    factors = (1.0, *zoom)
-    image = ndimage.zoom(case.image.astype(np.float32), factors, order=3, mode="nearest")
+    shape = tuple(round(n * z) for n, z in zip(case.image.shape[1:], zoom, strict=True))
+    shrinking = any(z < 1.0 for z in zoom)
+    image = np.stack(
+        [
+            resize(
+                s.astype(np.float32),
+                shape,
+                order=3,
+                mode="edge",
+                anti_aliasing=shrinking,
+                preserve_range=True,
+            )
+            for s in case.image
+        ]
+    )
     label = None
     if case.label is not None:
-        label = ndimage.zoom(case.label, factors, order=0, mode="nearest").astype(np.uint8)
+        label = np.stack(
+            [
+                resize(s, shape, order=0, mode="edge", anti_aliasing=False, preserve_range=True)
+                for s in case.label
+            ]
+        ).astype(np.uint8)
     return case.with_arrays(
         image.astype(np.float32), label, spacing=(target_spacing, target_spacing)
     )
 
 
-def prepare_case(case: Case, size: int, target_spacing: float | None) -> Case:
-    """Resample (when the spacing is known) and crop/pad a case to ``size x size``.
+def prepare_case(
+    case: Case, size: int, target_spacing: float | None, input_size: int | None = None
+) -> Case:
+    """Resample (when the spacing is known), crop/pad to ``size``, resize to ``input_size``.
 
-    Intensities are left raw here; :func:`robust_normalise` is applied just before the
-    network, after any corruption, so every domain passes through the same normalisation.
+    The result is on the network's pixel grid: ``size x size`` pixels of
+    ``target_spacing`` mm cover the field of view, and with ``input_size``
+    (``data.input_size``) they are resized to ``input_size x input_size``
+    (:func:`resize_inplane`). Intensities are left raw here; corruptions are simulated on
+    this grid, and :func:`robust_normalise` is applied just before the network, so every
+    domain passes through the same normalisation.
     """
     if target_spacing is not None:
         case = resample_inplane(case, target_spacing)
     image = crop_or_pad(case.image, size, pad_value=float(case.image.min()))
     label = None if case.label is None else crop_or_pad(case.label, size)
-    return case.with_arrays(image.astype(np.float32), label)
+    case = case.with_arrays(image.astype(np.float32), label)
+    return case if input_size is None else resize_inplane(case, input_size)
 
 
 def resize_inplane(case: Case, size: int) -> Case:
@@ -106,7 +138,7 @@ def resize_inplane(case: Case, size: int) -> Case:
 
     The image is area-averaged (no aliasing when shrinking) and the label takes the
     nearest pixel, so both keep the field of view; the spacing scales accordingly. Used
-    after corruption, so artifacts are simulated at the acquisition grid of ``data.size``.
+    before any corruption, so artifacts are simulated on the grid the network sees.
 
     Example:
         >>> from oodcalib.datasets.case import Case
@@ -117,13 +149,13 @@ def resize_inplane(case: Case, size: int) -> Case:
     """
     if case.image.shape[-2:] == (size, size):
         return case
-    image = torch.as_tensor(np.ascontiguousarray(case.image), dtype=torch.float32)
-    image = F.interpolate(image[:, None], size=(size, size), mode="area")[:, 0].numpy()
+    stack = torch.as_tensor(np.ascontiguousarray(case.image), dtype=torch.float32)
+    image = F.interpolate(stack[:, None], size=(size, size), mode="area")[:, 0].numpy()
     label = None
     if case.label is not None:
         as_float = torch.as_tensor(case.label.astype(np.float32))[:, None]
-        label = F.interpolate(as_float, size=(size, size), mode="nearest-exact")[:, 0]
-        label = label.numpy().astype(np.uint8)
+        resized = F.interpolate(as_float, size=(size, size), mode="nearest-exact")[:, 0]
+        label = resized.numpy().astype(np.uint8)
     spacing = None
     if case.spacing is not None:
         factor = case.image.shape[-1] / size

@@ -11,7 +11,7 @@ Add a metric by adding an entry (from a plugin file, see the README)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ class Metric:
             name: ``"mean"``, ``"median"``); NaN values are skipped.
         headline: Shown in the default summary, leaderboard and ablation tables.
         percent: Shown in percent in tables (fractions); False for values with a unit of
-            their own (NLL in nats, HD95 in pixels), shown as they are.
+            their own (NLL in nats, HD95 in pixels or mm), shown as they are.
     """
 
     name: str
@@ -96,7 +96,10 @@ METRICS: dict[str, Metric] = {
         lambda scan: negative_log_likelihood(scan.probs, scan.labels),
         percent=False,
     ),
+    # the NACL paper: medpy's hd95 per foreground class and volume, in voxels (its unit),
+    # and the same in mm where the scorer knows the voxel spacing (NaN where it does not)
     "hd95": Metric("hd95", "HD95 (px)", False, ScanScorer.hd95, percent=False),
+    "hd95_mm": Metric("hd95_mm", "HD95 (mm)", False, ScanScorer.hd95_mm, percent=False),
 }
 
 
@@ -121,6 +124,7 @@ def scan_metrics(
     n_bins: int = 10,
     roi_size: int = 10,
     metrics: Iterable[str] | None = None,
+    spacing: Sequence[float] | None = None,
 ) -> dict[str, float]:
     """Every registered metric (or those named) of one cardiac scan.
 
@@ -130,6 +134,7 @@ def scan_metrics(
         n_bins: Number of calibration bins.
         roi_size: Side of the ROI dilation square.
         metrics: Names to compute (default: all of :data:`METRICS`, in order).
+        spacing: Voxel size ``(slice, row, col)`` in mm, for ``hd95_mm`` (None: NaN).
 
     Returns:
         ``{name: value}`` as fractions.
@@ -143,7 +148,7 @@ def scan_metrics(
         >>> {k: round(scores[k], 3) for k in ("ece", "sce", "dice", "dice_rv", "ace", "hd95")}
         {'ece': 0.0, 'sce': 0.0, 'dice': 1.0, 'dice_rv': nan, 'ace': 0.0, 'hd95': 0.0}
     """
-    return score(ScanScorer(probs, labels, n_bins, roi_size), metrics)
+    return score(ScanScorer(probs, labels, n_bins, roi_size, spacing=spacing), metrics)
 
 
 def score(scorer: ScanScorer, metrics: Iterable[str] | None = None) -> dict[str, float]:

@@ -3,18 +3,20 @@
 A :class:`ScanScorer` holds the probabilities and labels of one scan and caches the
 pieces that metrics read: the ROI, the top-label and class-wise bin statistics (one pass
 over the pixels for both), the ACE paper's 20 marginal bins, the NACL paper's foreground
-bins, the per-class Dice and HD95. A metric is a function of the scorer (see
-:mod:`~oodcalib.metrics.registry`), so ECE and SCE never bin twice, nor do ACE,
-MCE and marginal ECE.
+bins, the per-class Dice and HD95 (in pixels, and in mm when the voxel spacing is given).
+A metric is a function of the scorer (see :mod:`~oodcalib.metrics.registry`), so ECE and
+SCE never bin twice, nor do ACE, MCE and marginal ECE.
 
 HD95 is the costliest metric (about 50 ms for a 10-slice scan). Methods that keep the
 argmax (every temperature method) have the same prediction as UC, so a scorer given a
-``memo`` dict looks HD95 up by a hash of the prediction and the labels first.
+``memo`` dict looks HD95 up by a hash of the prediction and the labels (and the spacing)
+first.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -26,7 +28,7 @@ from oodcalib.metrics.calibration import roi_mask
 from oodcalib.metrics.foreground import foreground_bin_stats
 from oodcalib.metrics.marginal import MARGINAL_BINS, marginal_bin_stats
 from oodcalib.metrics.overlap import dice_per_class
-from oodcalib.metrics.surface_distance import hausdorff_distance_95
+from oodcalib.metrics.surface_distance import hausdorff_distance_95, voxel_spacing
 
 #: Foreground class names, in label order (1 RV, 2 MYO, 3 LV).
 FOREGROUND_NAMES = ("rv", "myo", "lv")
@@ -41,6 +43,10 @@ class ScanScorer:
         n_bins: Number of calibration bins of ECE and SCE.
         roi_size: Side of the ROI dilation square.
         memo: Optional dict shared between scorers: HD95 by hash of prediction and labels.
+        spacing: Voxel size ``(slice, row, col)`` of the scan as scored (mm; the prepared
+            case's, after resampling and resizing to the network input), or None when
+            unknown: then ``hd95_mm`` is NaN. A case's in-plane spacing alone is not
+            enough: a 3D distance needs the slice spacing too.
 
     Example:
         >>> labels = np.zeros((1, 8, 8), np.uint8)
@@ -57,6 +63,7 @@ class ScanScorer:
         n_bins: int = 10,
         roi_size: int = 10,
         memo: dict | None = None,
+        spacing: Sequence[float] | None = None,
     ):
         self.probs, self.labels = as_numpy(probs), as_numpy(labels)
         if self.probs.ndim != 4 or self.probs.shape[0] != 1 + len(FOREGROUND_NAMES):
@@ -66,6 +73,11 @@ class ScanScorer:
         self.probs = np.ascontiguousarray(self.probs)
         self.labels = np.ascontiguousarray(self.labels)
         self.n_bins, self.roi_size, self.memo = n_bins, roi_size, memo
+        self.spacing = (
+            None
+            if spacing is None
+            else tuple(float(s) for s in voxel_spacing(spacing, self.labels.ndim))
+        )
 
     @cached_property
     def roi(self) -> np.ndarray:
@@ -112,13 +124,25 @@ class ScanScorer:
         """Argmax class of every voxel."""
         return top_class(self.probs)[1].astype(np.uint8)
 
-    def hd95(self) -> float:
-        """Mean HD95 over the foreground classes, in pixels (see the registry)."""
-        if self.memo is None:
-            return hausdorff_distance_95(self.prediction, self.labels)
+    @cached_property
+    def _digest(self) -> str:
+        """Hash of the prediction and the labels, the memo's key for HD95."""
         digest = hashlib.blake2b(self.prediction.tobytes(), digest_size=16)
-        digest.update(np.ascontiguousarray(self.labels).tobytes())
-        key = ("hd95", self.labels.shape, digest.hexdigest())
+        digest.update(self.labels.tobytes())
+        return digest.hexdigest()
+
+    def _hd95(self, spacing: tuple[float, ...] | None) -> float:
+        if self.memo is None:
+            return hausdorff_distance_95(self.prediction, self.labels, spacing)
+        key = ("hd95", spacing, self.labels.shape, self._digest)
         if key not in self.memo:
-            self.memo[key] = hausdorff_distance_95(self.prediction, self.labels)
+            self.memo[key] = hausdorff_distance_95(self.prediction, self.labels, spacing)
         return self.memo[key]
+
+    def hd95(self) -> float:
+        """Mean HD95 over the foreground classes in voxels, as the NACL paper (registry)."""
+        return self._hd95(None)
+
+    def hd95_mm(self) -> float:
+        """The same HD95 in mm with the scan's voxel spacing; NaN when it is unknown."""
+        return float("nan") if self.spacing is None else self._hd95(self.spacing)

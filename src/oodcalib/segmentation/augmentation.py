@@ -4,7 +4,9 @@ Photometric: brightness, contrast, gamma, additive noise. Geometric: affine, ela
 None of these is one of the test corruptions. As in TorchIO, each augmentation first
 samples its parameters from a :class:`torch.Generator` and then applies them
 deterministically, so test-time augmentation (a later calibrator) can reuse
-:func:`photometric` with its own seeded generator.
+:func:`photometric` with its own seeded generator. Parameters and noise are drawn on the
+generator's device (the CPU in the benchmark: the same draws whatever device the networks
+use).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ TTA_AUGMENTATION = AugmentationConfig()
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
-    return low + (high - low) * torch.rand(n, generator=generator)
+    return low + (high - low) * torch.rand(n, generator=generator, device=generator.device)
 
 
 def photometric(
@@ -68,7 +70,7 @@ def photometric(
     gamma = _uniform(n, *cfg.gamma, generator).view(shape)
     x = x.clamp_min(1e-6) ** gamma
     sigma = _uniform(n, *cfg.noise_std, generator).view(shape)
-    noise = torch.randn(images.shape, generator=generator)
+    noise = torch.randn(images.shape, generator=generator, device=generator.device)
     return (x + sigma * noise).clamp(0, 1)
 
 
@@ -102,9 +104,12 @@ def geometric(
     )
     grid = F.affine_grid(theta, [n, 1, h, w], align_corners=False)
     if cfg.elastic_prob > 0:
-        coarse = torch.randn((n, 2, cfg.elastic_grid, cfg.elastic_grid), generator=generator)
+        coarse = torch.randn(
+            (n, 2, cfg.elastic_grid, cfg.elastic_grid), generator=generator, device=generator.device
+        )
         field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
-        apply = (torch.rand(n, generator=generator) < cfg.elastic_prob).view(n, 1, 1, 1)
+        apply = torch.rand(n, generator=generator, device=generator.device) < cfg.elastic_prob
+        apply = apply.view(n, 1, 1, 1)
         grid = grid + cfg.elastic_alpha * field.permute(0, 2, 3, 1) * apply
     warped = F.grid_sample(
         images, grid, mode="bilinear", padding_mode="border", align_corners=False

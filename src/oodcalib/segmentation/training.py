@@ -14,8 +14,10 @@ from oodcalib.atomic import load_torch, read_cache, save_torch
 from oodcalib.config import ModelConfig, TrainConfig
 from oodcalib.datasets.case import NUM_CLASSES, Case
 from oodcalib.metrics import dice_score
+from oodcalib.segmentation.acceleration import Placement
 from oodcalib.segmentation.augmentation import augment_batch
 from oodcalib.segmentation.compilation import compile_unet
+from oodcalib.segmentation.device import to_device
 from oodcalib.segmentation.inference import predict_logits
 from oodcalib.segmentation.losses import get_loss
 from oodcalib.segmentation.unet import UNet
@@ -46,6 +48,7 @@ def train_segmenter(
     seed: int,
     *,
     desc: str = "train",
+    placement: Placement | None = None,
 ) -> Path:
     """Train a U-Net on normalised cases and return the path of its best checkpoint.
 
@@ -61,6 +64,10 @@ def train_segmenter(
         out_dir: Where checkpoints and ``train_log.csv`` go.
         seed: Seed of initialisation, batch order and augmentation.
         desc: Label of the progress bar.
+        placement: The device the net trains on, and its speed levers there (default:
+            the CPU, float32). The batches are drawn and augmented on the CPU from the
+            seeded generator, and the net is initialised there, so the seed fixes them
+            on every device; checkpoints hold CPU tensors.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     best_path, last_path = out_dir / BEST, out_dir / LAST
@@ -81,13 +88,18 @@ def train_segmenter(
         "depth": mc.depth,
         "dropout": mc.dropout,
     }
+    placement = placement or Placement()
+    device = placement.device
     torch.manual_seed(seed)
-    model = UNet(**architecture)
+    with torch.device("cpu"):  # the same initial weights on every device
+        model = UNet(**architecture)
+    placement.place(model)
     if mc.compile:
         compile_unet(model)
     optimiser = torch.optim.Adam(model.parameters(), lr=tc.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=tc.iterations)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    scaler = torch.amp.GradScaler(device.type) if placement.grad_scaling else None
     loss_fn = get_loss(tc.loss, **tc.loss_params)
     images, labels = stack_slices(train_cases)
     start, best = 0, -1.0
@@ -98,6 +110,8 @@ def train_segmenter(
         scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])
         start, best = state["iteration"], state["best"]
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
     log_path = out_dir / "train_log.csv"
     bar = tqdm(
         range(start, tc.iterations),
@@ -110,16 +124,24 @@ def train_segmenter(
     running = []
     model.train()
     for it in bar:
-        index = torch.randint(0, images.shape[0], (tc.batch_size,), generator=generator)
+        index = torch.randint(
+            0, images.shape[0], (tc.batch_size,), generator=generator, device="cpu"
+        )
         x, y = images[index], labels[index]
         if tc.augment:
             x, y = augment_batch(x, y, generator)
+        x, y = to_device(x, device), to_device(y, device)
         loss = loss_fn(model(x), y)
         optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
+        if scaler is None:
+            loss.backward()
+            optimiser.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimiser)
+            scaler.update()
         scheduler.step()
-        running.append(loss.item())
+        running.append(loss.detach())  # read at validation: no GPU sync per step
         if (it + 1) % tc.val_every == 0 or it + 1 == tc.iterations:
             dice = validation_dice(model, val_cases)
             model.train()
@@ -127,7 +149,7 @@ def train_segmenter(
             best = max(best, dice)
             if improved:
                 _save(best_path, model, architecture, iteration=it + 1, val_dice=dice)
-            _append_log(log_path, it + 1, float(np.mean(running)), dice)
+            _append_log(log_path, it + 1, float(np.mean([v.item() for v in running])), dice)
             running = []
             bar.set_postfix(loss=f"{loss.item():.3f}", val_dice=f"{dice:.3f}", best=f"{best:.3f}")
             _save(
@@ -139,6 +161,7 @@ def train_segmenter(
                 optimiser=optimiser.state_dict(),
                 scheduler=scheduler.state_dict(),
                 generator=generator.get_state(),
+                **({"scaler": scaler.state_dict()} if scaler is not None else {}),
             )
     bar.close()
     state = load_torch(best_path)
@@ -149,7 +172,8 @@ def train_segmenter(
 
 
 def _save(path: Path, model: torch.nn.Module, architecture: dict, **extra) -> None:
-    _atomic_save({"model": model.state_dict(), "architecture": architecture, **extra}, path)
+    weights = {k: v.cpu() for k, v in model.state_dict().items()}  # loads on any device
+    _atomic_save({"model": weights, "architecture": architecture, **extra}, path)
 
 
 def _atomic_save(obj: dict, path: Path) -> None:

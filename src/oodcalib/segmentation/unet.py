@@ -90,7 +90,9 @@ class UNet(nn.Module):
         """Map ``(N, C_in, H, W)`` images to ``(N, num_classes, H, W)`` logits.
 
         Runs :meth:`body`, compiled if
-        :func:`~oodcalib.segmentation.compilation.compile_unet` was applied.
+        :func:`~oodcalib.segmentation.compilation.compile_unet` was applied, in the
+        ``channels_last`` layout and under autocast (float32 logits out) if
+        :meth:`~oodcalib.segmentation.acceleration.Placement.place` set them (CUDA only).
         """
         factor = 2 ** (self.depth - 1)
         if x.shape[-1] % factor or x.shape[-2] % factor:
@@ -98,7 +100,14 @@ class UNet(nn.Module):
                 f"input size {tuple(x.shape[-2:])} must be divisible by {factor} "
                 f"for a U-Net of depth {self.depth}"
             )
-        return self.__dict__.get("compiled_body", self.body)(x)
+        body = self.__dict__.get("compiled_body", self.body)
+        dtype = self.__dict__.get("autocast_dtype")
+        if self.__dict__.get("channels_last"):
+            x = x.contiguous(memory_format=torch.channels_last)
+        if dtype is None:
+            return body(x)
+        with torch.autocast(x.device.type, dtype=dtype):
+            return body(x).float()
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         """The layers: encoder, decoder with skip connections, 1x1 head."""

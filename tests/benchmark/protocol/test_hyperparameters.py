@@ -120,7 +120,7 @@ def test_the_quick_preset_routes_its_listed_values():
         "width": 8,
         "pool_size": 8,
     }
-    assert params["proposed"] == {**params["lts"], "width": 4, "num_aug": 10, "train_copies": 4}
+    assert params["proposed"] == {**params["lts"], "width": 4, "num_aug": 10, "train_copies": 6}
     assert params["alea"] == {"num_aug": 10}
     assert params["ts"] == params["uc"] == {}
 

@@ -245,4 +245,4 @@ def test_the_cost_model_counts_every_cell():
     assert grid["train"] == pytest.approx(12 * one["train"])  # 12 losses, same 3 folds
     assert grid["passes"] == 0 and one["passes"] > 0  # UC and TS need no augmented passes
     slow = predict_seconds(build_config("losses"), {**rates, "loss_seconds_per_step": 0.05})
-    assert slow["train"] - grid["train"] == pytest.approx(12 * 3 * 500 * 0.05)
+    assert slow["train"] - grid["train"] == pytest.approx(12 * 3 * 1500 * 0.05)

@@ -32,6 +32,7 @@ from oodcalib.segmentation.augmentation import (
     AugmentationConfig,
     photometric,
 )
+from oodcalib.segmentation.device import model_device, to_device
 from oodcalib.segmentation.inference import forward_in_batches
 
 __all__ = [
@@ -115,7 +116,9 @@ def extend_passes(
     """
     was_training = model.training
     model.eval()
-    x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32).unsqueeze(1)
+    device = model_device(model)  # augmented on the CPU (seeded), run on the model's device
+    x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32, device="cpu")
+    x = x.unsqueeze(1)
     z = x.shape[0]
     total, total_sq = stats.total.copy(), stats.total_sq.copy()
     # copies go through the network together, about 8 batches at a time, so only the
@@ -125,14 +128,16 @@ def extend_passes(
         indices = range(first, min(first + per_chunk, stop))
         batch = torch.cat(
             [
-                photometric(x, torch.Generator().manual_seed(derive_seed(seed, i)), augmentation)
+                photometric(
+                    x, torch.Generator(device="cpu").manual_seed(derive_seed(seed, i)), augmentation
+                )
                 for i in indices
             ]
         )
-        probs = torch.softmax(forward_in_batches(model, batch, batch_size), dim=1)
-        probs = probs.double().view(len(indices), z, *probs.shape[1:])
-        total += probs.sum(0).numpy()
-        total_sq += (probs**2).sum(0).numpy()
+        logits = forward_in_batches(model, to_device(batch, device), batch_size)
+        probs = torch.softmax(logits, dim=1).double().view(len(indices), z, *logits.shape[1:])
+        total += probs.sum(0).cpu().numpy()
+        total_sq += (probs**2).sum(0).cpu().numpy()
     model.train(was_training)
     return PassStatistics(max(stop, stats.count), total, total_sq)
 

@@ -11,7 +11,9 @@ once; the methods and their repeats then sample batches (and crops) from it.
 Draw ``j`` of every slice is seeded by ``derive_seed(seed, "pool", j)`` and its copies by
 ``derive_seed(seed, "pool-copies", j)``, so a pool of ``n`` draws is the first ``n`` draws
 of a larger one, and the slices, labels and logits do not depend on ``copies`` (LTS and
-Proposed share them).
+Proposed share them). A pool lives on the CPU (drawn and augmented there from the seeded
+generators; only the forward passes run on the model's device); the calibrators move
+each sampled batch to their net's device (:meth:`CalibrationBatch.to`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from oodcalib.segmentation.augmentation import (
     augment_batch,
     photometric,
 )
+from oodcalib.segmentation.device import model_device, to_device
 from oodcalib.segmentation.inference import forward_in_batches
 
 
@@ -48,6 +51,19 @@ class CalibrationBatch:
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
+
+    def to(self, device: torch.device) -> CalibrationBatch:
+        """The batch on ``device`` (itself on the CPU)."""
+        if device.type == "cpu":
+            return self
+        mean, spread = self.mean, self.spread
+        return CalibrationBatch(
+            to_device(self.image, device),
+            to_device(self.logits, device),
+            to_device(self.label, device),
+            None if mean is None else to_device(mean, device),
+            None if spread is None else to_device(spread, device),
+        )
 
     def take(self, index: torch.Tensor) -> CalibrationBatch:
         """The entries at ``index``."""
@@ -104,11 +120,14 @@ def draw_slices(
         (6, (6, 4, 8, 8))
     """
     model.eval()
+    cpu = torch.device("cpu")
     images = torch.as_tensor(
-        np.concatenate([s.image for s in scans]), dtype=torch.float32
+        np.concatenate([s.image for s in scans]), dtype=torch.float32, device=cpu
     ).unsqueeze(1)
-    labels = torch.as_tensor(np.concatenate([s.label for s in scans]).astype(np.int64))
-    stored = torch.as_tensor(np.concatenate([s.logits for s in scans]), dtype=torch.float32)
+    labels = torch.as_tensor(np.concatenate([s.label for s in scans]).astype(np.int64), device=cpu)
+    stored = torch.as_tensor(
+        np.concatenate([s.logits for s in scans]), dtype=torch.float32, device=cpu
+    )
     if not augment:
         return CalibrationPool(
             images.repeat(draws, 1, 1, 1),
@@ -120,7 +139,7 @@ def draw_slices(
         augment_batch(
             images,
             labels,
-            torch.Generator().manual_seed(derive_seed(seed, "pool", j)),
+            torch.Generator(device=cpu).manual_seed(derive_seed(seed, "pool", j)),
             augmentation,
         )
         for j in range(draws)
@@ -128,7 +147,7 @@ def draw_slices(
     image = torch.cat([p[0] for p in parts])
     return CalibrationPool(
         image,
-        forward_in_batches(model, image, batch_size),
+        forward_in_batches(model, to_device(image, model_device(model)), batch_size).cpu(),
         torch.cat([p[1] for p in parts]),
         slices=len(images),
     )
@@ -147,10 +166,11 @@ def add_susceptibility(
     means, spreads = [], []
     for j, first in enumerate(range(0, len(pool), slices)):
         image = pool.image[first : first + slices]
-        generator = torch.Generator().manual_seed(derive_seed(seed, "pool-copies", j))
+        generator = torch.Generator(device="cpu").manual_seed(derive_seed(seed, "pool-copies", j))
         stack = photometric(image.repeat(copies, 1, 1, 1), generator, TTA_AUGMENTATION)
+        stack = to_device(stack, model_device(model))
         probs = torch.softmax(forward_in_batches(model, stack, batch_size), 1)
         probs = probs.view(copies, *image.shape[:1], *probs.shape[1:])
-        means.append(probs.mean(0))
-        spreads.append(probs.std(0, unbiased=False))
+        means.append(probs.mean(0).cpu())
+        spreads.append(probs.std(0, unbiased=False).cpu())
     return replace(pool, mean=torch.cat(means), spread=torch.cat(spreads))

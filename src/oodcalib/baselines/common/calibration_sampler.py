@@ -45,7 +45,9 @@ class CalibrationSampler:
 
     def sample(self) -> CalibrationBatch:
         """Draw one batch."""
-        index = torch.randint(len(self.pool), (self.batch_size,), generator=self.generator)
+        index = torch.randint(
+            len(self.pool), (self.batch_size,), generator=self.generator, device="cpu"
+        )
         batch = self.pool.take(index)
         return self._crop(batch) if self.crop else batch
 
@@ -58,10 +60,15 @@ class CalibrationSampler:
         for i in range(batch.label.shape[0]):
             foreground = torch.nonzero(batch.label[i] > 0)
             if len(foreground):
-                pick = int(torch.randint(len(foreground), (1,), generator=self.generator))
+                pick = int(
+                    torch.randint(len(foreground), (1,), generator=self.generator, device="cpu")
+                )
                 cy, cx = foreground[pick].tolist()
             else:
-                cy, cx = (int(torch.randint(n, (1,), generator=self.generator)) for n in (h, w))
+                cy, cx = (
+                    int(torch.randint(n, (1,), generator=self.generator, device="cpu"))
+                    for n in (h, w)
+                )
             top = min(max(cy - size // 2, 0), h - size)
             left = min(max(cx - size // 2, 0), w - size)
             for f in fields:

@@ -56,3 +56,25 @@ def case_probabilities(
         probs[method] = calibrator.predict_proba(ctx.store.get(domain, case), ctx.model)
     ctx.save_counts()
     return case, probs
+
+
+def domain_cases(run_dir: Path, case_id: str | None = None) -> dict[str, Case]:
+    """One test scan in every test domain of a run, as the network sees it.
+
+    The artifact domains are corrupted copies of the clean scans, so they show the same
+    patient (``case_id``, default: the first clean test scan); LGE and the extra domains
+    hold other patients and show their first scan.
+
+    Raises:
+        OodcalibError: If ``case_id`` is not a clean test scan of the run.
+    """
+    run_dir = Path(run_dir)
+    data = load_run_data(load_run_config(run_dir), run_dir)
+    clean = {c.case_id: c for c in next(iter(data.test_domains.values()))}
+    chosen = case_id or next(iter(clean))
+    lookup(clean, chosen, "clean test case")
+    out = {}
+    for domain, cases in {**data.test_domains, **data.extra_domains}.items():
+        same = [c for c in cases if c.case_id == chosen]
+        out[domain] = same[0] if same else cases[0]
+    return out

@@ -28,8 +28,8 @@ def pool_passes(config: Config) -> float:
 
     Example:
         >>> from oodcalib.config import build_config
-        >>> pool_passes(build_config("quick"))  # 8 draws x (1 + 4 copies)
-        40
+        >>> pool_passes(build_config("quick"))  # 8 draws x (1 + 6 copies)
+        56
     """
     copies: dict[int, int] = {}
     for method in config.eval.methods:
@@ -65,9 +65,9 @@ def predict_seconds(
     Example:
         >>> from oodcalib.config import build_config
         >>> rates = {"infer_seconds_per_slice": 0.01, "train_seconds_per_step": 0.1}
-        >>> # per fold: train 500 x 0.1 + 10 validations x 50 slices x 0.01 = 55 s
+        >>> # per fold: train 1500 x 0.1 + 15 validations x 50 slices x 0.01 = 157.5 s
         >>> {k: round(v) for k, v in predict_seconds(build_config("quick"), rates).items()}
-        {'train': 165, 'logits': 38, 'passes': 360, 'pool': 60}
+        {'train': 472, 'logits': 38, 'passes': 360, 'pool': 84}
     """
     d, e = config.data, config.eval
     per_slice = rates["infer_seconds_per_slice"]
@@ -92,11 +92,17 @@ def predict_seconds(
     return {stage: seconds * cells for stage, seconds in stages.items()}
 
 
-def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
-    """The U-Net's rates at the run's shapes plus the mean overhead of its losses."""
+def measured_rates(config: Config, repeats: int = 3, device=None) -> dict[str, float]:
+    """The U-Net's rates at the run's shapes plus the mean overhead of its losses.
+
+    ``device``: a CUDA torch device measures the GPU as a run uses it
+    (:mod:`~oodcalib.segmentation.gpu_throughput`); None or the CPU, this machine's CPU.
+    """
     from oodcalib.segmentation.throughput import loss_overhead, unet_rates
 
     size = config.data.input_size or config.data.size
+    if device is not None and device.type == "cuda":
+        return _gpu_rates(config, repeats, device, size)
     rates = unet_rates(
         config.model.width,
         config.model.depth,
@@ -108,6 +114,20 @@ def measured_rates(config: Config, repeats: int = 3) -> dict[str, float]:
     params = {loss: loss_params(config, loss) for loss in run_losses(config)}
     rates["loss_seconds_per_step"] = loss_overhead(
         run_losses(config), params, config.train.batch_size, size
+    )
+    return rates
+
+
+def _gpu_rates(config: Config, repeats: int, device, size: int) -> dict[str, float]:
+    from oodcalib.segmentation.acceleration import Placement
+    from oodcalib.segmentation.gpu_throughput import gpu_loss_overhead, gpu_unet_rates
+
+    m, t = config.model, config.train
+    placement = Placement(device, amp=config.amp)
+    rates = gpu_unet_rates(m.width, m.depth, size, t.batch_size, placement, repeats, m.compile)
+    params = {loss: loss_params(config, loss) for loss in run_losses(config)}
+    rates["loss_seconds_per_step"] = gpu_loss_overhead(
+        run_losses(config), params, t.batch_size, size, device
     )
     return rates
 

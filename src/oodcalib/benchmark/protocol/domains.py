@@ -56,7 +56,7 @@ def load_test_domain(
         run_dir: The run directory.
         name: The domain's name.
         splits: The run's splits (for ``exclude_patients=train``).
-        normalise: ``normalise(case, side)`` of the run data (the network input).
+        normalise: ``normalise(case)`` of the run data (the network input).
     """
     spec = config.eval.domains[name]
     folder = Path(run_dir) / "domains" / name
@@ -68,12 +68,11 @@ def load_test_domain(
     local = domain_config(d, name, spec)
     raw = load_source(local, domain_seed(spec, config.seed))
     check_plausible(raw, f"test domain {name!r}", local.label_map, d.strict_labels)
-    cases = [prepare_case(c, d.size, d.spacing) for c in raw]
+    cases = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw]
     cases = _exclude(cases, spec, name, training_patients(config, splits), local)
     if not cases:
         raise OodcalibError(f"eval.domains.{name}: no case left to test after exclude_patients")
-    side = d.input_size or d.size
-    cases = [normalise(c, side) for c in cases[: d.max_test_cases]]
+    cases = [normalise(c) for c in cases[: d.max_test_cases]]
     atomic_write(cache, lambda f: joblib.dump(cases, f))
     atomic_write(spec_path, lambda f: f.write(stamp.encode()))
     return cases

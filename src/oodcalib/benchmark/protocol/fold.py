@@ -36,6 +36,7 @@ from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
 from oodcalib.benchmark.protocol.hyperparameters import calibrator_params, cell_config, run_losses
 from oodcalib.benchmark.protocol.logit_store import LogitStore
 from oodcalib.benchmark.protocol.pass_cache import PassCache
+from oodcalib.benchmark.protocol.placement import placement, record_memory, start_memory
 from oodcalib.benchmark.protocol.stage_timer import StageTimer
 from oodcalib.config import Config
 from oodcalib.datasets import Case
@@ -74,6 +75,7 @@ class Fold:
         fold: int,
         timer: StageTimer | None = None,
         loss: str | None = None,
+        device: str | None = None,
     ) -> Fold:
         """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
 
@@ -83,6 +85,8 @@ class Fold:
             fold: The fold index.
             timer: Times every stage of the fold (default: a new one).
             loss: Which loss's fold, in a loss grid (default: the run's first loss).
+            device: Where the net runs (default: the run's device, ``config.device``);
+                the calibrators run their nets on the same device.
         """
         loss = loss or run_losses(config)[0]
         directory = cell_dir(config, run_dir, fold, loss)
@@ -94,7 +98,7 @@ class Fold:
                 "first to train the segmentation nets"
             )
         try:
-            model = load_model(checkpoint, compile=config.model.compile)
+            model = load_model(checkpoint, placement(config, device), compile=config.model.compile)
         except DAMAGED as error:
             raise OodcalibError(
                 f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
@@ -230,11 +234,13 @@ def run_fold(
     test_domains: dict[str, list[Case]],
     loss: str | None = None,
     extra_domains: dict[str, list[Case]] | None = None,
+    device: str | None = None,
 ) -> list[Path]:
     """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
 
     Every loss trains from the same seed (initialisation, batches, augmentation), so the
-    losses of a grid are compared on paired nets.
+    losses of a grid are compared on paired nets. ``device`` is where its networks run
+    (default: ``config.device``; ``cuda`` in a dask worker is the worker's own GPU).
     """
     load_plugins(config.plugins)  # a worker process starts with bare registries
     if config.train.num_threads:  # the run's count, in every process (same numbers)
@@ -243,6 +249,8 @@ def run_fold(
     out = cell_dir(config, run_dir, fold, loss)
     timer = StageTimer()
     prefix = f"{loss} " if config.train.losses else ""
+    place = placement(config, device)
+    start_memory(place.device)
     with timer.stage("train"):
         cell = cell_config(config, loss)
         train_segmenter(
@@ -253,13 +261,15 @@ def run_fold(
             out,
             derive_seed(config.seed, "train", fold),
             desc=f"{prefix}fold {fold} train",
+            placement=place,
         )
-    ctx = Fold.open(config, run_dir, fold, timer, loss)
+    ctx = Fold.open(config, run_dir, fold, timer, loss, str(place.device))
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
     try:
         return score_cell(ctx, val_scans, domain_groups(test_domains, extra_domains or {}))
     finally:
         ctx.save_counts()
+        record_memory(ctx.directory, place.device)
 
 
 def score_cell(

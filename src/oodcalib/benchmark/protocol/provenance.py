@@ -1,4 +1,4 @@
-"""What a run was made with: package versions, git revision, command line."""
+"""What a run was made with: package versions, git revision, command line, device."""
 
 from __future__ import annotations
 
@@ -101,6 +101,13 @@ def _torch_threads() -> int | None:
     return torch.get_num_threads()
 
 
-def write_environment(path: Path) -> None:
-    """Write :func:`environment` as JSON."""
-    write_json(path, environment())
+def write_environment(path: Path, device=None) -> None:
+    """Write :func:`environment` as JSON, with the run's resolved ``device`` (a torch device).
+
+    On CUDA it adds the GPU's name, memory, compute capability and the driver, CUDA and
+    cuDNN versions (:func:`~oodcalib.segmentation.device.describe_device`).
+    """
+    from oodcalib.segmentation.device import describe_device
+
+    extra = describe_device(device) if device is not None else {}
+    write_json(path, {**environment(), **extra})

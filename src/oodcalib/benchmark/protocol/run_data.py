@@ -21,7 +21,7 @@ from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
 from oodcalib.datasets.plausibility import check_plausible
-from oodcalib.datasets.preprocessing import prepare_case, resize_inplane, robust_normalise
+from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
 from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
@@ -42,13 +42,8 @@ class RunData:
         return [self.source[i] for i in ids]
 
 
-def normalise(case: Case, size: int | None = None) -> Case:
-    """The network input: the image robustly scaled to ``[0, 1]``.
-
-    With ``size`` (``data.input_size``), the case is first resized to ``size x size``.
-    """
-    if size is not None:
-        case = resize_inplane(case, size)
+def normalise(case: Case) -> Case:
+    """The network input: the prepared (and maybe corrupted) image robustly scaled to [0, 1]."""
     return case.with_arrays(robust_normalise(case.image))
 
 
@@ -140,15 +135,17 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
 def prepared_source(
     config: Config, run_dir: Path, check: bool = True
 ) -> tuple[dict[str, Case], dict, list[Case]]:
-    """The source cases resampled and cropped (not normalised), the splits, the clean tests.
+    """The source cases prepared (not normalised), the splits, the clean tests.
 
-    The clean test scans come as the corruptions see them: before normalisation.
+    Prepared means resampled, cropped and resized to the network input
+    (:func:`~oodcalib.datasets.preprocessing.prepare_case`); the clean test scans come as
+    the corruptions see them: on the network's grid, before normalisation.
     """
     d = config.data
     raw = load_source(d, config.seed)
     if check:
         check_plausible(raw, f"the {d.source} source", d.label_map, d.strict_labels)
-    prepared = [prepare_case(c, d.size, d.spacing) for c in raw]
+    prepared = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw]
     source = {c.case_id: c for c in prepared}
     splits = load_splits(config, run_dir, list(source))
     test_ids = splits["pools"]["test"][: d.max_test_cases]
@@ -168,8 +165,7 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
     if config.eval.cross_sequence:
         raw_lge = load_lge(config)
         check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map, d.strict_labels)
-        lge = [prepare_case(c, d.size, d.spacing) for c in raw_lge]
+        lge = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw_lge]
         domains[LGE] = lge[: d.max_test_cases]
-    side = d.input_size or d.size
-    normalised = {k: [normalise(c, side) for c in v] for k, v in domains.items()}
-    return RunData({k: normalise(v, side) for k, v in source.items()}, splits, normalised)
+    normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
+    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)

@@ -27,6 +27,7 @@ from oodcalib.benchmark.layout import (
 from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
+from oodcalib.benchmark.protocol.placement import resolve_run_device
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
 from oodcalib.config import PATH_KEYS, Config, absolute_path
@@ -80,7 +81,7 @@ def check_config(config: Config, run_dir: Path) -> None:
             if old["data"].get(key) and new["data"].get(key):
                 old["data"][key] = absolute_path(old["data"][key])
                 new["data"][key] = absolute_path(new["data"][key])
-        ignore = {"n_jobs", "backend"}
+        ignore = {"n_jobs", "backend"}  # placements; the device kind is checked before
         if not old["train"].get("num_threads"):  # made before the count was recorded
             old["train"]["num_threads"] = new["train"]["num_threads"]
         refuse_changed_specs(old["eval"].get("domains") or {}, new["eval"]["domains"], str(path))
@@ -187,11 +188,12 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     run_dir = Path(run_dir).absolute()  # dask workers may start elsewhere
     run_dir.mkdir(parents=True, exist_ok=True)
     resolve_threads(config, run_dir)
+    device = resolve_run_device(config, recorded_config(run_dir), run_dir)
     check_config(config, run_dir)
     merged_domains(config, run_dir)
     data = load_run_data(config, run_dir)
     config.save(run_dir / "config.json")
-    write_environment(run_dir / "environment.json")
+    write_environment(run_dir / "environment.json", device)
     jobs = [
         delayed(run_fold)(
             config,
@@ -202,6 +204,7 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
             data.test_domains,
             loss,
             data.extra_domains,
+            str(device),
         )
         for loss in run_losses(config)
         for fold in data.splits["folds"]

@@ -89,12 +89,11 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
         return {}
     _, _, clean = prepared_source(config, run_dir, check=False)
     cache = CorruptionCache(run_dir / "corrupted")
-    side = config.data.input_size or config.data.size
     domains = {}
     for name in config.eval.corruptions:
         for level in levels:
             domains[sweep_domain(name, level)] = [
-                normalise(cache.get(case, name, level, config.seed), side)
+                normalise(cache.get(case, name, level, config.seed))
                 for case in tqdm(clean, desc=f"corrupt {name} s{level}", leave=False)
             ]
     return domains

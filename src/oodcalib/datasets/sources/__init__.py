@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
-from oodcalib.datasets.sources import acdc, mscmr_lge, nifti, phantom
+from oodcalib.datasets.sources import acdc, mscmr_lge, nifti, pack, phantom
 from oodcalib.errors import lookup
 
 #: Registry: data source name -> ``from_config(data, seed) -> list[Case]``.
@@ -21,6 +21,7 @@ SOURCES: dict[str, Callable[[DataConfig, int], list[Case]]] = {
     "acdc": acdc.from_config,
     "mscmr_lge": mscmr_lge.from_config,
     "nifti": nifti.from_config,
+    "pack": pack.from_config,
 }
 
 

@@ -15,6 +15,7 @@ warning.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,8 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
     """Load every MS-CMRSeg LGE subject under ``root``, as raw reoriented cases.
 
     Args:
-        root: Folder holding ``images/`` and ``labels/``.
+        root: Folder holding ``images/`` and ``labels/``, or a data pack file
+            (:mod:`~oodcalib.datasets.pack`), whose LGE cases are already prepared.
         domain: Domain name given to the cases.
 
     Returns:
@@ -52,6 +54,10 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
         DataError: If a directory is missing or empty, or a file is missing or bad.
     """
     expected = "images/subjectN_DE.nii.gz and labels/subjectN_DE_manual.nii.gz"
+    if Path(root).is_file():  # a data pack (`oodcalib pack`): its prepared LGE cases
+        from oodcalib.datasets.pack import read_pack
+
+        return [replace(c, domain=domain) for c in read_pack(root, "lge")]
     root = require_dir(root, f"MS-CMRSeg LGE data: {expected}")
     image_dir = require_dir(root / "images", "subjectN_DE.nii.gz LGE images")
     label_dir = require_dir(root / "labels", "subjectN_DE_manual.nii.gz label maps")

@@ -38,7 +38,7 @@ def svls_kernel(
         >>> float(k[1, 1]), round(float(k.sum()), 6), round(float(k[0, 1] / k[0, 0]), 4)
         (0.5, 1.0, 1.6487)
     """
-    axis = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    axis = torch.arange(size, dtype=torch.float64, device="cpu") - (size - 1) / 2
     squared = axis[:, None] ** 2 + axis[None, :] ** 2
     kernel = torch.exp(-squared / (2 * sigma**2))
     centre = size // 2
