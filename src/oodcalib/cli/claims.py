@@ -22,6 +22,7 @@ def claims(run_dir: Path) -> None:
     from oodcalib.benchmark.reporting.paper_claims import (
         COLUMNS,
         PAPER_METHODS,
+        PAPER_TABLE1,
         claims_markdown,
         claims_table,
     )
@@ -35,10 +36,10 @@ def claims(run_dir: Path) -> None:
             summary = pd.read_csv(stored)
         else:
             results = collect_results(run_dir)
-            summary = summary_table(results, ["ece", "sce", "dice"], **_names(run_dir))
+            summary = summary_table(results, list(PAPER_TABLE1), **_names(run_dir))
         metrics = set(summary.get("metric", []))
         missing = sorted(set(PAPER_METHODS) - set(summary.get("method", []))) + sorted(
-            ({"ece", "sce", "dice"} - metrics) | (set(COLUMNS) - set(summary.columns))
+            (set(PAPER_TABLE1) - metrics) | (set(COLUMNS) - set(summary.columns))
         )
         if missing:
             raise OodcalibError(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oodcalib.benchmark.layout import calibrator_path, file_label
+from oodcalib.benchmark.layout import CLEAN, calibrator_path, file_label
 from oodcalib.benchmark.protocol.fold import Fold
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.datasets import Case
@@ -70,7 +70,7 @@ def domain_cases(run_dir: Path, case_id: str | None = None) -> dict[str, Case]:
     """
     run_dir = Path(run_dir)
     data = load_run_data(load_run_config(run_dir), run_dir)
-    clean = {c.case_id: c for c in next(iter(data.test_domains.values()))}
+    clean = {c.case_id: c for c in data.test_domains[CLEAN]}
     chosen = case_id or next(iter(clean))
     lookup(clean, chosen, "clean test case")
     out = {}

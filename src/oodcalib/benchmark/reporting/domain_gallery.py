@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from oodcalib.benchmark.names import display_name
-from oodcalib.benchmark.reporting.figures import save_figure
+from oodcalib.benchmark.reporting.figures import _contour, save_figure
 from oodcalib.datasets.case import Case
 
 _PANEL = 2.6  # inches per panel
@@ -56,9 +56,7 @@ def write_domain_gallery(
         ax.imshow(case.image[z], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         if case.label is not None:
             for code, colour in _COLOURS.items():
-                mask = case.label[z] == code
-                if mask.any() and not mask.all():
-                    ax.contour(mask.astype(float), levels=[0.5], colors=colour, linewidths=0.6)
+                _contour(ax, case.label[z] == code, colors=colour, linewidths=0.6)
         ax.set_title(f"{display_name(domain, names)}\n{case.case_id}, slice {z}", fontsize=8)
         ax.set_axis_off()
     fig.tight_layout()
