@@ -30,8 +30,8 @@ from oodcalib.baselines.common.augmented_passes import AugmentedPasses, suscepti
 from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
 from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
 from oodcalib.baselines.common.networks import CalibrationNet
+from oodcalib.segmentation.batching import forward_in_batches
 from oodcalib.segmentation.device import model_device, to_device
-from oodcalib.segmentation.inference import forward_in_batches
 from oodcalib.segmentation.unet import UNet
 
 

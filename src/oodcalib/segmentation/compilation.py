@@ -5,9 +5,11 @@ kernels around oneDNN's convolutions) ran about 1.35x faster than eager PyTorch,
 inference and in a training step alike (README, Speed). Compiling costs once per shape:
 about 45 s for a training step and 30 s for inference at the quick preset's shapes on a
 cold machine, a few seconds from inductor's on-disk cache afterwards. So that scans of any
-slice count share one inference graph, a batch smaller than ``pad_to`` is padded with zero
-slices, which every layer of the U-Net treats independently (convolutions, instance norm
-and pooling act per slice), and cut off again.
+slice count share one inference graph, a batch smaller than ``pad_to`` (by default the
+inference batch of its slice size, ``slices_per_batch`` of
+:mod:`~oodcalib.segmentation.batching`) is padded with zero slices, which every layer of
+the U-Net treats independently (convolutions, instance norm and pooling act per slice), and
+cut off again.
 
 If compiling fails (no C++ compiler, an unsupported platform), a warning names the error
 and the network runs eagerly: the same function, the same numbers up to rounding.
@@ -20,6 +22,7 @@ from collections.abc import Callable
 
 import torch
 
+from oodcalib.segmentation.batching import default_batch
 from oodcalib.segmentation.unet import UNet
 
 
@@ -29,7 +32,8 @@ class CompiledForward:
     Args:
         fn: Maps ``(N, C, H, W)`` to ``(N, K, H, W)``, each slice on its own.
         pad_to: Batches of fewer slices are padded with zeros to this many, so one
-            compiled graph serves them all. Larger batches compile a graph of their own.
+            compiled graph serves them all (None: the inference batch of the input's
+            size and device). Larger batches compile a graph of their own.
 
     Example:
         >>> double = CompiledForward(lambda t: 2 * t, pad_to=4)
@@ -37,7 +41,7 @@ class CompiledForward:
         torch.Size([4, 1, 2, 2])
     """
 
-    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], pad_to: int = 8):
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], pad_to: int | None = None):
         self.fn = fn
         self.pad_to = pad_to
         self.failed = False
@@ -46,7 +50,8 @@ class CompiledForward:
 
     def padded(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` with zero slices appended up to ``pad_to`` (unchanged if it has as many)."""
-        missing = self.pad_to - x.shape[0]
+        pad_to = default_batch(x) if self.pad_to is None else self.pad_to
+        missing = pad_to - x.shape[0]
         if missing <= 0:
             return x
         return torch.cat([x, x.new_zeros((missing, *x.shape[1:]))])
@@ -70,7 +75,7 @@ class CompiledForward:
             return self.fn(x)
 
 
-def compile_unet(model: UNet, pad_to: int = 8) -> UNet:
+def compile_unet(model: UNet, pad_to: int | None = None) -> UNet:
     """Make ``model`` run its layers through :class:`CompiledForward`; returns ``model``.
 
     The module, its parameters, ``state_dict`` and forward hooks are unchanged; only the

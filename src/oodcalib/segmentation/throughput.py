@@ -17,12 +17,13 @@ from collections.abc import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from oodcalib.segmentation.batching import DEVICE_BATCH, slices_per_batch
 from oodcalib.segmentation.compilation import compile_unet
 from oodcalib.segmentation.unet import UNet
 
-#: Slices per inference batch, as in
-#: :func:`~oodcalib.segmentation.inference.forward_in_batches`.
-INFER_BATCH = 8
+#: Slices per inference batch on a GPU, as in
+#: :func:`~oodcalib.segmentation.batching.forward_in_batches`.
+INFER_BATCH = DEVICE_BATCH
 
 
 def best_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -95,7 +96,8 @@ def unet_rates(
 ) -> dict[str, float]:
     """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
 
-    Inference runs in batches of 8 slices, as the benchmark's; a training step on
+    Inference runs in batches of :func:`~oodcalib.segmentation.batching.slices_per_batch`
+    slices, as the benchmark's; a training step on
     ``batch`` slices. FLOPs are counted on the eager network (the compiled one computes
     the same function).
 
@@ -116,7 +118,8 @@ def unet_rates(
     """
     torch.manual_seed(0)
     net = UNet(1, 4, width=width, depth=depth)
-    x = torch.rand(INFER_BATCH, 1, size, size)
+    infer_batch = slices_per_batch(size, size)
+    x = torch.rand(infer_batch, 1, size, size)
     xt = torch.rand(batch, 1, size, size)
     y = torch.randint(0, 4, (batch, size, size))
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-4)
@@ -146,7 +149,7 @@ def unet_rates(
         "train_flops": train_flops,
         "infer_gflops": infer_flops / infer_s / 1e9,
         "train_gflops": train_flops / train_s / 1e9,
-        "infer_seconds_per_slice": infer_s / INFER_BATCH,
+        "infer_seconds_per_slice": infer_s / infer_batch,
         "train_seconds_per_step": train_s,
         "compile_seconds": compile_seconds,
     }

@@ -246,3 +246,22 @@ def test_the_cost_model_counts_every_cell():
     assert grid["passes"] == 0 and one["passes"] > 0  # UC and TS need no augmented passes
     slow = predict_seconds(build_config("losses"), {**rates, "loss_seconds_per_step": 0.05})
     assert slow["train"] - grid["train"] == pytest.approx(12 * 3 * 1500 * 0.05)
+
+
+def test_claims_on_a_partial_grid_names_the_missing_losses(grid):
+    _, run_dir, _ = grid
+    result = runner.invoke(app, ["claims", str(run_dir)])
+    assert result.exit_code == 2
+    assert "need UC on the losses" in result.output and "hl1ace" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_convergence_has_a_row_per_cell(grid):
+    from oodcalib.benchmark.reporting.convergence import convergence_table
+
+    _, run_dir, _ = grid
+    table = convergence_table(run_dir)
+    assert sorted(zip(table["loss"], table["fold"], strict=True)) == [
+        ("ce", 0), ("ce", 1), ("nacl", 0), ("nacl", 1)
+    ]  # fmt: skip
+    assert table["gain"].notna().all() and (table["iterations"] == 6).all()

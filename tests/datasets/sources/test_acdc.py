@@ -80,7 +80,8 @@ def test_nifti_layout_transpose_spacing_and_info_cfg(tmp_path):
     np.testing.assert_array_equal(cases[0].label, _label((5, 4, 3), 2).transpose(2, 1, 0))
     assert cases[0].image.shape == (3, 4, 5)
     assert cases[0].spacing == (2.0, 1.5)  # (row = Y, col = X)
-    assert cases[0].meta == {"phase": "ES", "frame": 9, "group": "DCM"}
+    assert cases[0].meta == {"phase": "ES", "frame": 9, "group": "DCM", "slice_spacing": 8.0}
+    assert cases[0].voxel_spacing == (8.0, 2.0, 1.5)
     assert cases[0].domain == "cine"
     assert load_acdc(tmp_path / "training", phase="ED")[0].meta["frame"] == 1
 

@@ -32,8 +32,8 @@ from oodcalib.segmentation.augmentation import (
     AugmentationConfig,
     photometric,
 )
+from oodcalib.segmentation.batching import forward_in_batches, slices_per_batch
 from oodcalib.segmentation.device import model_device, to_device
-from oodcalib.segmentation.inference import forward_in_batches
 
 __all__ = [
     "TTA_AUGMENTATION",
@@ -88,7 +88,7 @@ def extend_passes(
     image: np.ndarray,
     stop: int,
     seed: int,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     augmentation: AugmentationConfig = TTA_AUGMENTATION,
 ) -> PassStatistics:
     """Add passes ``stats.count, ..., stop - 1`` of ``image`` to ``stats``.
@@ -99,7 +99,8 @@ def extend_passes(
         image: ``(Z, H, W)`` normalised stack.
         stop: Number of passes wanted in total.
         seed: Seed of this scan's passes (pass ``i`` uses ``derive_seed(seed, i)``).
-        batch_size: Slices per forward call.
+        batch_size: Slices per forward call (default
+            :func:`~oodcalib.segmentation.batching.slices_per_batch`).
         augmentation: Photometric ranges.
 
     Returns:
@@ -120,6 +121,8 @@ def extend_passes(
     x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32, device="cpu")
     x = x.unsqueeze(1)
     z = x.shape[0]
+    if batch_size is None:
+        batch_size = slices_per_batch(image.shape[-2], image.shape[-1], device.type)
     total, total_sq = stats.total.copy(), stats.total_sq.copy()
     # copies go through the network together, about 8 batches at a time, so only the
     # chunk's last batch is short (a compiled U-Net pads short batches to full ones)

@@ -31,8 +31,8 @@ from oodcalib.segmentation.augmentation import (
     augment_batch,
     photometric,
 )
+from oodcalib.segmentation.batching import forward_in_batches
 from oodcalib.segmentation.device import model_device, to_device
-from oodcalib.segmentation.inference import forward_in_batches
 
 
 @dataclass
@@ -95,7 +95,7 @@ def draw_slices(
     seed: int,
     augment: bool = True,
     augmentation: AugmentationConfig | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
 ) -> CalibrationPool:
     """``draws`` augmented versions of every calibration slice, with their logits.
 
@@ -107,7 +107,7 @@ def draw_slices(
         augment: Apply the training augmentation; off, every draw is the plain slices
             with their stored logits.
         augmentation: Ranges of the training augmentation.
-        batch_size: Slices per forward call.
+        batch_size: Slices per forward call (default: by slice size).
 
     Example:
         >>> from oodcalib.baselines.base import ScanLogits
@@ -155,7 +155,11 @@ def draw_slices(
 
 @torch.no_grad()
 def add_susceptibility(
-    pool: CalibrationPool, model: torch.nn.Module, copies: int, seed: int, batch_size: int = 8
+    pool: CalibrationPool,
+    model: torch.nn.Module,
+    copies: int,
+    seed: int,
+    batch_size: int | None = None,
 ) -> CalibrationPool:
     """The pool with the mean and spread of the softmax over ``copies`` photometric copies.
 

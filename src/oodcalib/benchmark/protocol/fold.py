@@ -179,6 +179,7 @@ class Fold:
                         n_bins=self.config.eval.n_bins,
                         roi_size=self.config.eval.roi_size,
                         memo=self.memo,
+                        spacing=case.voxel_spacing,
                     )
                     scores = score(scorer)
                     key = (self.loss, label, self.index, repeat, domain, case.case_id)

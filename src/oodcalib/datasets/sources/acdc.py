@@ -138,7 +138,7 @@ def _load_nifti_patient(folder: Path, phase: str, domain: str) -> Case:
     assert raw_label is not None  # read from label_path
     label = remap_labels(raw_label, IDENTITY_LABELS, str(label_path))
     zooms = image_nii.header.get_zooms()
-    meta = {"phase": phase, "frame": frame}
+    meta = {"phase": phase, "frame": frame, "slice_spacing": float(zooms[2])}
     if "Group" in info:
         meta["group"] = info["Group"]
     case = Case(

@@ -103,6 +103,7 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
         meta={
             "label_codes": "official" if official else "package",
             "orientation": orientation_code(image_nii.affine),
+            "slice_spacing": float(zooms[axes[0]]),
         },
     )
     return validate_case(case)
