@@ -5,6 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from oodcalib.cli import app
+from oodcalib.config import build_config
 
 runner = CliRunner()
 
@@ -266,3 +267,22 @@ def test_paths_are_stored_absolute_and_corrupt_takes_set(tmp_path, monkeypatch):
         ],
     )
     assert result.exit_code == 2 and "none/*.nii.gz: no file matches" in result.output
+
+
+def test_a_resumed_run_predicts_from_its_finished_cells(tmp_path, capsys):
+    import json
+
+    from oodcalib.benchmark.protocol.fold import cell_dir
+    from oodcalib.cli.run import announce_cost
+
+    config = build_config("smoke", ["data.n_folds=3"])
+    for fold, seconds in [(0, {"train": 100.0, "metrics": 20.0}), (1, {"train": 140.0})]:
+        cell = cell_dir(config, tmp_path, fold, None)
+        cell.mkdir(parents=True)
+        (cell / "checkpoint.pt").write_bytes(b"")
+        (cell / "timings.json").write_text(json.dumps(seconds))
+    announce_cost(config, tmp_path, min_steps=0)
+    out = capsys.readouterr().out
+    # one cell left, (120 + 140) / 2 s = 2.2 min per finished cell
+    assert "1 of 3 (loss, fold) cells to train; predicted from the 2 finished cells" in out
+    assert "(2.2 min each, every stage): 2 min" in out

@@ -124,19 +124,36 @@ def run(
 
 
 def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
-    """Print ``oodcalib speed``'s prediction for the cells still to train, if it is long.
+    """Print the predicted time of the cells still to train, if it is long.
 
-    Nothing is measured for runs of fewer than ``min_steps`` pending training steps.
+    A run that resumes predicts from its finished cells' measured ``timings.json`` (every
+    stage included). A fresh one uses ``oodcalib speed``'s micro-benchmark of the network
+    (best of 3 calls), and says so when the machine is busy, since a loaded CPU slows such
+    short timings far more than a long run. Nothing is measured for runs of fewer than
+    ``min_steps`` pending training steps.
     """
+    import json
+    import os
+
     from oodcalib.benchmark.protocol.fold import cell_dir
     from oodcalib.benchmark.protocol.hyperparameters import run_losses
 
     losses = run_losses(config)
-    cells = [(loss, k) for loss in losses for k in range(config.data.n_folds)]
-    pending = [
-        c for c in cells if not (cell_dir(config, run_dir, c[1], c[0]) / "checkpoint.pt").exists()
+    cells = [
+        cell_dir(config, run_dir, k, loss) for loss in losses for k in range(config.data.n_folds)
     ]
+    pending = [c for c in cells if not (c / "checkpoint.pt").exists()]
     if len(pending) * config.train.iterations < min_steps:
+        return
+    finished = [c / "timings.json" for c in cells if (c / "timings.json").is_file()]
+    if finished:
+        seconds = [sum(json.loads(p.read_text()).values()) for p in finished]
+        per_cell = sum(seconds) / len(seconds) / 60
+        typer.echo(
+            f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted from the "
+            f"{len(finished)} finished cells ({per_cell:.1f} min each, every stage): "
+            f"{len(pending) * per_cell:.0f} min"
+        )
         return
     from oodcalib.benchmark.protocol.cost_model import (
         measured_rates,
@@ -144,14 +161,20 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
         source_counts,
     )
 
-    stages = predict_seconds(config, measured_rates(config, repeats=1), **source_counts(config))
+    stages = predict_seconds(config, measured_rates(config, repeats=3), **source_counts(config))
     minutes = {k: v / 60 * len(pending) / len(cells) for k, v in stages.items()}
     detail = ", ".join(f"{k} {v:.0f}" for k, v in minutes.items() if v >= 0.5)
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    busy = (
+        f"; the machine is busy (load {load:.1f} on {cores} cores), so this may be far too long"
+        if load > cores
+        else ""
+    )
     typer.echo(
         f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted "
         f"segmentation-network time on this machine: {sum(minutes.values()):.0f} min "
         f"({detail}); calibrator nets, metrics and I/O come on top "
-        "(`oodcalib speed` explains the estimate)"
+        f"(`oodcalib speed` explains the estimate){busy}"
     )
 
 
