@@ -20,6 +20,7 @@ from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.leakage import check_splits, check_test_scans, scan_digests, trained_scans
 from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
 from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
@@ -36,6 +37,9 @@ class RunData:
     test_domains: dict[str, list[Case]]
     #: The extra test domains (``eval.domains``), each scored in files of its own
     extra_domains: dict[str, list[Case]] = field(default_factory=dict)
+    #: ``{case id: digest}`` of the prepared source scans (:mod:`~oodcalib.datasets.leakage`;
+    #: None in a cache written before the leak check, whose test domains were loaded then)
+    digests: dict[str, str] | None = None
 
     def cases(self, ids: list[str]) -> list[Case]:
         """Source cases in the given order."""
@@ -89,6 +93,7 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         )
         if missing:
             raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
+        check_splits(splits, d.patient_pattern, str(split_path))
         return splits
     splits = make_splits(
         case_ids,
@@ -99,6 +104,7 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         fractions=tuple(d.split_fractions),
         patients=patient_ids(case_ids, d.patient_pattern),
     )
+    check_splits(splits, d.patient_pattern, f"the splits of seed {config.seed}")
     return splits
 
 
@@ -114,20 +120,22 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     domains (``eval.domains``) are cached apart, in ``run_dir/domains/<name>/``
     (:mod:`~oodcalib.benchmark.protocol.domains`), so a finished run can gain one.
     """
-    if (run_dir / "splits.json").exists():
-        read_splits(run_dir / "splits.json")  # the record is checked even when cached
+    split_path = run_dir / "splits.json"
+    if split_path.exists():  # the record is checked even when the data are cached
+        check_splits(read_splits(split_path), config.data.patient_pattern, str(split_path))
     cache = prepared_path(run_dir)
     data = read_cache(cache, joblib.load, "prepared data")
     if data is None:
         data = _prepare_run_data(config, run_dir)
+    trained = trained_scans(data.digests, data.splits) if data.digests else None
     data.extra_domains = {
-        name: load_test_domain(config, run_dir, name, data.splits, normalise)
+        name: load_test_domain(config, run_dir, name, data.splits, normalise, trained)
         for name in config.eval.domains
     }
     if not cache.exists():
         if not (run_dir / "splits.json").exists():  # written once everything loaded
             write_splits(data.splits, run_dir / "splits.json")
-        core = RunData(data.source, data.splits, data.test_domains)
+        core = RunData(data.source, data.splits, data.test_domains, digests=data.digests)
         atomic_write(cache, lambda f: joblib.dump(core, f))
     return data
 
@@ -139,22 +147,32 @@ def prepared_source(
 
     Prepared means resampled, cropped and resized to the network input
     (:func:`~oodcalib.datasets.preprocessing.prepare_case`); the clean test scans come as
-    the corruptions see them: on the network's grid, before normalisation.
+    the corruptions see them: on the network's grid, before normalisation. A scan found
+    twice (under two case ids) and splits that put a patient on both sides are refused
+    (:mod:`~oodcalib.datasets.leakage`).
     """
+    source, splits, clean, _ = _prepared_source(config, run_dir, check)
+    return source, splits, clean
+
+
+def _prepared_source(
+    config: Config, run_dir: Path, check: bool
+) -> tuple[dict[str, Case], dict, list[Case], dict[str, str]]:
     d = config.data
     raw = load_source(d, config.seed)
     if check:
         check_plausible(raw, f"the {d.source} source", d.label_map, d.strict_labels)
     prepared = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw]
+    digests = scan_digests(prepared, f"the {d.source} source")
     source = {c.case_id: c for c in prepared}
     splits = load_splits(config, run_dir, list(source))
     test_ids = splits["pools"]["test"][: d.max_test_cases]
-    return source, splits, [source[i] for i in test_ids]
+    return source, splits, [source[i] for i in test_ids], digests
 
 
 def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
     d = config.data
-    source, splits, clean = prepared_source(config, run_dir)
+    source, splits, clean, digests = _prepared_source(config, run_dir, True)
     domains = {CLEAN: clean}
     cache = CorruptionCache(run_dir / "corrupted")
     for name in config.eval.corruptions:
@@ -166,6 +184,11 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         raw_lge = load_lge(config)
         check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map, d.strict_labels)
         lge = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw_lge]
+        check_test_scans(lge, trained_scans(digests, splits), LGE, _LGE_HINT)
         domains[LGE] = lge[: d.max_test_cases]
     normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
-    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)
+    source_cases = {k: normalise(v) for k, v in source.items()}
+    return RunData(source_cases, splits, normalised, digests=digests)
+
+
+_LGE_HINT = "; give --lge-root a data set other than the training source"
