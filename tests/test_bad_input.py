@@ -172,18 +172,23 @@ def test_the_catalogue_is_large_enough():
 # prepares the hostile input and returns what to undo afterwards, or None)
 
 
-def _nifti_set(tmp: Path, twin: str | None = None) -> None:
-    """Three tiny NIfTI cases in ``tmp/set`` and, with ``twin``, p0 again by that road."""
+def _nifti_set(tmp: Path, twin: str) -> None:
+    """Three tiny NIfTI cases in ``tmp/set``, p0 again as p3 (a ``copy`` or a ``hard link``),
+    and a recorded ``tmp/r/splits.json`` that trains on p0 and tests on p3."""
     from tests.datasets.test_inspection import _write_set
 
     (tmp / "set").mkdir()
     _write_set(tmp / "set", swapped=False)
     for kind in ("img", "lab"):
         first, again = tmp / "set" / f"p0_{kind}.nii.gz", tmp / "set" / f"p3_{kind}.nii.gz"
-        if twin == "copy":
-            shutil.copyfile(first, again)
-        elif twin == "hard link":
-            os.link(first, again)
+        (shutil.copyfile if twin == "copy" else os.link)(first, again)
+    splits = {
+        "seed": 0,
+        "pools": {"train": ["p0", "p1"], "val": ["p2"], "test": ["p3"]},
+        "folds": [{"fold": 0, "train": ["p0", "p1"], "val": ["p2"]}],
+    }
+    (tmp / "r").mkdir()
+    (tmp / "r" / "splits.json").write_text(json.dumps(splits))
 
 
 def _loops(tmp: Path) -> None:
@@ -256,15 +261,16 @@ RELIABILITY_CASES = [
         lambda tmp, run: _loops(tmp),
     ),
     (
-        "source-scan-copied",
+        "splits-part-a-copied-scan",
         ["run", *SMOKE, *NIFTI, *SET_GLOBS],
-        "are the same scan",
+        "data leak in {tmp}/r/splits.json: patient 'p0' ('p0' = 'p3': the same scan) is in "
+        "the train pool, the test pool and fold 0 train",
         lambda tmp, run: _nifti_set(tmp, "copy"),
     ),
     (
-        "source-scan-hard-linked",
+        "splits-part-a-hard-linked-scan",
         ["run", *SMOKE, *NIFTI, *SET_GLOBS],
-        "are the same scan",
+        "patient 'p0' ('p0' = 'p3': the same scan)",
         lambda tmp, run: _nifti_set(tmp, "hard link"),
     ),
     (

@@ -10,7 +10,7 @@ import pytest
 
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import PluginError, load_plugin, load_plugins, plugin_call, plugin_of
-from oodcalib.segmentation.losses import LOSSES, get_loss
+from oodcalib.segmentation.losses import LOSS_NAMES, LOSSES, get_loss
 
 NAME = "toy_plugin_loss"
 
@@ -179,11 +179,13 @@ def test_replacing_a_registered_name_needs_a_declaration(tmp_path, source, messa
     from oodcalib.metrics import METRICS
 
     before = {"ts": CALIBRATORS["ts"], "ece": METRICS["ece"], "ce": LOSSES["ce"]}
+    names = dict(LOSS_NAMES)
     path = _write(tmp_path, source)
     with pytest.raises(OodcalibError, match=re.escape(f"{path}: {message}")):
         load_plugin(str(path))
     assert CALIBRATORS["ts"] is TemperatureScaling  # the registries are as they were
     assert {"ts": CALIBRATORS["ts"], "ece": METRICS["ece"], "ce": LOSSES["ce"]} == before
+    assert LOSS_NAMES == names  # and the display names kept beside them
     assert not [m for m in sys.modules if m.startswith("oodcalib_plugin_override_plugin_")]
 
 

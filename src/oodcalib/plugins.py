@@ -53,6 +53,8 @@ REGISTRIES: dict[str, str] = {
 _REGISTRIES: dict[str, tuple[dict, str]] = {}
 #: Each registry's entries when it was declared (the built-ins).
 _BUILT_IN: dict[str, dict] = {}
+#: Dicts kept beside a registry (``LOSS_NAMES``): restored with it, never checked.
+_COMPANIONS: dict[str, dict] = {}
 #: Modules imported by :func:`load_plugin` -> the plugin as it was named.
 _LOADED: dict[str, str] = {}
 
@@ -61,16 +63,21 @@ class PluginError(OodcalibError):
     """A plugin's code failed (an exception or ``sys.exit``); the message names it."""
 
 
-def declare_registry(name: str, registry: dict) -> None:
+def declare_registry(name: str, registry: dict, *companions: dict) -> None:
     """Make ``registry`` (holding its built-ins now) known to the override check.
 
     Args:
         name: The registry's variable name (a key of :data:`REGISTRIES`), as a
             plugin's ``OVERRIDE`` names it.
         registry: The plain dict.
+        companions: Dicts a registration fills beside it (display names), put back
+            with it when a plugin is refused.
     """
     _REGISTRIES[name] = (registry, REGISTRIES[name])
     _BUILT_IN[name] = dict(registry)
+    for index, companion in enumerate(companions):
+        _COMPANIONS[f"{name}.{index}"] = companion
+        _BUILT_IN[f"{name}.{index}"] = dict(companion)
 
 
 def load_plugin(name: str) -> ModuleType:
@@ -112,6 +119,7 @@ def _exec(module: ModuleType, module_name: str, loader: Any) -> ModuleType:
 def _guarded_import(name: str, module_name: str, run) -> ModuleType:
     """Import through ``run()``, undoing it (module and registries) if it fails or cheats."""
     before = {key: dict(registry) for key, (registry, _) in _REGISTRIES.items()}
+    before |= {key: dict(companion) for key, companion in _COMPANIONS.items()}
     try:
         module = run()
     except BaseException as error:
@@ -178,7 +186,8 @@ def _declared(name: str, declared: Any) -> dict[str, set[str]]:
 
 def _undo(module_name: str, before: dict[str, dict]) -> None:
     sys.modules.pop(module_name, None)
-    for key, (registry, _) in _REGISTRIES.items():
+    dicts = {key: registry for key, (registry, _) in _REGISTRIES.items()} | _COMPANIONS
+    for key, registry in dicts.items():
         registry.clear()
         registry.update(before.get(key, _BUILT_IN[key]))
 

@@ -1,13 +1,15 @@
 """The leak check: no patient, and no scan, on both sides of a split.
 
-A net must never be trained or calibrated on a scan it is then tested on. Three checks,
+A net must never be trained or calibrated on a scan it is then tested on. The checks,
 each an error naming the patient (or scan) and the splits:
 
 * :func:`check_splits`: in the run's splits (``splits.json``, made or read), every patient
-  (:func:`~oodcalib.datasets.splits.patient_ids`) is in one pool only, and no fold trains
-  and calibrates on one patient.
-* :func:`scan_digests`: a source holding the same image under two case ids (a file read
-  twice through a link, or copied) is refused, whatever the split would do with it.
+  is in one pool only, and no fold trains and calibrates on one patient. A patient is
+  what :func:`~oodcalib.datasets.splits.patient_ids` finds in a case id, and the scans
+  of a source that hold the same image (a file copied, or a data set's own duplicate:
+  ACDC's SSL4MIS volumes give patient074 the ES image of patient076) count as one
+  patient (:func:`source_patients`), so new splits keep them together (with a warning)
+  and a recorded split that parts them is refused.
 * :func:`check_test_scans`: a test domain (LGE, an ``eval.domains`` entry) holds no scan
   that trained or calibrated a net.
 
@@ -18,6 +20,7 @@ every source, a plugin's included, and for copies as well as links.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -51,7 +54,12 @@ def split_roles(splits: dict) -> dict[str, list[str]]:
     return roles
 
 
-def check_splits(splits: dict, pattern: str | None, where: str) -> None:
+def check_splits(
+    splits: dict,
+    patient_of: Mapping[str, str],
+    where: str,
+    twins: Iterable[list[str]] = (),
+) -> None:
     """Refuse splits that put one patient on both sides of a split.
 
     A patient may be in one pool only (train, val or test); in a fold, not in both
@@ -59,34 +67,84 @@ def check_splits(splits: dict, pattern: str | None, where: str) -> None:
 
     Args:
         splits: The splits (:func:`~oodcalib.datasets.splits.make_splits`).
-        pattern: ``data.patient_pattern`` (None: every case is its own patient).
+        patient_of: The patient of each case id (:func:`source_patients`); a case it does
+            not hold is its own patient.
         where: What the splits are, for the message (``splits.json``'s path).
+        twins: Groups of case ids with one image (:func:`twin_scans`), named in the
+            message of the patient they make.
 
     Raises:
         LeakError: Naming the patient(s) and their splits.
 
     Example:
         >>> bad = {"pools": {"train": ["p1_ED"], "val": [], "test": ["p1_ES"]}, "folds": []}
-        >>> check_splits(bad, "^(p[0-9]+)", "splits.json")  # doctest: +ELLIPSIS
+        >>> check_splits(bad, {"p1_ED": "p1", "p1_ES": "p1"}, "splits.json")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         oodcalib.datasets.leakage.LeakError: data leak in splits.json: patient 'p1' is in ...
     """
-    roles = split_roles(splits)
-    every = sorted({c for ids in roles.values() for c in ids})
-    patient_of = patient_ids(every, pattern)
     where_is: dict[str, list[str]] = {}
-    for role, ids in roles.items():
-        for patient in sorted({patient_of[c] for c in ids}):
+    for role, ids in split_roles(splits).items():
+        for patient in sorted({patient_of.get(c, c) for c in ids}):
             where_is.setdefault(patient, []).append(role)
     leaks = {p: r for p, r in where_is.items() if _leaks(r)}
     if leaks:
-        shown = [f"patient {p!r} is in {_join(r)}" for p, r in list(leaks.items())[:SHOWN]]
+        groups = list(twins)
+        shown = [
+            f"patient {p!r}{_twins(p, groups, patient_of)} is in {_join(r)}"
+            for p, r in list(leaks.items())[:SHOWN]
+        ]
         more = len(leaks) - SHOWN
         raise LeakError(
             f"data leak in {where}: {'; '.join(shown)}"
             + (f"; and {more} more patient(s)" if more > 0 else "")
         )
+
+
+def _twins(patient: str, groups: list[list[str]], patient_of: Mapping[str, str]) -> str:
+    """`` ('a' = 'b': the same scan)`` for the twin scans that make up ``patient``."""
+    mine = [g for g in groups if patient_of.get(g[0], g[0]) == patient]
+    return "".join(f" ({' = '.join(map(repr, g))}: the same scan)" for g in mine)
+
+
+def source_patients(
+    case_ids: Iterable[str], pattern: str | None, digests: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The patient of each source case: by ``pattern``, scans of one image joined.
+
+    Cases whose images are equal (same digest) get one patient, the first of theirs in
+    sorted order, so no split can part them.
+
+    Example:
+        >>> source_patients(["a_ED", "b_ED", "c_ED"], "^([a-z])_", {"a_ED": "1", "b_ED": "2",
+        ...                                                        "c_ED": "1"})
+        {'a_ED': 'a', 'b_ED': 'b', 'c_ED': 'a'}
+    """
+    ids = sorted(case_ids)
+    patient_of = patient_ids(ids, pattern)
+    first: dict[str, str] = {}
+    for case_id in ids:
+        digest = (digests or {}).get(case_id)
+        if digest is None:
+            continue
+        if digest in first:
+            patient_of[case_id] = patient_of[first[digest]]
+        else:
+            first[digest] = case_id
+    return patient_of
+
+
+def twin_scans(digests: Mapping[str, str]) -> list[list[str]]:
+    """Groups of case ids whose images are equal (each sorted; groups of two or more).
+
+    Example:
+        >>> twin_scans({"a": "1", "b": "2", "c": "1"})
+        [['a', 'c']]
+    """
+    groups: dict[str, list[str]] = {}
+    for case_id, digest in sorted(digests.items()):
+        groups.setdefault(digest, []).append(case_id)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def _leaks(roles: list[str]) -> bool:
@@ -120,29 +178,27 @@ def scan_digest(case: Case) -> str:
     return digest.hexdigest()
 
 
-def scan_digests(cases: Iterable[Case], what: str) -> dict[str, str]:
-    """``{case id: digest}`` of a source's cases; refuses one image under two ids.
+def scan_digests(cases: Iterable[Case], what: str = "the source") -> dict[str, str]:
+    """``{case id: digest}`` of a source's cases; warns about scans found twice.
 
     Args:
         cases: The cases, prepared the same way.
-        what: The source, for the message (``the nifti source``).
-
-    Raises:
-        LeakError: Two case ids whose images are equal (their files are named).
+        what: The source, for the warning (``the nifti source``).
     """
-    digests: dict[str, str] = {}
-    first: dict[str, Case] = {}
-    for case in cases:
-        digest = scan_digest(case)
-        if digest in first:
-            other = first[digest]
-            raise LeakError(
-                f"{what}: {other.case_id!r} ({other.source or 'no file'}) and "
-                f"{case.case_id!r} ({case.source or 'no file'}) are the same scan; each scan "
-                "must be in the data once, or it could be trained on and tested on"
-            )
-        first[digest] = case
-        digests[case.case_id] = digest
+    cases = list(cases)
+    digests = {case.case_id: scan_digest(case) for case in cases}
+    groups = twin_scans(digests)
+    if groups:
+        files = {c.case_id: c.source or "no file" for c in cases}
+        shown = "; ".join(
+            " = ".join(f"{c!r} ({files[c]})" for c in group) for group in groups[:SHOWN]
+        )
+        warnings.warn(
+            f"{what} holds {len(groups)} scan(s) under several case ids: {shown}; each "
+            "group counts as one patient and stays in one split (no leak)",
+            UserWarning,
+            stacklevel=2,
+        )
     return digests
 
 
@@ -195,6 +251,8 @@ __all__ = [
     "check_test_scans",
     "scan_digest",
     "scan_digests",
+    "source_patients",
     "split_roles",
     "trained_scans",
+    "twin_scans",
 ]

@@ -54,7 +54,9 @@ from oodcalib.segmentation.losses.registry import (
     register_loss,
 )
 
-declare_registry("LOSSES", LOSSES)  # the built-ins are in: a plugin replaces by OVERRIDE
+declare_registry(
+    "LOSSES", LOSSES, LOSS_NAMES
+)  # the built-ins are in: a plugin replaces by OVERRIDE
 
 __all__ = [
     "LOSSES",
