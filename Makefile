@@ -8,7 +8,7 @@ STAMP := $(VENV)/.oodcalib-installed
 PRESET ?= quick
 ARGS ?=
 
-.PHONY: install benchmark test lint clean-venv
+.PHONY: install benchmark test test-slow lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ benchmark: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the thorough tests the suite leaves out (real kill -9 of runs at every stage)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -n 0
 
 lint: $(STAMP)
 	$(BIN)/pre-commit run --all-files

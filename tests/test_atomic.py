@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -77,3 +78,21 @@ def test_a_failing_writer_creates_no_file(tmp_path):
         write_csv(target, object())  # not a DataFrame
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_permissions_of_the_users_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        paths = [
+            write_text(tmp_path / "a.txt", "x"),
+            write_json(tmp_path / "sub" / "b.json", {}),
+            write_csv(tmp_path / "c.csv.gz", pd.DataFrame({"x": [1]})),
+            save_torch(tmp_path / "d.pt", torch.zeros(1)),
+        ]
+        write_text(tmp_path / "a.txt", "overwritten")  # a rewrite gets them too
+    finally:
+        os.umask(old)
+    assert {p.name: p.stat().st_mode & 0o777 for p in paths} == {p.name: mode for p in paths}
+    assert (tmp_path / "sub").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert sorted(p.name for p in tmp_path.rglob(".*")) == []  # no temporary file left

@@ -3,6 +3,12 @@ key, shows no traceback and changes nothing already finished in the run director
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,6 +17,7 @@ from typer.testing import CliRunner
 from oodcalib.benchmark.protocol.runner import run_benchmark
 from oodcalib.cli import app
 from oodcalib.config import build_config
+from oodcalib.run_lock import LOCK_NAME
 
 runner = CliRunner()
 SMOKE = ["--preset", "smoke"]
@@ -126,7 +133,12 @@ def finished(tmp_path_factory):
 
 
 def _state(folder: Path) -> dict:
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+    """Size and time of every file of a run, but its lock (which every writer takes)."""
+    return {
+        p: (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != LOCK_NAME
+    }
 
 
 @pytest.mark.parametrize(("args", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -153,3 +165,243 @@ def test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args,
 
 def test_the_catalogue_is_large_enough():
     assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+
+
+# -- reliability: symlinks and data leaks, one writer per run, plugins ------------------
+# (id, arguments as above, text the message must hold, setup(tmp_path, finished run) that
+# prepares the hostile input and returns what to undo afterwards, or None)
+
+
+def _nifti_set(tmp: Path, twin: str) -> None:
+    """Three tiny NIfTI cases in ``tmp/set``, p0 again as p3 (a ``copy`` or a ``hard link``),
+    and a recorded ``tmp/r/splits.json`` that trains on p0 and tests on p3."""
+    from tests.datasets.test_inspection import _write_set
+
+    (tmp / "set").mkdir()
+    _write_set(tmp / "set", swapped=False)
+    for kind in ("img", "lab"):
+        first, again = tmp / "set" / f"p0_{kind}.nii.gz", tmp / "set" / f"p3_{kind}.nii.gz"
+        (shutil.copyfile if twin == "copy" else os.link)(first, again)
+    splits = {
+        "seed": 0,
+        "pools": {"train": ["p0", "p1"], "val": ["p2"], "test": ["p3"]},
+        "folds": [{"fold": 0, "train": ["p0", "p1"], "val": ["p2"]}],
+    }
+    (tmp / "r").mkdir()
+    (tmp / "r" / "splits.json").write_text(json.dumps(splits))
+
+
+def _loops(tmp: Path) -> None:
+    (tmp / "loop").mkdir()
+    (tmp / "loop" / "self").symlink_to(".")
+    (tmp / "loop" / "back").symlink_to("..")
+
+
+def _leaky_splits(tmp: Path) -> None:
+    ids = [f"phantom{i:03d}" for i in range(20)]
+    splits = {
+        "seed": 0,
+        "pools": {"train": ids[:12], "val": ids[12:16], "test": [ids[0], *ids[16:]]},
+        "folds": [{"fold": 0, "train": ids[:4], "val": ids[12:13]}],
+    }
+    (tmp / "r").mkdir()
+    (tmp / "r" / "splits.json").write_text(json.dumps(splits))
+
+
+def _holder(run_dir: Path):
+    """Another process writing into ``run_dir`` (holding its lock) until undone."""
+    code = (
+        "import time\nfrom oodcalib.run_lock import run_lock\n"
+        f"with run_lock({str(run_dir)!r}, command='oodcalib run --preset smoke'):\n"
+        "    print('locked', flush=True)\n    time.sleep(120)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"locked"
+
+    def undo():
+        process.kill()
+        process.wait()
+
+    return undo
+
+
+def _lock_link(tmp: Path) -> None:
+    """A lock file that is a link to a file that must not be written."""
+    (tmp / "r").mkdir()
+    (tmp / "precious.txt").write_text("precious")
+    (tmp / "r" / LOCK_NAME).symlink_to(tmp / "precious.txt")
+
+
+def _plugin(source: str):
+    def write(tmp: Path, run: Path) -> None:
+        (tmp / "p.py").write_text(textwrap.dedent(source))
+
+    return write
+
+
+NIFTI = ["--data", "nifti", "--out", "{tmp}/r", "--set", "data.orientation=stored"]
+SET_GLOBS = [
+    "--set",
+    "data.nifti_images={tmp}/set/*_img.nii.gz",
+    "--set",
+    "data.nifti_labels={tmp}/set/*_lab.nii.gz",
+]
+TWIN = "twin=source=phantom; phantom_cases=20"
+REPLACE_TS = """
+    from oodcalib.baselines import CALIBRATORS, Uncalibrated
+    CALIBRATORS["ts"] = Uncalibrated
+"""
+HOLD = lambda tmp, run: _holder(run)  # noqa: E731
+RELIABILITY_CASES = [
+    (
+        "glob-only-symlink-loops",
+        ["run", *SMOKE, *NIFTI, "--set", "data.nifti_images={tmp}/loop/**/*.nii.gz"],
+        "no file matches",
+        lambda tmp, run: _loops(tmp),
+    ),
+    (
+        "splits-part-a-copied-scan",
+        ["run", *SMOKE, *NIFTI, *SET_GLOBS],
+        "data leak in {tmp}/r/splits.json: patient 'p0' ('p0' = 'p3': the same scan) is in "
+        "the train pool, the test pool and fold 0 train",
+        lambda tmp, run: _nifti_set(tmp, "copy"),
+    ),
+    (
+        "splits-part-a-hard-linked-scan",
+        ["run", *SMOKE, *NIFTI, *SET_GLOBS],
+        "patient 'p0' ('p0' = 'p3': the same scan)",
+        lambda tmp, run: _nifti_set(tmp, "hard link"),
+    ),
+    (
+        "splits-patient-in-train-and-test",
+        ["run", *SMOKE, "--out", "{tmp}/r"],
+        "data leak in {tmp}/r/splits.json: patient 'phantom000' is in the train pool, the "
+        "test pool and fold 0 train",
+        lambda tmp, run: _leaky_splits(tmp),
+    ),
+    (
+        "domain-holds-training-scans",
+        ["run", *SMOKE, "--out", "{tmp}/r", "--domain", TWIN],
+        "data leak: test domain 'twin' holds",
+        None,
+    ),
+    (
+        "evaluate-domain-holds-training-scans",
+        ["evaluate", "{run}", "--domain", TWIN],
+        "the same scan as source case",
+        None,
+    ),
+    ("locked-run", ["run", *SMOKE, "--out", "{run}"], "in use by PID", HOLD),
+    (
+        "locked-evaluate",
+        ["evaluate", "{run}", "--domain", "x=source=phantom"],
+        "{run}/.oodcalib.lock: the run directory is in use by PID",
+        HOLD,
+    ),
+    ("locked-ablate", ["ablate", "{run}", "--num-aug", "1"], "in use by PID", HOLD),
+    ("locked-rescore", ["rescore", "{run}"], "in use by PID", HOLD),
+    ("locked-figures", ["figures", "{run}", "--summary"], "in use by PID", HOLD),
+    ("locked-leaderboard", ["leaderboard", "{run}"], "in use by PID", HOLD),
+    (
+        "lock-file-is-a-folder",
+        ["run", *SMOKE, "--out", "{tmp}/r"],
+        "{tmp}/r/.oodcalib.lock: cannot create the run directory's lock",
+        lambda tmp, run: (tmp / "r" / LOCK_NAME).mkdir(parents=True),
+    ),
+    (
+        "lock-file-is-a-symlink",
+        ["run", *SMOKE, "--out", "{tmp}/r"],
+        "{tmp}/r/.oodcalib.lock: the lock file is a symlink; remove it",
+        lambda tmp, run: _lock_link(tmp),
+    ),
+    (
+        "out-is-a-symlink-loop",
+        ["run", *SMOKE, "--out", "{tmp}/loop"],
+        "{tmp}/loop: the run directory is a symlink to nothing",
+        lambda tmp, run: (tmp / "loop").symlink_to(tmp / "loop"),
+    ),
+    (
+        "out-is-a-dangling-symlink",
+        ["run", *SMOKE, "--out", "{tmp}/gone"],
+        "{tmp}/gone: the run directory is a symlink to nothing",
+        lambda tmp, run: (tmp / "gone").symlink_to(tmp / "nowhere" / "run"),
+    ),
+    ("evaluate-run-is-a-file", ["evaluate", "{file}", "--domain", "x=source=phantom"], "{file}"),
+    ("rescore-run-is-a-file", ["rescore", "{file}"], "{file}", None),
+    ("ablate-run-is-a-file", ["ablate", "{file}", "--num-aug", "1"], "{file}", None),
+    (
+        "plugin-replaces-a-method",
+        ["run", *SMOKE, "--plugin", "{tmp}/p.py"],
+        "{tmp}/p.py: plugin replaces the registered method 'ts' (CALIBRATORS); a plugin may do "
+        'so only if it declares OVERRIDE = {{"CALIBRATORS": ["ts"]}}',
+        _plugin(REPLACE_TS),
+    ),
+    (
+        "plugin-removes-a-method",
+        ["run", *SMOKE, "--plugin", "{tmp}/p.py"],
+        "plugin removes the registered method 'ts'",
+        _plugin("from oodcalib.baselines import CALIBRATORS\ndel CALIBRATORS['ts']\n"),
+    ),
+    (
+        "plugin-replaces-a-loss",
+        ["run", *SMOKE, "--plugin", "{tmp}/p.py"],
+        "plugin replaces the registered loss 'ce' (LOSSES)",
+        _plugin(
+            "from oodcalib.segmentation.losses import register_loss\n"
+            "register_loss('ce')(lambda: None)\n"
+        ),
+    ),
+    (
+        "plugin-replaces-a-source",
+        ["list", "--plugin", "{tmp}/p.py"],
+        "plugin replaces the registered data source 'phantom' (SOURCES)",
+        _plugin("from oodcalib.datasets import SOURCES\nSOURCES['phantom'] = SOURCES['acdc']\n"),
+    ),
+    (
+        "plugin-override-not-a-dict",
+        ["run", *SMOKE, "--plugin", "{tmp}/p.py"],
+        "OVERRIDE must map registry names to lists of names",
+        _plugin(REPLACE_TS + "    OVERRIDE = ['ts']\n"),
+    ),
+    (
+        "plugin-override-unknown-registry",
+        ["list", "--plugin", "{tmp}/p.py"],
+        "OVERRIDE names unknown registry methods",
+        _plugin(REPLACE_TS + "    OVERRIDE = {'methods': ['ts']}\n"),
+    ),
+    (
+        "plugin-calls-sys-exit",
+        ["run", *SMOKE, "--plugin", "{tmp}/p.py"],
+        "{tmp}/p.py: plugin called sys.exit(3) while being imported",
+        _plugin("import sys\nsys.exit(3)\n"),
+    ),
+    (
+        "plugin-raises-on-import",
+        ["list", "--plugin", "{tmp}/p.py"],
+        "{tmp}/p.py: plugin failed to import (KeyError: 'nope')",
+        _plugin("from oodcalib.baselines import CALIBRATORS\nCALIBRATORS['nope']\n"),
+    ),
+]
+RELIABILITY_CASES = [(*c, None) if len(c) == 3 else c for c in RELIABILITY_CASES]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle", "setup"),
+    [c[1:] for c in RELIABILITY_CASES],
+    ids=[c[0] for c in RELIABILITY_CASES],
+)
+def test_hostile_reliability_input_gets_one_clear_message(
+    finished, tmp_path, monkeypatch, args, needle, setup
+):
+    undo = setup(tmp_path, finished) if setup else None
+    try:
+        test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args, needle)
+    finally:
+        if undo:
+            undo()
+
+
+def test_the_reliability_catalogue_is_large_enough():
+    ids = [c[0] for c in RELIABILITY_CASES]
+    assert len(ids) >= 20 and len(set(ids)) == len(ids) and not set(ids) & {c[0] for c in CASES}

@@ -2,14 +2,16 @@
 
 Every file the package writes goes through :func:`atomic_write`: the content is written
 to a temporary file in the same folder, then moved in place with :func:`os.replace`
-(atomic on POSIX and Windows). Readers see either the old file or the new one.
+(atomic on POSIX and Windows). Readers see either the old file or the new one. Files get
+the permissions of any new file (``0666`` less the user's umask: ``0644`` under the
+usual ``022``), as :func:`open` would give them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -40,7 +42,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -49,6 +51,23 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """Create a new hidden temporary file beside ``path``; return its descriptor and path.
+
+    Unlike :func:`tempfile.mkstemp` (always ``0600``), the file is created with mode
+    ``0666``, which the kernel narrows by the user's umask, so the file moved in place
+    has the permissions the user chose for new files.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 1 in 4 billion
+            continue
+    raise FileExistsError(f"{path}: no free temporary name beside it")  # pragma: no cover
 
 
 def write_text(path: str | Path, text: str) -> Path:

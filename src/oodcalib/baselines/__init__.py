@@ -20,6 +20,7 @@ from oodcalib.baselines.susceptibility_shape_prior import SusceptibilityShapePri
 from oodcalib.baselines.temperature_scaling import TemperatureScaling
 from oodcalib.baselines.uncalibrated import Uncalibrated
 from oodcalib.errors import lookup
+from oodcalib.plugins import declare_registry
 
 #: Registry: method name -> calibrator class, in table order (the paper's Table 1).
 CALIBRATORS: dict[str, type[Calibrator]] = {
@@ -31,6 +32,7 @@ CALIBRATORS: dict[str, type[Calibrator]] = {
     "ir": IsotonicRegressionCalibrator,
     "platt": PlattScaling,
 }
+declare_registry("CALIBRATORS", CALIBRATORS)  # a plugin replaces one by OVERRIDE
 
 
 def get_calibrator(name: str, **hyperparameters) -> Calibrator:

@@ -58,6 +58,7 @@ def ablate(
     from oodcalib.benchmark.protocol.ablation import run_ablation
     from oodcalib.benchmark.reporting.ablation_table import write_ablation_tables
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     if more:
         if (
@@ -87,19 +88,20 @@ def ablate(
     try:
         _writable(run_dir, "run directory")
         _select_device(run_dir, device)
-        for spec in loss_param or []:
-            _loss_sweep(run_dir, spec, chosen or ["uc", "ts"])
-        if severity:
-            _severity_sweep(run_dir, severity, chosen)
-        kinds: list[tuple[str, list[int] | None]] = [("num_aug", num_aug)] if num_aug else []
-        kinds += [("components", None)] if components else []
-        for kind, values in kinds:
-            results = run_ablation(run_dir, kind, values)
-            csv_path, md_path = write_ablation_tables(
-                results, ablation_dir(run_dir, kind), kind, _names(run_dir)["names"]
-            )
-            typer.echo(md_path.read_text())
-            typer.echo(f"wrote {md_path} and {csv_path}")
+        with run_lock(run_dir, create=False):  # one writer per run directory
+            for spec in loss_param or []:
+                _loss_sweep(run_dir, spec, chosen or ["uc", "ts"])
+            if severity:
+                _severity_sweep(run_dir, severity, chosen)
+            kinds: list[tuple[str, list[int] | None]] = [("num_aug", num_aug)] if num_aug else []
+            kinds += [("components", None)] if components else []
+            for kind, values in kinds:
+                results = run_ablation(run_dir, kind, values)
+                csv_path, md_path = write_ablation_tables(
+                    results, ablation_dir(run_dir, kind), kind, _names(run_dir)["names"]
+                )
+                typer.echo(md_path.read_text())
+                typer.echo(f"wrote {md_path} and {csv_path}")
     except (OodcalibError, ValueError) as error:
         _fail(error)
 
@@ -150,16 +152,18 @@ def rescore(
     from oodcalib.benchmark.protocol.rescore import rescore_run
     from oodcalib.cli.run import report
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     methods = [m.strip() for value in add or [] for m in value.split(",") if m.strip()]
     start = time.perf_counter()
     try:
         _writable(run_dir, "run directory")
         _select_device(run_dir, device)
-        results = rescore_run(run_dir, methods)
+        with run_lock(run_dir, create=False):  # one writer, until the report is out
+            results = rescore_run(run_dir, methods)
+            report(run_dir, results, time.perf_counter() - start)
     except (OodcalibError, ValueError) as error:
         _fail(error)
-    report(run_dir, results, time.perf_counter() - start)
 
 
 def figures(
@@ -207,6 +211,7 @@ def figures(
 ) -> None:
     """Per-case reliability figures, dataset reliability, a summary, or a domain gallery."""
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     if not (case or dataset_reliability or summary or gallery):
         _fail(
@@ -220,38 +225,39 @@ def figures(
         if slice_index is not None and slice_index < 0:
             raise ValueError(f"--slice {slice_index}: a slice index is >= 0")
         _writable(out, "figures folder")
-        names = _names(run_dir)
-        if gallery:
-            from oodcalib.benchmark.protocol.case_view import domain_cases
-            from oodcalib.benchmark.reporting.domain_gallery import write_domain_gallery
+        with run_lock(run_dir, create=False):  # one writer per run directory
+            names = _names(run_dir)
+            if gallery:
+                from oodcalib.benchmark.protocol.case_view import domain_cases
+                from oodcalib.benchmark.reporting.domain_gallery import write_domain_gallery
 
-            shown = domain_cases(run_dir, case)
-            label = case or shown[next(iter(shown))].case_id
-            paths.append(
-                write_domain_gallery(shown, out / f"gallery_{label}.png", names["domains"])
-            )
-        if case and not gallery:
-            _select_device(run_dir, device)
-            paths += _case_figures(
-                run_dir, case, domain, fold, repeat, method, slice_index, names["names"], loss
-            )
-        if dataset_reliability:
-            from oodcalib.benchmark.reporting.dataset_metrics import read_bins
-            from oodcalib.benchmark.reporting.dataset_reliability import (
-                write_dataset_reliability,
-            )
+                shown = domain_cases(run_dir, case)
+                label = case or shown[next(iter(shown))].case_id
+                paths.append(
+                    write_domain_gallery(shown, out / f"gallery_{label}.png", names["domains"])
+                )
+            if case and not gallery:
+                _select_device(run_dir, device)
+                paths += _case_figures(
+                    run_dir, case, domain, fold, repeat, method, slice_index, names["names"], loss
+                )
+            if dataset_reliability:
+                from oodcalib.benchmark.reporting.dataset_metrics import read_bins
+                from oodcalib.benchmark.reporting.dataset_reliability import (
+                    write_dataset_reliability,
+                )
 
-            paths += write_dataset_reliability(
-                read_bins(run_dir), out, domain, method, names["names"]
-            )
-        if summary:
-            from oodcalib.benchmark.protocol.runner import collect_results
-            from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
-            from oodcalib.benchmark.reporting.summary_figure import write_summary_figure
-            from oodcalib.segmentation.losses import LOSS_NAMES
+                paths += write_dataset_reliability(
+                    read_bins(run_dir), out, domain, method, names["names"]
+                )
+            if summary:
+                from oodcalib.benchmark.protocol.runner import collect_results
+                from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
+                from oodcalib.benchmark.reporting.summary_figure import write_summary_figure
+                from oodcalib.segmentation.losses import LOSS_NAMES
 
-            results = with_dataset_metrics(collect_results(run_dir), run_dir)
-            paths.append(write_summary_figure(results, out, metric, **names, losses=LOSS_NAMES))
+                results = with_dataset_metrics(collect_results(run_dir), run_dir)
+                paths.append(write_summary_figure(results, out, metric, **names, losses=LOSS_NAMES))
     except (OodcalibError, ValueError) as error:
         _fail(error)
     for path in paths:
@@ -305,6 +311,7 @@ def leaderboard(
     """Test every method against a reference; write the leaderboard CSV and Markdown."""
     from oodcalib.benchmark.reporting.leaderboard import output_paths, write_leaderboard
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     if more:
         if not metric:
@@ -316,19 +323,21 @@ def leaderboard(
         _writable(out or Path(run_dir) / "leaderboard.csv", "leaderboard", file=True)
         from oodcalib.benchmark.layout import fold_files
 
-        if fold_files(run_dir, "per_case/*.csv"):  # results.csv rebuilt from the records
-            from oodcalib.benchmark.protocol.runner import collect_results
+        # one writer per run directory; a read-only one (with --out elsewhere) is only read
+        with run_lock(run_dir, required=False, create=False) as lock:
+            if fold_files(run_dir, "per_case/*.csv"):  # results.csv rebuilt from the records
+                from oodcalib.benchmark.protocol.runner import collect_results
 
-            collect_results(run_dir)
-        csv_path, md_path = write_leaderboard(
-            run_dir,
-            reference,
-            metrics or None,
-            test,
-            "holm" if holm else None,
-            out,
-            **_names(run_dir),
-        )
+                collect_results(run_dir, write=lock is not None)
+            csv_path, md_path = write_leaderboard(
+                run_dir,
+                reference,
+                metrics or None,
+                test,
+                "holm" if holm else None,
+                out,
+                **_names(run_dir),
+            )
     except OodcalibError as error:
         _fail(error)
     typer.echo(md_path.read_text(encoding="utf-8"))

@@ -26,12 +26,15 @@ def evaluate(
     from oodcalib.benchmark.protocol.evaluation import evaluate_run
     from oodcalib.cli.run import report
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     start = time.perf_counter()
     try:
         _writable(run_dir, "run directory")
         _select_device(run_dir, device)
-        results = evaluate_run(run_dir, _domains(domain, exclude_patients))
+        domains = _domains(domain, exclude_patients)
+        with run_lock(run_dir, create=False):  # one writer, until the report is out
+            results = evaluate_run(run_dir, domains)
+            report(run_dir, results, time.perf_counter() - start)
     except (OodcalibError, ValueError) as error:
         _fail(error)
-    report(run_dir, results, time.perf_counter() - start)

@@ -77,8 +77,9 @@ def run(
     ] = 0,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
-    from oodcalib.benchmark.protocol.runner import run_benchmark
+    from oodcalib.benchmark.protocol.runner import check_names, run_benchmark
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import run_lock
 
     try:
         grid = [f"train.losses={losses}"] if losses else []
@@ -107,20 +108,24 @@ def run(
             from oodcalib.segmentation.device import resolve_device
 
             resolve_device("cuda")  # a one-line error, before any worker starts
-        client = (
-            (_gpu_client(gpus) if gpus else _dask_client(scheduler)) if backend == "dask" else None
-        )
-        typer.echo(f"run directory: {run_dir}")
-        if chosen.type == "cpu":  # the cost model measures this machine's CPU
-            announce_cost(config, run_dir)
-        start = time.perf_counter()
-        results = run_benchmark(config, run_dir)
+        check_names(config)  # a refused start creates no run directory
+        with run_lock(run_dir):  # one writer per run directory, until the report is out
+            client = (
+                (_gpu_client(gpus) if gpus else _dask_client(scheduler))
+                if backend == "dask"
+                else None
+            )
+            typer.echo(f"run directory: {run_dir}")
+            if chosen.type == "cpu":  # the cost model measures this machine's CPU
+                announce_cost(config, run_dir)
+            start = time.perf_counter()
+            results = run_benchmark(config, run_dir)
+            report(run_dir, results, time.perf_counter() - start)
     except (OodcalibError, ValueError, OSError) as error:
         _fail(error)
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
             _close_client(client)
-    report(run_dir, results, time.perf_counter() - start)
 
 
 def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
@@ -238,11 +243,13 @@ def summary(
     from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.errors import OodcalibError
+    from oodcalib.run_lock import unless_locked
 
     metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
     try:
-        names = _names(run_dir)
-        results = with_dataset_metrics(collect_results(run_dir), run_dir)
+        with unless_locked(run_dir) as free:  # a running run's files are only read
+            names = _names(run_dir)
+            results = with_dataset_metrics(collect_results(run_dir, write=free), run_dir)
         absent = sorted(set(metrics) - set(results["metric"]))
         if absent:
             raise OodcalibError(

@@ -41,6 +41,7 @@ from oodcalib.corruptions.samplers import (
 from oodcalib.corruptions.severity import DEFAULT_SEVERITY, SEVERITY_TABLE, check_severity
 from oodcalib.datasets.case import Case
 from oodcalib.errors import DataError, lookup
+from oodcalib.plugins import declare_registry
 from oodcalib.seeding import derive_seed
 
 
@@ -105,6 +106,7 @@ CORRUPTIONS: dict[str, Corruption] = {
         display_name="Spike",
     ),
 }
+declare_registry("CORRUPTIONS", CORRUPTIONS)  # replaced only by OVERRIDE
 
 
 def get_corruption(name: str) -> Corruption:

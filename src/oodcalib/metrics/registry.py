@@ -28,6 +28,7 @@ from oodcalib.metrics.proper_scores import (
     stratified_brier_score,
 )
 from oodcalib.metrics.scoring import FOREGROUND_NAMES, ScanScorer
+from oodcalib.plugins import declare_registry
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ METRICS: dict[str, Metric] = {
     "hd95": Metric("hd95", "HD95 (px)", False, ScanScorer.hd95, percent=False),
     "hd95_mm": Metric("hd95_mm", "HD95 (mm)", False, ScanScorer.hd95_mm, percent=False),
 }
+declare_registry("METRICS", METRICS)  # a plugin replaces one by OVERRIDE
 
 
 def get_metric(name: str) -> Metric:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oodcalib.atomic import load_torch, read_cache, save_torch
+from oodcalib.atomic import load_torch, read_cache, save_torch, write_text
 from oodcalib.config import ModelConfig, TrainConfig
 from oodcalib.datasets.case import NUM_CLASSES, Case
 from oodcalib.metrics import dice_score
@@ -113,6 +113,7 @@ def train_segmenter(
         if scaler is not None and state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
     log_path = out_dir / "train_log.csv"
+    _trim_log(log_path, start)  # rows logged after the state resumed from are logged again
     bar = tqdm(
         range(start, tc.iterations),
         desc=desc,
@@ -178,6 +179,30 @@ def _save(path: Path, model: torch.nn.Module, architecture: dict, **extra) -> No
 
 def _atomic_save(obj: dict, path: Path) -> None:
     save_torch(path, obj)
+
+
+def _trim_log(path: Path, start: int) -> None:
+    """Keep the rows of ``train_log.csv`` up to iteration ``start``, each whole.
+
+    A kill may have left rows logged after the last saved state (they are logged again
+    on the way) or a half-written row.
+    """
+    if not path.is_file():
+        return
+    with path.open(newline="") as f:  # csv's own line ends (\r\n) kept as they are
+        lines = f.read().splitlines(keepends=True)
+    if not lines or not lines[0].endswith("\n"):  # not even a whole header
+        path.unlink()
+        return
+    kept = lines[:1] + [
+        line
+        for line in lines[1:]
+        if line.endswith("\n")
+        and line.split(",", 1)[0].isdigit()
+        and int(line.split(",", 1)[0]) <= start
+    ]
+    if kept != lines:
+        write_text(path, "".join(kept))
 
 
 def _append_log(path: Path, iteration: int, loss: float, dice: float) -> None:

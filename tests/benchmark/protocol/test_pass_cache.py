@@ -133,3 +133,21 @@ def test_snapshots_between_the_cache_and_the_request_are_filled_in(model, image,
     cache.statistics(DOMAIN, CASE, image, 5)
     assert files(tmp_path) == ["n2.npz", "n3.npz", "n4.npz", "n5.npz"]
     assert counter.counts == {"passes": 3 * SLICES}
+
+
+def test_a_session_resumed_from_a_snapshot_gets_the_numbers_of_an_uninterrupted_one(
+    model, image, tmp_path
+):
+    """The cause of resumes differing by 1e-10 (issue 28): the first session carried on
+    with float64 sums, a resumed one with the float32 snapshot. Both now carry on with
+    the stored snapshot, so every number is equal, not merely close."""
+    whole = PassCache(tmp_path / "whole", model, SEED, snapshots=[2])
+    uninterrupted = whole.statistics(DOMAIN, CASE, image, 4)
+    PassCache(tmp_path / "killed", model, SEED).statistics(DOMAIN, CASE, image, 2)
+    (tmp_path / "killed" / DOMAIN / CASE / "n4.npz").unlink(missing_ok=True)
+    resumed = PassCache(tmp_path / "killed", model, SEED).statistics(DOMAIN, CASE, image, 4)
+    reread = PassCache(tmp_path / "whole", model, SEED).statistics(DOMAIN, CASE, image, 4)
+    for other in (resumed, reread):  # computed, resumed and read back: the same bits
+        np.testing.assert_array_equal(other.total, uninterrupted.total)
+        np.testing.assert_array_equal(other.total_sq, uninterrupted.total_sq)
+        np.testing.assert_array_equal(other.spread, uninterrupted.spread)

@@ -277,3 +277,44 @@ def test_a_run_directory_of_version_0_1_is_refused_with_the_reason(tmp_path):
     with pytest.raises(OodcalibError, match="oodcalib 0.1"):
         run_benchmark(build_config("smoke"), tmp_path)
     assert not list(tmp_path.glob("fold*"))
+
+
+def test_a_failing_plugin_calibrator_is_named_and_the_other_methods_are_kept(tmp_path):
+    plugin = tmp_path / "failing.py"
+    plugin.write_text(
+        "import sys\n"
+        "from oodcalib.baselines import CALIBRATORS, Uncalibrated\n\n\n"
+        "class BoomFit(Uncalibrated):\n"
+        "    def fit(self, scans, model):\n"
+        "        raise ValueError('no convergence')\n\n\n"
+        "class ExitPredict(Uncalibrated):\n"
+        "    def predict_proba(self, scan, model):\n"
+        "        sys.exit(3)\n\n\n"
+        "CALIBRATORS['boom_fit'] = BoomFit\n"
+        "CALIBRATORS['exit_predict'] = ExitPredict\n"
+    )
+    config = build_config(
+        "smoke",
+        [
+            "data.n_folds=1",
+            "eval.methods=uc,boom_fit,exit_predict,ts",
+            "eval.repeats=1",
+            "data.max_test_cases=1",
+            "eval.corruptions=motion",
+            f"plugins=[{str(plugin)!r}]",
+        ],
+    )
+    try:
+        with pytest.raises(OodcalibError) as info:
+            run_benchmark(config, tmp_path / "run")
+    finally:
+        CALIBRATORS.pop("boom_fit", None)
+        CALIBRATORS.pop("exit_predict", None)
+    message = str(info.value)
+    assert message.startswith(
+        f"plugin {plugin}: method 'boom_fit' fit failed (ValueError: no convergence) "
+        "(and 1 more: exit_predict); the results of the other methods (uc, ts) in "
+    )
+    assert "\n" not in message
+    per_case = tmp_path / "run" / "fold0" / "per_case"
+    assert sorted(p.name for p in per_case.glob("*_r0.csv")) == ["ts_r0.csv", "uc_r0.csv"]

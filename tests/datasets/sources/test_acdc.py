@@ -174,3 +174,11 @@ def test_real_acdc(real_acdc):
         half = c.num_slices // 2
         base_first += (c.label[:half] > 0).sum() > (c.label[half:] > 0).sum()
     assert base_first >= 90
+
+
+def test_a_patient_folder_reached_twice_is_loaded_once(tmp_path):
+    _write_patient(tmp_path / "training", "patient003")
+    (tmp_path / "testing").symlink_to(tmp_path / "training")  # the same patients again
+    with pytest.warns(UserWarning, match="each file being read once"):
+        cases = load_acdc(tmp_path)
+    assert [c.case_id for c in cases] == ["patient003"]

@@ -188,3 +188,13 @@ def test_real_lge(real_lge):
         half = c.num_slices // 2
         base_first += (c.label[:half] > 0).sum() > (c.label[half:] > 0).sum()
     assert base_first >= 18
+
+
+def test_a_linked_image_is_loaded_once(tmp_path):
+    _write(tmp_path, "subject1")
+    (tmp_path / "images" / "subject2_DE.nii.gz").symlink_to(
+        tmp_path / "images" / "subject1_DE.nii.gz"
+    )
+    with pytest.warns(UserWarning, match="each file being read once"):
+        cases = load_mscmr_lge(tmp_path)
+    assert [c.case_id for c in cases] == ["subject1"]

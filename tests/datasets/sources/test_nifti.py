@@ -165,3 +165,26 @@ def test_a_frame_of_a_4d_file_by_index_or_sidecar(tmp_path):
     # a 3D label beside a 4D image is used as it is
     _save(tmp_path / "p1_lab.nii.gz", _label())
     assert load_nifti(images, labels, frame=1, **kwargs)[0].label.sum() > 0
+
+
+def test_symlink_loops_in_a_recursive_glob_load_each_file_once(tmp_path):
+    ids = [f"p{i:02d}" for i in range(10)]
+    _make_set(tmp_path, ids=ids)
+    for folder in ("imgs", "labs"):
+        (tmp_path / folder / "self").symlink_to(".")
+        (tmp_path / folder / "back").symlink_to("..")
+    cases = load_nifti(
+        str(tmp_path / "imgs" / "**" / "*_img.nii.gz"),
+        str(tmp_path / "labs" / "**" / "*_lab.nii.gz"),
+        orientation="stored",
+    )
+    assert [c.case_id for c in cases] == ids  # not 410 cases, and no hang
+
+
+def test_a_linked_file_is_loaded_once_by_its_real_path(tmp_path):
+    images, labels = _make_set(tmp_path)
+    (tmp_path / "imgs" / "p1_img.nii.gz").symlink_to(tmp_path / "imgs" / "p2_img.nii.gz")
+    (tmp_path / "labs" / "p1_lab.nii.gz").symlink_to(tmp_path / "labs" / "p2_lab.nii.gz")
+    with pytest.warns(UserWarning, match="each file being read once"):
+        cases = load_nifti(images, labels, orientation="stored")
+    assert [c.case_id for c in cases] == ["p10", "p2"]

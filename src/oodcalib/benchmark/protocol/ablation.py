@@ -35,6 +35,7 @@ from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError
+from oodcalib.run_lock import holds_run_lock
 
 #: Component switches of the Proposed calibrator, as in paper Table 2.
 COMPONENTS: dict[str, dict[str, bool]] = {
@@ -60,6 +61,7 @@ def _settings(kind: str, values: list[int] | None, config: Config) -> list[tuple
     raise OodcalibError(f"unknown ablation {kind!r}; valid: num_aug, components")
 
 
+@holds_run_lock
 def run_ablation(run_dir: Path, kind: str, values: list[int] | None = None) -> pd.DataFrame:
     """Run (or resume) an ablation of ``run_dir`` and write its tables.
 

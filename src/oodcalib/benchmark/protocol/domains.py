@@ -2,7 +2,9 @@
 
 Each domain given with ``--domain NAME=SPEC`` (:mod:`oodcalib.datasets.domain_spec`) is
 loaded from its own source, checked for swapped labels, resampled and cropped like the
-source, stripped of excluded patients, capped at ``data.max_test_cases`` and normalised.
+source, stripped of excluded patients, checked for scans that trained or calibrated a net
+(the leak check, :mod:`~oodcalib.datasets.leakage`), capped at ``data.max_test_cases`` and
+normalised.
 The result is cached in ``run_dir/domains/<name>/prepared.joblib`` beside the spec it
 came from (``spec.json``); a changed spec reloads it. The scores of a domain are written
 per cell beside the built-in ones, as ``per_case/<method>_r<repeat>@<name>.csv``.
@@ -19,6 +21,7 @@ from oodcalib.benchmark.layout import CALIBRATION, CLEAN, LGE
 from oodcalib.config import Config, DataConfig
 from oodcalib.datasets import Case, load_source
 from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_seed, spec_stamp
+from oodcalib.datasets.leakage import check_test_scans
 from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import patient_ids
@@ -47,7 +50,12 @@ def training_patients(config: Config, splits: dict) -> set[str]:
 
 
 def load_test_domain(
-    config: Config, run_dir: Path, name: str, splits: dict, normalise
+    config: Config,
+    run_dir: Path,
+    name: str,
+    splits: dict,
+    normalise,
+    trained: dict[str, str] | None = None,
 ) -> list[Case]:
     """The normalised cases of extra domain ``name``, from its cache when the spec matches.
 
@@ -57,6 +65,9 @@ def load_test_domain(
         name: The domain's name.
         splits: The run's splits (for ``exclude_patients=train``).
         normalise: ``normalise(case)`` of the run data (the network input).
+        trained: ``{digest: description}`` of the source scans that trained or
+            calibrated a net (:func:`~oodcalib.datasets.leakage.trained_scans`): a domain
+            holding one of them, once ``exclude_patients`` is applied, is refused.
     """
     spec = config.eval.domains[name]
     folder = Path(run_dir) / "domains" / name
@@ -72,6 +83,12 @@ def load_test_domain(
     cases = _exclude(cases, spec, name, training_patients(config, splits), local)
     if not cases:
         raise OodcalibError(f"eval.domains.{name}: no case left to test after exclude_patients")
+    if trained:
+        hint = (
+            f"; drop it with eval.domains.{name}.exclude_patients (train, with a "
+            "patient_pattern, or a list of ids)"
+        )
+        check_test_scans(cases, trained, name, hint)
     cases = [normalise(c) for c in cases[: d.max_test_cases]]
     atomic_write(cache, lambda f: joblib.dump(cases, f))
     atomic_write(spec_path, lambda f: f.write(stamp.encode()))

@@ -22,8 +22,10 @@ from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
 from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import OodcalibError
+from oodcalib.run_lock import holds_run_lock
 
 
+@holds_run_lock
 def evaluate_run(run_dir: Path, domains: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Score every calibrator of ``run_dir`` on ``domains``; return the run's results.
 

@@ -42,7 +42,7 @@ from oodcalib.config import Config
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.metrics import ScanScorer, score
-from oodcalib.plugins import load_plugins
+from oodcalib.plugins import PluginError, load_plugins, plugin_call
 from oodcalib.seeding import derive_seed
 from oodcalib.segmentation.inference import load_model
 from oodcalib.segmentation.training import train_segmenter
@@ -121,8 +121,9 @@ class Fold:
             return saved
         cls = lookup(CALIBRATORS, method, "method")
         seed = derive_seed(self.config.seed, "calibrator", self.index, method, repeat)
-        calibrator = cls(random_state=seed, **(calibrator_params(self.config, method) | params))
-        with self.counter.stage(f"fit:{label}"):
+        with plugin_call(cls, f"method {method!r} init"):
+            calibrator = cls(random_state=seed, **(calibrator_params(self.config, method) | params))
+        with self.counter.stage(f"fit:{label}"), plugin_call(cls, f"method {method!r} fit"):
             calibrator.fit(scans, self.model)
         save_torch(path, calibrator)
         return calibrator
@@ -166,7 +167,10 @@ class Fold:
         for domain, case in tqdm(jobs, desc=desc, leave=False):
             scan = self.store.get(domain, case)
             for name, params in settings.items():
-                with self.counter.stage(f"predict:{file_label(label)}"):
+                with (
+                    self.counter.stage(f"predict:{file_label(label)}"),
+                    plugin_call(calibrator, f"method {label!r} predict"),
+                ):
                     probs = calibrator.set_params(**params).predict_proba(scan, self.model)
                 if not np.isfinite(probs).all():
                     raise OodcalibError(
@@ -283,22 +287,41 @@ def score_cell(
     to the domains scored into it. Finished files are kept; returns every file's path.
     Forward-pass counts and stage times are saved after every file, so the
     ``forward_passes.json`` of a killed and resumed run still adds up.
+
+    Raises:
+        PluginError: A plugin's calibrator failed (:func:`~oodcalib.plugins.plugin_call`);
+            raised once the other methods are scored and written.
     """
     written = []
+    failed: dict[str, PluginError] = {}
     for group, domains in groups.items():
         for method in ctx.config.eval.methods:
             label = file_label(method)
             for repeat in range(ctx.config.eval.repeats):
                 path = per_case_path(ctx.directory, label, repeat, group)
                 written.append(path)
+                if method in failed:
+                    continue
                 if read_cache(path, read_per_case, "per-case results") is not None:
                     continue
                 if repeat and CALIBRATORS.get(method, Calibrator).deterministic:
                     copy_repeat(per_case_path(ctx.directory, label, 0, group), path, repeat)
                     continue
-                calibrator = ctx.calibrator(method, repeat, val_scans)
-                ctx.write_scores(calibrator, method, repeat, domains, path)
+                try:
+                    calibrator = ctx.calibrator(method, repeat, val_scans)
+                    ctx.write_scores(calibrator, method, repeat, domains, path)
+                except PluginError as error:  # the other methods are still scored
+                    failed[method] = error
+                    continue
                 ctx.save_counts()  # a killed session keeps the counts of its finished work
+    if failed:
+        first, *more = failed.values()
+        others = [m for m in ctx.config.eval.methods if m not in failed]
+        also = f" (and {len(more)} more: {', '.join(list(failed)[1:])})" if more else ""
+        raise PluginError(
+            f"{first}{also}; the results of the other methods ({', '.join(others) or 'none'}) "
+            f"in {ctx.directory} are written and kept"
+        )
     return written
 
 

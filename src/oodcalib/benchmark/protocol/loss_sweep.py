@@ -31,6 +31,7 @@ from oodcalib.benchmark.protocol.hyperparameters import loss_params, run_losses
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config, parse_value
 from oodcalib.errors import OodcalibError, reject_unknown
+from oodcalib.run_lock import holds_run_lock
 from oodcalib.segmentation.losses import (
     LOSSES,
     get_loss,
@@ -97,6 +98,7 @@ def _own_cells(
     return paths if all(p.exists() for p in paths) else []
 
 
+@holds_run_lock
 def run_loss_sweep(run_dir: Path, spec: str, methods: list[str] | None = None) -> pd.DataFrame:
     """Train and score every value of ``spec`` (``LOSS.NAME=V1,V2,...``) on ``run_dir``'s folds.
 

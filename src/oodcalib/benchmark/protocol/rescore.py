@@ -32,6 +32,7 @@ from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.metrics import METRICS
+from oodcalib.run_lock import holds_run_lock
 
 
 def is_current(path: Path) -> bool:
@@ -42,6 +43,7 @@ def is_current(path: Path) -> bool:
     return set(METRICS) <= metrics
 
 
+@holds_run_lock
 def rescore_run(run_dir: Path, add: Sequence[str] = ()) -> pd.DataFrame:
     """Re-score every fit of ``run_dir`` with every registered metric; return the results.
 

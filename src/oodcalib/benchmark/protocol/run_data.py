@@ -20,9 +20,17 @@ from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.leakage import (
+    check_splits,
+    check_test_scans,
+    scan_digests,
+    source_patients,
+    trained_scans,
+    twin_scans,
+)
 from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
-from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
+from oodcalib.datasets.splits import make_splits, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
 
@@ -36,6 +44,9 @@ class RunData:
     test_domains: dict[str, list[Case]]
     #: The extra test domains (``eval.domains``), each scored in files of its own
     extra_domains: dict[str, list[Case]] = field(default_factory=dict)
+    #: ``{case id: digest}`` of the prepared source scans (:mod:`~oodcalib.datasets.leakage`;
+    #: None in a cache written before the leak check, whose test domains were loaded then)
+    digests: dict[str, str] | None = None
 
     def cases(self, ids: list[str]) -> list[Case]:
         """Source cases in the given order."""
@@ -75,10 +86,19 @@ def load_lge(config: Config) -> list[Case]:
     )
 
 
-def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
-    """The run's splits: read from ``splits.json``, or made (:func:`load_run_data` writes them)."""
+def load_splits(
+    config: Config, run_dir: Path, case_ids: list[str], digests: dict[str, str] | None = None
+) -> dict:
+    """The run's splits: read from ``splits.json``, or made (:func:`load_run_data` writes them).
+
+    Patients are found by ``data.patient_pattern``, and scans of one image (``digests``)
+    are one patient (:func:`~oodcalib.datasets.leakage.source_patients`): made splits keep
+    them together, and read ones that part them are refused (the leak check).
+    """
     d = config.data
     split_path = run_dir / "splits.json"
+    patient_of = source_patients(case_ids, d.patient_pattern, digests)
+    twins = twin_scans(digests or {})
     if split_path.exists():
         splits = read_splits(split_path)
         missing = sorted(
@@ -89,6 +109,7 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         )
         if missing:
             raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
+        check_splits(splits, patient_of, str(split_path), twins)
         return splits
     splits = make_splits(
         case_ids,
@@ -97,8 +118,9 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         train_per_fold=d.train_per_fold,
         val_per_fold=d.val_per_fold,
         fractions=tuple(d.split_fractions),
-        patients=patient_ids(case_ids, d.patient_pattern),
+        patients=patient_of,
     )
+    check_splits(splits, patient_of, f"the splits of seed {config.seed}", twins)
     return splits
 
 
@@ -114,20 +136,26 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     domains (``eval.domains``) are cached apart, in ``run_dir/domains/<name>/``
     (:mod:`~oodcalib.benchmark.protocol.domains`), so a finished run can gain one.
     """
-    if (run_dir / "splits.json").exists():
-        read_splits(run_dir / "splits.json")  # the record is checked even when cached
+    split_path = run_dir / "splits.json"
+    if split_path.exists():
+        read_splits(split_path)  # the record is checked even when the data are cached
     cache = prepared_path(run_dir)
     data = read_cache(cache, joblib.load, "prepared data")
     if data is None:
         data = _prepare_run_data(config, run_dir)
+    elif split_path.exists():  # the leak check of the record, the data cached
+        patient_of = source_patients(data.source, config.data.patient_pattern, data.digests)
+        twins = twin_scans(data.digests or {})
+        check_splits(read_splits(split_path), patient_of, str(split_path), twins)
+    trained = trained_scans(data.digests, data.splits) if data.digests else None
     data.extra_domains = {
-        name: load_test_domain(config, run_dir, name, data.splits, normalise)
+        name: load_test_domain(config, run_dir, name, data.splits, normalise, trained)
         for name in config.eval.domains
     }
     if not cache.exists():
         if not (run_dir / "splits.json").exists():  # written once everything loaded
             write_splits(data.splits, run_dir / "splits.json")
-        core = RunData(data.source, data.splits, data.test_domains)
+        core = RunData(data.source, data.splits, data.test_domains, digests=data.digests)
         atomic_write(cache, lambda f: joblib.dump(core, f))
     return data
 
@@ -139,22 +167,32 @@ def prepared_source(
 
     Prepared means resampled, cropped and resized to the network input
     (:func:`~oodcalib.datasets.preprocessing.prepare_case`); the clean test scans come as
-    the corruptions see them: on the network's grid, before normalisation.
+    the corruptions see them: on the network's grid, before normalisation. Scans of one
+    image (under two case ids) are one patient, with a warning, and splits that put a
+    patient on both sides are refused (:mod:`~oodcalib.datasets.leakage`).
     """
+    source, splits, clean, _ = _prepared_source(config, run_dir, check)
+    return source, splits, clean
+
+
+def _prepared_source(
+    config: Config, run_dir: Path, check: bool
+) -> tuple[dict[str, Case], dict, list[Case], dict[str, str]]:
     d = config.data
     raw = load_source(d, config.seed)
     if check:
         check_plausible(raw, f"the {d.source} source", d.label_map, d.strict_labels)
     prepared = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw]
+    digests = scan_digests(prepared, f"the {d.source} source")  # warns of scans found twice
     source = {c.case_id: c for c in prepared}
-    splits = load_splits(config, run_dir, list(source))
+    splits = load_splits(config, run_dir, list(source), digests)
     test_ids = splits["pools"]["test"][: d.max_test_cases]
-    return source, splits, [source[i] for i in test_ids]
+    return source, splits, [source[i] for i in test_ids], digests
 
 
 def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
     d = config.data
-    source, splits, clean = prepared_source(config, run_dir)
+    source, splits, clean, digests = _prepared_source(config, run_dir, True)
     domains = {CLEAN: clean}
     cache = CorruptionCache(run_dir / "corrupted")
     for name in config.eval.corruptions:
@@ -166,6 +204,11 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         raw_lge = load_lge(config)
         check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map, d.strict_labels)
         lge = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw_lge]
+        check_test_scans(lge, trained_scans(digests, splits), LGE, _LGE_HINT)
         domains[LGE] = lge[: d.max_test_cases]
     normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
-    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)
+    source_cases = {k: normalise(v) for k, v in source.items()}
+    return RunData(source_cases, splits, normalised, digests=digests)
+
+
+_LGE_HINT = "; give --lge-root a data set other than the training source"

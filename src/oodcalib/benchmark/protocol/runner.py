@@ -34,6 +34,7 @@ from oodcalib.config import PATH_KEYS, Config, absolute_path
 from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.plugins import load_plugins
+from oodcalib.run_lock import run_lock
 
 
 def check_names(config: Config) -> None:
@@ -180,13 +181,19 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     Args:
         config: The resolved configuration.
         run_dir: Output directory; created if needed. Finished stages are skipped.
+            Its lock (:mod:`~oodcalib.run_lock`) is held throughout: a second writer
+            is refused.
 
     Returns:
         The tidy results (also written to ``run_dir/results.csv``).
     """
     check_names(config)
     run_dir = Path(run_dir).absolute()  # dask workers may start elsewhere
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):  # one writer per run directory (created if needed)
+        return _run_benchmark(config, run_dir)
+
+
+def _run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     resolve_threads(config, run_dir)
     device = resolve_run_device(config, recorded_config(run_dir), run_dir)
     check_config(config, run_dir)
@@ -236,8 +243,13 @@ def _cell_name(run_dir: Path, directory: Path) -> str:
     return relative.removeprefix("losses/")
 
 
-def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
-    """Concatenate per-case CSVs into ``results.csv`` (one row per observation)."""
+def collect_results(
+    run_dir: Path, files: list[Path] | None = None, write: bool = True
+) -> pd.DataFrame:
+    """Concatenate per-case CSVs into ``results.csv`` (one row per observation).
+
+    With ``write=False`` (another process holds the run's lock), only read them.
+    """
     # one order whoever collects (the run, or summary and leaderboard later)
     files = sorted(files) if files is not None else fold_files(run_dir, "per_case/*.csv")
     if not files:
@@ -258,7 +270,7 @@ def collect_results(run_dir: Path, files: list[Path] | None = None) -> pd.DataFr
     _report_missing(run_dir, files)
     path = Path(run_dir) / "results.csv"
     text = results.to_csv(index=False)
-    if not path.is_file() or path.read_text() != text:  # a record is rewritten only to mend it
+    if write and (not path.is_file() or path.read_text() != text):  # rewritten only to mend it
         write_text(path, text)
     return results
 

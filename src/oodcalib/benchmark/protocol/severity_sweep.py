@@ -44,6 +44,7 @@ from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache, check_severity
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError
+from oodcalib.run_lock import holds_run_lock
 
 #: Level given to the clean scans in a sweep's results (the curves start there).
 CLEAN_LEVEL = "0"
@@ -99,6 +100,7 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
     return domains
 
 
+@holds_run_lock
 def run_severity_sweep(
     run_dir: Path, severities: Sequence[int], methods: Sequence[str] | None = None
 ) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
 from oodcalib.datasets.sources import acdc, mscmr_lge, nifti, pack, phantom
 from oodcalib.errors import lookup
+from oodcalib.plugins import declare_registry, plugin_call
 
 #: Registry: data source name -> ``from_config(data, seed) -> list[Case]``.
 SOURCES: dict[str, Callable[[DataConfig, int], list[Case]]] = {
@@ -23,8 +24,11 @@ SOURCES: dict[str, Callable[[DataConfig, int], list[Case]]] = {
     "nifti": nifti.from_config,
     "pack": pack.from_config,
 }
+declare_registry("SOURCES", SOURCES)  # a plugin replaces one by OVERRIDE
 
 
 def load_source(data: DataConfig, seed: int = 0) -> list[Case]:
     """Raw cases of the source ``data.source`` (unknown: lists the valid), seeded by ``seed``."""
-    return lookup(SOURCES, data.source, "data source")(data, seed)
+    from_config = lookup(SOURCES, data.source, "data source")
+    with plugin_call(from_config, f"data source {data.source!r}"):
+        return from_config(data, seed)

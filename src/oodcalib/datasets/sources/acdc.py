@@ -27,6 +27,7 @@ import numpy as np
 
 from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
+from oodcalib.datasets.file_glob import unique_files
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
     check_finite,
@@ -67,7 +68,7 @@ def load_acdc(root: str | Path, *, phase: str = "ES", domain: str = "clean") -> 
     if key not in PHASES:
         raise ValueError(f"unknown ACDC phase {phase!r}; valid phases are: {', '.join(PHASES)}")
     root = require_dir(root, _EXPECTED)
-    patient_dirs = sorted(
+    patient_dirs = unique_files(  # each folder once, by its real path
         d
         for base in (root, root / "training", root / "testing")
         if base.is_dir()
@@ -77,13 +78,13 @@ def load_acdc(root: str | Path, *, phase: str = "ES", domain: str = "clean") -> 
     if patient_dirs:
         cases = [_load_nifti_patient(d, key, domain) for d in patient_dirs]
     else:
-        h5_files = [
+        h5_files = unique_files(
             f
             for base in (root, root / "ACDC_training_volumes")
             if base.is_dir()
             for f in base.glob("patient*_frame*.h5")
             if _H5_NAME.match(f.name)
-        ]
+        )
         if not h5_files:
             raise DataError(root, f"no ACDC data found; expected {_EXPECTED}")
         cases = _load_hdf5_cases(h5_files, key, domain)

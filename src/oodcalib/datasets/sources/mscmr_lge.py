@@ -22,6 +22,7 @@ import numpy as np
 
 from oodcalib.config import DataConfig
 from oodcalib.datasets.case import Case
+from oodcalib.datasets.file_glob import unique_files
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
     read_image_and_label,
@@ -61,7 +62,7 @@ def load_mscmr_lge(root: str | Path, *, domain: str = "lge") -> list[Case]:
     root = require_dir(root, f"MS-CMRSeg LGE data: {expected}")
     image_dir = require_dir(root / "images", "subjectN_DE.nii.gz LGE images")
     label_dir = require_dir(root / "labels", "subjectN_DE_manual.nii.gz label maps")
-    images = sorted(p for p in image_dir.iterdir() if _IMAGE_NAME.match(p.name))
+    images = unique_files(p for p in image_dir.iterdir() if _IMAGE_NAME.match(p.name))
     if not images:
         raise DataError(image_dir, "no subjectN_DE.nii.gz images found")
     cases = []

@@ -16,7 +16,6 @@ same frame; a 3D one is used as it is.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -26,6 +25,7 @@ import numpy as np
 
 from oodcalib.config import DataConfig
 from oodcalib.datasets.case import NUM_CLASSES, Case
+from oodcalib.datasets.file_glob import glob_files
 from oodcalib.datasets.io import (
     IDENTITY_LABELS,
     read_image_and_label,
@@ -106,12 +106,14 @@ def match_pattern(pattern: str) -> dict[str, Path]:
 
     Several wildcards (and the folders matched by ``**``) give ids joined by ``_``; a
     pattern without wildcards gives the file name without its ``.nii[.gz]`` extension.
+    Files are found by :func:`~oodcalib.datasets.file_glob.glob_files`: each real file
+    once, and never through a symlink loop.
 
     Raises:
         DataError: If nothing matches or two files get the same id.
     """
     pattern = os.path.expanduser(pattern)
-    files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+    files = [str(p) for p in glob_files(pattern)]  # each file once, no symlink loop
     if not files:
         raise DataError(pattern, "no file matches this glob pattern")
     regex = re.compile(

@@ -43,6 +43,7 @@ from oodcalib.segmentation.losses import basic  # isort: skip
 from oodcalib.segmentation.losses import ace, nacl  # isort: skip
 from oodcalib.segmentation.losses import margin, smoothing  # isort: skip
 from oodcalib.segmentation.losses import meep  # isort: skip
+from oodcalib.plugins import declare_registry
 from oodcalib.segmentation.losses.basic import soft_dice_loss
 from oodcalib.segmentation.losses.registry import (
     LOSS_NAMES,
@@ -52,6 +53,10 @@ from oodcalib.segmentation.losses.registry import (
     loss_hyperparameter_names,
     register_loss,
 )
+
+declare_registry(
+    "LOSSES", LOSSES, LOSS_NAMES
+)  # the built-ins are in: a plugin replaces by OVERRIDE
 
 __all__ = [
     "LOSSES",
