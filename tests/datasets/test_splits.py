@@ -92,3 +92,17 @@ def test_bad_patient_patterns_name_the_key(pattern, message):
     with pytest.raises(OodcalibError, match=re.escape(message)) as error:
         patient_ids(["P000_ED"], pattern)
     assert "data.patient_pattern" in str(error.value)
+
+
+@pytest.mark.parametrize(("patients", "pools"), [(100, [60, 20, 20]), (99, [60, 20, 19]),
+                                                 (81, [60, 16, 5])])  # fmt: skip
+def test_pools_are_raised_to_what_the_folds_draw_at_the_test_pools_expense(patients, pools):
+    s = make_splits(IDS[:patients], seed=0)
+    assert [len(s["pools"][k]) for k in ("train", "val", "test")] == pools
+    drawn = [c for f in s["folds"] for c in f["train"] + f["val"]]
+    assert len(drawn) == len(set(drawn)) == 75 and not set(drawn) & set(s["pools"]["test"])
+
+
+def test_no_test_patient_left_is_refused():
+    with pytest.raises(OodcalibError, match="non-empty test set"):
+        make_splits(IDS[:75])  # 60 + 15 drawn by the folds, none left to test

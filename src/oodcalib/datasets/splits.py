@@ -70,7 +70,9 @@ def make_splits(
         n_folds: Number of data-hungry folds.
         train_per_fold: Training patients per fold.
         val_per_fold: Validation/calibration patients per fold.
-        fractions: Train/val/test fractions of the patients (three, checked).
+        fractions: Train/val/test fractions of the patients (three, checked). The train
+            and val pools are raised to what the folds draw (``n_folds`` times the
+            per-fold counts) at the test pool's expense, which must keep one patient.
         patients: The patient of each case (:func:`patient_ids`); every case of one
             patient lands in the same pool and fold. Default: one patient per case.
 
@@ -88,6 +90,9 @@ def make_splits(
         [60, 20, 20]
         >>> [(len(f["train"]), len(f["val"])) for f in s["folds"]]
         [(20, 5), (20, 5), (20, 5)]
+        >>> s = make_splits([f"p{i:03d}" for i in range(99)], seed=0)
+        >>> [len(s["pools"][k]) for k in ("train", "val", "test")]
+        [60, 20, 19]
     """
     ids = sorted(set(case_ids))
     if len(ids) != len(case_ids):
@@ -97,8 +102,10 @@ def make_splits(
     people = sorted({patient_of[c] for c in ids})
     order = np.random.default_rng(seed).permutation(len(people))
     shuffled = [people[i] for i in order]
-    n_train = int(round(fractions[0] * len(people)))
-    n_val = int(round(fractions[1] * len(people)))
+    # the fractions set the pools, raised to what the folds draw (taken from the test
+    # pool): 99 patients give 60/20/19 for 3 folds of 20/5, not 59/20/20 and an error
+    n_train = max(int(round(fractions[0] * len(people))), n_folds * train_per_fold)
+    n_val = max(int(round(fractions[1] * len(people))), n_folds * val_per_fold)
     pools = {
         "train": shuffled[:n_train],
         "val": shuffled[n_train : n_train + n_val],
@@ -110,7 +117,8 @@ def make_splits(
         or not pools["test"]
     ):
         raise OodcalibError(
-            f"{len(people)} patients give pools of {n_train}/{n_val}/{len(pools['test'])} "
+            f"{len(people)} patients give pools of {len(pools['train'])}/{len(pools['val'])}/"
+            f"{len(pools['test'])} "
             f"(data.split_fractions={tuple(fractions)}), too few for data.n_folds={n_folds} "
             f"folds of data.train_per_fold={train_per_fold} train / "
             f"data.val_per_fold={val_per_fold} val patients and a non-empty test set; "
