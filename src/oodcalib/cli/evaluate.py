@@ -34,4 +34,4 @@ def evaluate(
         results = evaluate_run(run_dir, _domains(domain, exclude_patients))
     except (OodcalibError, ValueError) as error:
         _fail(error)
-    report(run_dir, results, time.perf_counter() - start)
+    report(run_dir, results, time.perf_counter() - start, command="evaluate")

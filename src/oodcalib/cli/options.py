@@ -166,6 +166,22 @@ def _names(run_dir: Path) -> dict:
     }
 
 
+def one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    r"""A warning as the CLI prints it: ``warning: <message>``, one line, no source line.
+
+    Example:
+        >>> one_line_warning(UserWarning("x.nii.gz: constant image"), UserWarning, "a.py", 3)
+        'warning: x.nii.gz: constant image\n'
+    """
+    return f"warning: {message}\n"
+
+
 def _fail(error: Exception) -> NoReturn:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)

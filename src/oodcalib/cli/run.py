@@ -155,8 +155,12 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
     )
 
 
-def report(run_dir: Path, results, seconds: float) -> None:
-    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings."""
+def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
+    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings.
+
+    ``command`` names a command other than ``run`` whose time the stage table now holds
+    (``evaluate`` adds the scoring of its new domains to the run's stages).
+    """
     from oodcalib.atomic import write_csv
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.metrics import METRICS, headline_metrics
@@ -184,8 +188,14 @@ def report(run_dir: Path, results, seconds: float) -> None:
             )
     from oodcalib.benchmark.reporting.timings import format_timings, timings_table
 
+    added = (
+        f"; it includes this {command}'s {seconds / 60:.2f} min, added to the stages it ran "
+        "(every command that computes on the run adds its time there)"
+        if command
+        else ""
+    )
     typer.echo(
-        f"\nminutes per stage ({run_dir / 'timings.json'}):\n"
+        f"\nminutes per stage ({run_dir / 'timings.json'}{added}):\n"
         f"{format_timings(timings_table(run_dir))}"
     )
 

@@ -68,11 +68,41 @@ def build_config(
     for key, value in kw.items():
         if value is not None:
             set_value(config, key.replace("__", "."), value)
-    for item in overrides or []:
-        if "=" not in item:
-            raise OodcalibError(f"override {item!r} must look like key=value")
-        key, value = item.split("=", 1)
-        set_value(config, key.strip(), value)
+    for key, value in _pairs(overrides or []).items():
+        if key == "preset":
+            raise OodcalibError(
+                f"preset={value}: the preset is chosen with --preset (now {preset!r}), "
+                "not set as a key: it names the values every other key starts from"
+            )
+        set_value(config, key, value)
     if validate:
         config = validate_config(config)
     return config
+
+
+def _pairs(overrides: list[str]) -> dict[str, str]:
+    """``{key: value}`` of ``key=value`` overrides; a key given twice must agree.
+
+    Options such as ``--seed`` are overrides too, so ``--seed 3 --set seed=5`` gives
+    ``seed`` twice and is refused, instead of one of the two being used silently.
+
+    Example:
+        >>> _pairs(["seed=3", "train.lr=0.1", "seed=5"])
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.OodcalibError: seed is given twice, as 3 and as 5 (an option such \
+as --seed, --jobs or --losses sets a key too); give it once
+    """
+    pairs: dict[str, str] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise OodcalibError(f"override {item!r} must look like key=value")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if key in pairs and parse_value(pairs[key]) != parse_value(value):
+            raise OodcalibError(
+                f"{key} is given twice, as {pairs[key]} and as {value} (an option such as "
+                "--seed, --jobs or --losses sets a key too); give it once"
+            )
+        pairs[key] = value
+    return pairs
