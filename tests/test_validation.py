@@ -219,3 +219,16 @@ def test_plain_lines_are_sparse():
     # then the closing line; a line per step would be 1,000
     assert len(printed) == 9 and printed[-1] == "train: done (1000/1000) in 8.3 min"
     assert printed[0] == "train: 12% (120/1000), 1.0 min elapsed, about 7.3 min left"
+
+
+def test_a_refused_start_leaves_nothing_that_refuses_the_corrected_one(tmp_path):
+    out = tmp_path / "run"
+    common = ["run", "--preset", "smoke", "--out", str(out), "--set", "eval.methods=uc"]
+    common += ["--set", "data.n_folds=1", "--set", "eval.repeats=1", "--set", "eval.corruptions=[]"]
+    for bad in ("train.lr=inf", "calib.lts.lr=-1", "calib.proposed.iterations=0", "model.depth=8"):
+        refused = runner.invoke(app, [*common, "--set", bad])
+        assert refused.exit_code == 2, refused.output
+        assert not (out / "config.json").exists()
+    fixed = runner.invoke(app, [*common, "--set", "train.lr=1e-3"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "run: (loss, fold) cells: 100% (1/1)" in fixed.output  # the run's time left

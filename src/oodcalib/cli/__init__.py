@@ -29,7 +29,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _plain_warnings() -> None:
     # a warning is one line, "warning: <message>" (messages name their file), without

@@ -90,11 +90,15 @@ def run(
                     "per GPU, dask); leave out --device, --jobs, --backend and --scheduler"
                 )
             device, jobs, backend = "cuda", gpus, "dask"
-        options = [f"n_jobs={jobs}", f"backend={backend}", f"device={device}"]
+        # the options given (not left at their defaults) are keys too, checked with --set's
+        options = [f"n_jobs={jobs}"] if jobs != 1 else []
+        options += [f"backend={backend}"] if backend != "loky" else []
+        options += [f"device={device}"] if device != "auto" else []
         options += ["deterministic=true"] if deterministic else []  # validated with the rest
         config = _config(
             preset, data, data_root, lge_root, [*grid, *(set_ or []), *options], seed, plugin
         )
+        backend = config.backend  # a --set backend=dask counts as --backend dask
         config.eval.domains.update(_domains(domain, exclude_patients))
         run_dir = _writable(
             out or Path("results") / "runs" / f"{preset}-{config.data.source}-seed{config.seed}",

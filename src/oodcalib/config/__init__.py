@@ -39,6 +39,7 @@ __all__ = [
     "build_config",
     "check_rules",
     "parse_value",
+    "refuse_repeated_keys",
     "set_value",
     "validate_config",
 ]
@@ -68,26 +69,31 @@ def build_config(
     for key, value in kw.items():
         if value is not None:
             set_value(config, key.replace("__", "."), value)
-    for key, value in _pairs(overrides or []).items():
-        if key == "preset":
+    for item in overrides or []:
+        if "=" not in item:
+            raise OodcalibError(f"override {item!r} must look like key=value")
+        key, value = item.split("=", 1)
+        if key.strip() == "preset":
             raise OodcalibError(
                 f"preset={value}: the preset is chosen with --preset (now {preset!r}), "
                 "not set as a key: it names the values every other key starts from"
             )
-        set_value(config, key, value)
+        set_value(config, key.strip(), value)
     if validate:
         config = validate_config(config)
     return config
 
 
-def _pairs(overrides: list[str]) -> dict[str, str]:
-    """``{key: value}`` of ``key=value`` overrides; a key given twice must agree.
+def refuse_repeated_keys(overrides: list[str]) -> None:
+    """Refuse a key given twice with two values (the command line's one value per key).
 
-    Options such as ``--seed`` are overrides too, so ``--seed 3 --set seed=5`` gives
-    ``seed`` twice and is refused, instead of one of the two being used silently.
+    :func:`build_config` applies overrides in order, the later winning, as presets and
+    programs need. On the command line, options such as ``--seed`` are overrides too,
+    so ``--seed 3 --set seed=5`` gives ``seed`` twice: the CLI refuses it with this,
+    instead of using one of the two silently.
 
     Example:
-        >>> _pairs(["seed=3", "train.lr=0.1", "seed=5"])
+        >>> refuse_repeated_keys(["seed=3", "train.lr=0.1", "seed=5"])
         Traceback (most recent call last):
         ...
         oodcalib.errors.OodcalibError: seed is given twice, as 3 and as 5 (an option such \
@@ -95,9 +101,7 @@ as --seed, --jobs or --losses sets a key too); give it once
     """
     pairs: dict[str, str] = {}
     for item in overrides:
-        if "=" not in item:
-            raise OodcalibError(f"override {item!r} must look like key=value")
-        key, value = item.split("=", 1)
+        key, value = item.split("=", 1) if "=" in item else (item, "")
         key = key.strip()
         if key in pairs and parse_value(pairs[key]) != parse_value(value):
             raise OodcalibError(
@@ -105,4 +109,3 @@ as --seed, --jobs or --losses sets a key too); give it once
                 "--seed, --jobs or --losses sets a key too); give it once"
             )
         pairs[key] = value
-    return pairs

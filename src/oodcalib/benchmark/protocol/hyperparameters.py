@@ -137,7 +137,10 @@ def check_hyperparameters(config: Config) -> None:
         own = f"calib.{cls.name}."
         problems += [
             f"calib.{method}.{line.removeprefix(own)}" if line.startswith(own) else line
-            for line in cls.check_params(config.calib.get(method, {}), side)
+            # the crop against the slices only for a method that runs (a preset sets some)
+            for line in cls.check_params(
+                config.calib.get(method, {}), side if method in config.eval.methods else None
+            )
         ]
     for loss in run_losses(config):
         params = loss_params(config, loss)
