@@ -8,12 +8,18 @@ name short enough for the file system.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from oodcalib.config.sections import DataConfig, EvalConfig, ModelConfig
 from oodcalib.errors import OodcalibError
 
-if TYPE_CHECKING:
-    from oodcalib.config.run_config import Config
+
+class Config(Protocol):
+    """What the rules read of a :class:`~oodcalib.config.Config` (no import circle)."""
+
+    data: DataConfig
+    model: ModelConfig
+    eval: EvalConfig
 
 #: Sources whose files are given by keys of their own: options of another source are errors.
 SOURCE_KEYS = {

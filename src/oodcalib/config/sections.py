@@ -70,7 +70,9 @@ class DataConfig:
     #: convention (RV left of LV, base first); "stored" uses the arrays as stored
     orientation: Literal["affine", "stored"] = "affine"
     #: Regex finding the patient id in a case id (its first group, else the match), so
-    #: that every file of one patient lands in the same pool; None: a case per patient
+    #: that every file of one patient lands in the same pool; None: a case per patient.
+    #: A NIfTI case id is the text the glob's wildcards matched, joined by ``_``
+    #: (``*/*_sa_E?.nii.gz``: ``better/G1K1V3_sa_ED.nii.gz`` is ``better_G1K1V3_D``)
     patient_pattern: str | None = None
     #: Labels whose classes look swapped (RV/LV, ...) stop the run instead of a warning
     strict_labels: bool = False
