@@ -21,6 +21,7 @@ class Config(Protocol):
     model: ModelConfig
     eval: EvalConfig
 
+
 #: Sources whose files are given by keys of their own: options of another source are errors.
 SOURCE_KEYS = {
     "root": ("phantom", "nifti"),
