@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -21,8 +24,10 @@ from oodcalib.run_lock import LOCK_NAME
 
 runner = CliRunner()
 SMOKE = ["--preset", "smoke"]
+#: ``oodcalib inspect`` of a NIfTI glob (the broken files of the ``bad`` fixture)
+INSPECT = ["inspect", "--data", "nifti", "--out", "{tmp}/sheet.png", "--set"]
 
-#: (id, arguments with {run}, {tmp}, {file} placeholders, text the message must hold)
+#: (id, arguments with {run}, {tmp}, {file}, {bad} placeholders, text the message must hold)
 CASES = [
     ("iterations-text", ["run", *SMOKE, "--set", "train.iterations=abc"], "train.iterations"),
     ("iterations-float", ["run", *SMOKE, "--set", "train.iterations=1.5"], "train.iterations"),
@@ -119,6 +124,141 @@ CASES = [
     ("summary-not-a-run", ["summary", "{tmp}"], "{tmp}"),
     ("evaluate-taken-name", ["evaluate", "{run}", "--domain", "lge=source=nifti"], "lge"),
     ("evaluate-not-a-run", ["evaluate", "{tmp}", "--domain", "x=source=phantom"], "config.json"),
+    # -- values knowable before any work, refused before any is done (issue 28)
+    ("lr-inf", ["run", *SMOKE, "--set", "train.lr=inf"], "train.lr"),
+    ("lr-nan", ["run", *SMOKE, "--set", "train.lr=nan"], "train.lr"),
+    ("lr-zero", ["run", *SMOKE, "--set", "train.lr=0"], "train.lr"),
+    ("methods-empty", ["run", *SMOKE, "--set", "eval.methods=[]"], "eval.methods"),
+    ("depth-vs-size", ["run", *SMOKE, "--set", "model.depth=8"], "model.depth"),
+    ("depth-one", ["run", *SMOKE, "--set", "model.depth=1"], "model.depth"),
+    ("depth-vs-input", ["run", *SMOKE, "--set", "data.input_size=66"], "data.input_size"),
+    ("width-huge", ["run", *SMOKE, "--set", "model.width=1e8"], "model.width"),
+    ("width-memory", ["run", *SMOKE, "--set", "model.width=4096", "--set", "model.depth=6"], "GiB"),
+    ("width-zero", ["run", *SMOKE, "--set", "model.width=0"], "model.width"),
+    ("dropout-one", ["run", *SMOKE, "--set", "model.dropout=1"], "model.dropout"),
+    ("spacing-inf", ["run", *SMOKE, "--set", "data.spacing=inf"], "data.spacing"),
+    ("seed-negative", ["run", *SMOKE, "--seed", "-1"], "seed"),
+    # -- calibrators: each checks its own hyperparameters' ranges
+    ("lts-lr-negative", ["run", *SMOKE, "--set", "calib.lts.lr=-1"], "calib.lts.lr"),
+    ("proposed-lr-inf", ["run", *SMOKE, "--set", "calib.proposed.lr=inf"], "calib.proposed.lr"),
+    (
+        "proposed-iterations-zero",
+        ["run", *SMOKE, "--set", "calib.proposed.iterations=0"],
+        "calib.proposed.iterations",
+    ),
+    ("lts-iterations-zero", ["run", *SMOKE, "--set", "calib.lts.iterations=0"], "calib.lts"),
+    ("lts-batch-zero", ["run", *SMOKE, "--set", "calib.lts.batch_size=0"], "calib.lts.batch"),
+    ("lts-crop-too-big", ["run", *SMOKE, "--set", "calib.lts.crop=128"], "calib.lts.crop"),
+    ("proposed-crop", ["run", *SMOKE, "--set", "calib.proposed.crop=30"], "calib.proposed.crop"),
+    (
+        "proposed-dropout",
+        ["run", *SMOKE, "--set", "calib.proposed.shape_dropout=1"],
+        "calib.proposed.shape_dropout",
+    ),
+    ("alea-num-aug-zero", ["run", *SMOKE, "--set", "calib.alea.num_aug=0"], "calib.alea.num_aug"),
+    ("ts-max-iter-zero", ["run", *SMOKE, "--set", "calib.ts.max_iter=0"], "calib.ts.max_iter"),
+    ("ts-bounds-zero", ["run", *SMOKE, "--set", "calib.ts.bounds=(0, 1)"], "calib.ts.bounds"),
+    ("platt-max-iter-zero", ["run", *SMOKE, "--set", "calib.platt.max_iter=0"], "calib.platt"),
+    ("ir-pixels-zero", ["run", *SMOKE, "--set", "calib.ir.max_pixels=0"], "calib.ir.max_pixels"),
+    # -- losses: each states its ranges (building it checks them)
+    (
+        "nacl-alpha-negative",
+        ["run", *SMOKE, "--set", "train.loss=nacl", "--set", "train.loss_params.alpha=-1"],
+        "alpha",
+    ),
+    (
+        "meep-lam-negative",
+        ["run", *SMOKE, "--losses", "ce,meep_kl", "--set", "train.loss_params.meep_kl.lam=-0.3"],
+        "train.loss_params.meep_kl",
+    ),
+    (
+        "ls-alpha-above-one",
+        ["run", *SMOKE, "--set", "train.loss=ls", "--set", "train.loss_params.alpha=2"],
+        "alpha",
+    ),
+    (
+        "focal-gamma-nan",
+        ["run", *SMOKE, "--set", "train.loss=focal", "--set", "train.loss_params.gamma=nan"],
+        "gamma",
+    ),
+    (
+        "dice-weight-negative",
+        ["run", *SMOKE, "--set", "train.loss_params.dice_weight=-1"],
+        "dice_weight",
+    ),
+    (
+        "ace-bins-zero",
+        ["run", *SMOKE, "--set", "train.loss=hl1ace", "--set", "train.loss_params.num_bins=0"],
+        "num_bins",
+    ),
+    # -- one value per key: an option and --set, or --set twice, must agree
+    ("two-seeds", ["run", *SMOKE, "--seed", "3", "--set", "seed=5"], "seed"),
+    ("preset-as-key", ["run", *SMOKE, "--set", "preset=quick"], "--preset"),
+    ("jobs-twice", ["run", *SMOKE, "--jobs", "2", "--set", "n_jobs=3"], "n_jobs"),
+    ("key-twice", ["run", *SMOKE, "--set", "train.lr=0.1", "--set", "train.lr=0.2"], "train.lr"),
+    # -- test domains: errors name the domain's key, never data.*
+    ("domain-name-too-long", ["run", *SMOKE, "--domain", "x" * 250 + "=source=phantom"], "long"),
+    (
+        "domain-kind-unknown",
+        ["run", *SMOKE, "--domain", "x=source=phantom; kind=scanner"],
+        "eval.domains.x.kind",
+    ),
+    (
+        "domain-frame",
+        ["run", *SMOKE, "--domain", "x=source=nifti; images={tmp}/*.nii; frame=XX"],
+        "eval.domains.x.frame",
+    ),
+    (
+        "domain-orientation",
+        ["run", *SMOKE, "--domain", "x=source=nifti; images={tmp}/*.nii; orientation=up"],
+        "eval.domains.x.orientation",
+    ),
+    (
+        "domain-label-map",
+        ["run", *SMOKE, "--domain", "x=source=nifti; images={tmp}/*.nii; label_map={{1: 7}}"],
+        "eval.domains.x.label_map",
+    ),
+    (
+        "domain-cases-zero",
+        ["run", *SMOKE, "--domain", "x=source=phantom; phantom_cases=0"],
+        "eval.domains.x.phantom_cases",
+    ),
+    ("domain-seed", ["run", *SMOKE, "--domain", "x=source=phantom; seed=-2"], "eval.domains.x"),
+    ("domain-no-images", ["run", *SMOKE, "--domain", "x=source=nifti"], "--domain x"),
+    (
+        "domain-no-files",
+        ["run", *SMOKE, "--domain", "x=source=nifti; images={tmp}/none*.nii"],
+        "none*.nii",
+    ),
+    (
+        "evaluate-kind",
+        ["evaluate", "{run}", "--domain", "x=source=phantom; kind=vendors"],
+        "eval.domains.x.kind",
+    ),
+    # -- analyses a run cannot give
+    ("ablate-without-passes", ["ablate", "{run}", "--num-aug", "2"], "alea"),
+    ("ablate-without-proposed", ["ablate", "{run}", "--components"], "Proposed"),
+    # -- files a new data set brings: each message names the file
+    ("nifti-dim0", [*INSPECT, "data.nifti_images={bad}/dim0/*.nii"], "dim0/scan.nii"),
+    ("nifti-zero-affine", [*INSPECT, "data.nifti_images={bad}/zero/*.nii"], "affine"),
+    ("nifti-nan-affine", [*INSPECT, "data.nifti_images={bad}/nan/*.nii"], "nan/scan.nii"),
+    ("nifti-huge-pixel", [*INSPECT, "data.nifti_images={bad}/huge/*.nii"], "huge/scan.nii"),
+    ("nifti-tiny-pixel", [*INSPECT, "data.nifti_images={bad}/tiny/*.nii"], "pixel size"),
+    (
+        "nifti-sidecar-frame",
+        [*INSPECT, "data.nifti_images={bad}/frames/*.nii.gz", "--set", "data.frame=ED"],
+        "frames/scan.json",
+    ),
+    (
+        "nifti-label-codes",
+        [
+            *INSPECT,
+            "data.nifti_images={bad}/codes/*_img.nii",
+            "--set",
+            "data.nifti_labels={bad}/codes/*_lab.nii",
+        ],
+        "data.label_map='{{200: C, 500: C}}'",
+    ),
 ]
 
 
@@ -132,6 +272,43 @@ def finished(tmp_path_factory):
     return run_dir
 
 
+def _patched(path: Path, source: bytes, edits: list[tuple[str, int, tuple]]) -> None:
+    """Write ``source`` (an uncompressed NIfTI) to ``path`` with header bytes replaced."""
+    raw = bytearray(source)
+    for fmt, offset, values in edits:
+        struct.pack_into(fmt, raw, offset, *values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """Broken NIfTI files a new data set may bring, one folder each (header offsets of the
+    NIfTI-1 standard: dim at 40, pixdim at 76, qform/sform codes at 252/254, srow at 280)."""
+    root = tmp_path_factory.mktemp("bad")
+    image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    nib.save(nib.Nifti1Image(image, np.diag([1.5, 1.5, 8.0, 1.0])), str(root / "ok.nii"))
+    ok = (root / "ok.nii").read_bytes()
+    sform = [("<h", 252, (0,)), ("<h", 254, (1,))]
+    _patched(root / "dim0" / "scan.nii", ok, [("<h", 40, (-5,))])
+    _patched(root / "zero" / "scan.nii", ok, [*sform, ("<12f", 280, (0.0,) * 12)])
+    _patched(root / "nan" / "scan.nii", ok, [*sform, ("<4f", 280, (np.nan,) * 4)])
+    _patched(root / "huge" / "scan.nii", ok, [("<3f", 80, (1e6, 1e6, 8.0))])
+    _patched(root / "tiny" / "scan.nii", ok, [("<3f", 80, (1e-6, 1e-6, 8.0))])
+    (root / "frames").mkdir()
+    movie = np.stack([image, image], axis=-1)
+    nib.save(
+        nib.Nifti1Image(movie, np.diag([1.5, 1.5, 8.0, 1.0])), str(root / "frames" / "scan.nii.gz")
+    )
+    (root / "frames" / "scan.json").write_text('{"ED": 9, "ES": 1}')
+    (root / "codes").mkdir()
+    label = np.zeros((16, 16, 3), np.int16)
+    label[4:8, 4:8], label[8:12, 8:12] = 200, 500
+    nib.save(nib.Nifti1Image(image, np.eye(4)), str(root / "codes" / "p0_img.nii"))
+    nib.save(nib.Nifti1Image(label, np.eye(4)), str(root / "codes" / "p0_lab.nii"))
+    return root
+
+
 def _state(folder: Path) -> dict:
     """Size and time of every file of a run, but its lock (which every writer takes)."""
     return {
@@ -142,11 +319,16 @@ def _state(folder: Path) -> dict:
 
 
 @pytest.mark.parametrize(("args", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args, needle):
+def test_bad_input_gets_one_clear_message(finished, bad, tmp_path, monkeypatch, args, needle):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty").mkdir()
     (tmp_path / "a_file").write_text("not a folder")
-    values = {"run": str(finished), "tmp": str(tmp_path), "file": str(tmp_path / "a_file")}
+    values = {
+        "run": str(finished),
+        "tmp": str(tmp_path),
+        "file": str(tmp_path / "a_file"),
+        "bad": str(bad),
+    }
     args = [a.format(**values) for a in args]
     needle = needle.format(**values)
     before = _state(finished)
@@ -164,7 +346,7 @@ def test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args,
 
 
 def test_the_catalogue_is_large_enough():
-    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+    assert len(CASES) >= 90 and len({c[0] for c in CASES}) == len(CASES)
 
 
 # -- reliability: symlinks and data leaks, one writer per run, plugins ------------------
@@ -392,11 +574,11 @@ RELIABILITY_CASES = [(*c, None) if len(c) == 3 else c for c in RELIABILITY_CASES
     ids=[c[0] for c in RELIABILITY_CASES],
 )
 def test_hostile_reliability_input_gets_one_clear_message(
-    finished, tmp_path, monkeypatch, args, needle, setup
+    finished, bad, tmp_path, monkeypatch, args, needle, setup
 ):
     undo = setup(tmp_path, finished) if setup else None
     try:
-        test_bad_input_gets_one_clear_message(finished, tmp_path, monkeypatch, args, needle)
+        test_bad_input_gets_one_clear_message(finished, bad, tmp_path, monkeypatch, args, needle)
     finally:
         if undo:
             undo()

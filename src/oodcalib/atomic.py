@@ -9,12 +9,17 @@ usual ``022``), as :func:`open` would give them.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, TypeVar
+
+from oodcalib.errors import DiskFullError
 
 #: What :func:`add_totals` adds up: counts (int) or seconds (float).
 Amount = TypeVar("Amount", int, float)
@@ -41,15 +46,16 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         'hi'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with naming_full_disk(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temporary(path)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -68,6 +74,34 @@ def _create_temporary(path: Path) -> tuple[int, Path]:
         except FileExistsError:  # pragma: no cover - 1 in 4 billion
             continue
     raise FileExistsError(f"{path}: no free temporary name beside it")  # pragma: no cover
+
+
+@contextmanager
+def naming_full_disk(path: str | Path) -> Iterator[None]:
+    """Turn "no space left on device" (``Errno 28``, or over quota) into an error naming ``path``.
+
+    A write through an open file raises ``OSError(28)`` without a file name; this says
+    which file could not be written, and that nothing finished is lost.
+
+    Raises:
+        DiskFullError: The device of ``path`` is full.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        free = ""
+        probe = Path(path).parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        with suppress(OSError):
+            free = f" ({shutil.disk_usage(probe).free / 2**20:.0f} MiB free)"
+        raise DiskFullError(
+            path,
+            f"cannot write: no space left on its device{free}; free some space and run "
+            "the same command again (finished work is kept and not redone)",
+        ) from error
 
 
 def write_text(path: str | Path, text: str) -> Path:

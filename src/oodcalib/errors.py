@@ -26,6 +26,13 @@ class DataError(OodcalibError, ValueError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # rebuilt from (path, problem) in another process
+        return type(self), (self.path, self.problem)
+
+
+class DiskFullError(DataError):
+    """A file could not be written because its device is full (or over quota)."""
+
 
 class UnknownNameError(OodcalibError, KeyError):
     """A name (preset, method, corruption, loss, ...) that no registry holds."""
@@ -36,6 +43,9 @@ class UnknownNameError(OodcalibError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+    def __reduce__(self):  # rebuilt from (kind, name, valid) in another process
+        return type(self), (self.kind, self.name, self.valid)
 
 
 def reject_unknown(kind: str, owner: str, given: Iterable[str], valid: Sequence[str]) -> None:

@@ -8,11 +8,13 @@ import pytest
 
 from oodcalib.config import build_config
 from oodcalib.datasets.domain_spec import (
+    KINDS,
     SPEC_KEYS,
     check_domain,
     domain_config,
     domain_kind,
     domain_seed,
+    in_domain_words,
     parse_domain,
 )
 from oodcalib.errors import OodcalibError
@@ -55,12 +57,35 @@ def test_a_spec_without_kind_gets_the_default_kind():
         ("x=source=nifti; exclude_patients=7", "eval.domains.x.exclude_patients"),
         ("bad/name=source=nifti", "a name is letters"),
         ("x=/no/such/spec.json", "not a readable JSON spec"),
+        ("x=source=nifti; kind=scanner", "the kinds are artifact: a simulated"),
+        ("x=source=nifti; frame=-1", "eval.domains.x.frame=-1"),
+        ("x=source=nifti; images=/a/*.nii; orientation=up", "eval.domains.x.orientation"),
+        ("x=source=nifti; phase=XX", "eval.domains.x.phase"),
+        ("x=source=phantom; phantom_cases=0", "eval.domains.x.phantom_cases=0: must be >= 1"),
+        ("x=source=phantom; seed=x", "eval.domains.x.seed"),
     ],
 )
 def test_bad_specs_name_the_key_and_what_is_allowed(text, needle):
     with pytest.raises(OodcalibError) as error:
         parse_domain(text)
     assert needle in str(error.value)
+
+
+def test_every_kind_is_accepted_and_listed_with_its_meaning():
+    for kind in KINDS:
+        assert domain_kind(parse_domain(f"x=source=phantom; kind={kind}")[1]) == kind
+    with pytest.raises(OodcalibError) as error:
+        parse_domain("x=source=phantom; kind=cine")
+    assert all(f"{kind}: {meaning}" in str(error.value) for kind, meaning in KINDS.items())
+
+
+def test_a_source_message_is_reworded_for_the_domain():
+    assert in_domain_words("needs --set data.nifti_images=GLOB", "v") == (
+        "needs images=GLOB in the spec of --domain v"
+    )
+    assert in_domain_words("bad data.label_map and data.frame", "v") == (
+        "bad eval.domains.v.label_map and eval.domains.v.frame"
+    )
 
 
 def test_built_in_names_are_reserved():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import nibabel as nib
 import numpy as np
 from typer.testing import CliRunner
@@ -88,8 +91,26 @@ def test_inspect_shows_a_test_domain_spec(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "3 cases" in result.output and sheet.stat().st_size > 5_000
+    rows = [line.split() for line in result.output.splitlines() if line.strip().startswith("p")]
+    assert [row[1] for row in rows] == ["vendor_b"] * 3  # the domain, not "clean"
+    assert "case ids: the text each wildcard of the images glob matched" in result.output
     bad = runner.invoke(app, ["inspect", "--domain", "v=source=nifti; colour=red"])
     assert bad.exit_code == 2 and "colour" in bad.output
+
+
+def test_inspect_prints_a_warning_as_one_line(tmp_path):
+    image = np.zeros((8, 8, 2), np.float32)  # constant: a warning, not an error
+    nib.save(nib.Nifti1Image(image, np.diag([1.5, 1.5, 8.0, 1.0])), str(tmp_path / "c.nii.gz"))
+    args = ["--data", "nifti", "--set", f"data.nifti_images={tmp_path}/*.nii.gz"]
+    result = subprocess.run(  # a process of its own: pytest records warnings in its own
+        [sys.executable, "-m", "oodcalib", "inspect", *args, "--out", str(tmp_path / "s.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stderr.splitlines() == [
+        f"warning: {tmp_path}/c.nii.gz: the image is constant (0 everywhere): it carries no signal"
+    ]
 
 
 def test_the_table_shows_an_unknown_spacing_as_a_dash():

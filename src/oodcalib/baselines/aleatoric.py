@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from oodcalib.baselines.base import Calibrator, ScanLogits
 from oodcalib.baselines.common.augmented_passes import susceptibility
+from oodcalib.config.ranges import Count
 
 
 class Aleatoric(Calibrator):
@@ -31,6 +33,7 @@ class Aleatoric(Calibrator):
     display_name = "Alea."
     test_time_passes = True
     deterministic = True
+    parameter_ranges: ClassVar[dict[str, Any]] = {"num_aug": Count}
 
     def __init__(self, num_aug: int = 180, random_state: int = 0):
         super().__init__(random_state)

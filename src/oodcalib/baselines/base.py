@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
+from oodcalib.config.ranges import check_ranges
 from oodcalib.errors import OodcalibError
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class Calibrator(ABC):
     #: Whether fit and predictions ignore ``random_state``: the benchmark then scores
     #: repeat 0 only and copies its results to the other repeats (identical by contract).
     deterministic: bool = False
+    #: Allowed values of the hyperparameters, scikit-learn's ``_parameter_constraints``
+    #: in pydantic types (:mod:`oodcalib.config.ranges`): checked by
+    #: :meth:`check_params` before any work. A name not listed is not checked.
+    parameter_ranges: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
@@ -98,6 +103,28 @@ class Calibrator(ABC):
             if name not in ("self", "random_state")
             and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         ]
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any], input_side: int | None = None) -> list[str]:
+        """What is wrong with ``params`` for a run, one line each (empty: nothing).
+
+        Args:
+            params: Hyperparameters the run gives (``calib.<method>.*``).
+            input_side: Side in pixels of the network's input slices, for settings
+                that depend on it (a training crop).
+
+        Example:
+            >>> from oodcalib.baselines import LocalTemperatureScaling
+            >>> LocalTemperatureScaling.check_params({"iterations": 0, "lr": -1.0})
+            ['calib.lts.iterations=0: must be >= 1', 'calib.lts.lr=-1.0: must be > 0']
+        """
+        return check_ranges(cls.parameter_ranges, params, f"calib.{cls.name}")
+
+    def _refuse_bad_params(self) -> None:
+        """Raise before fitting on a hyperparameter outside its range (0 iterations, ...)."""
+        problems = type(self).check_params(self.get_params())
+        if problems:
+            raise OodcalibError("; ".join(problems))
 
     def set_params(self, **params) -> Calibrator:
         """Change hyperparameters (e.g. the test-time ``num_aug`` of a fitted model)."""

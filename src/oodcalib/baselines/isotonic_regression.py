@@ -6,6 +6,7 @@ Zadrozny & Elkan (2002); a post-hoc baseline of the MEEP paper (``REFERENCE.md``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -13,6 +14,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from oodcalib.baselines.base import Calibrator, ScanLogits, softmax
 from oodcalib.baselines.common.calibration_pixels import calibration_pixels
+from oodcalib.config.ranges import Count
 from oodcalib.errors import OodcalibError
 
 
@@ -56,6 +58,7 @@ class IsotonicRegressionCalibrator(Calibrator):
 
     name = "ir"
     display_name = "IR"
+    parameter_ranges: ClassVar[dict[str, Any]] = {"max_pixels": Count | None}
     #: The pixel subsample depends on ``random_state`` (as TS's does).
     deterministic = False
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -15,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from oodcalib.baselines.base import Calibrator, ScanLogits, softmax
 from oodcalib.baselines.common.calibration_pixels import calibration_pixels
+from oodcalib.config.ranges import Count
 from oodcalib.errors import OodcalibError
 
 
@@ -58,6 +60,7 @@ class PlattScaling(Calibrator):
 
     name = "platt"
     display_name = "Platt"
+    parameter_ranges: ClassVar[dict[str, Any]] = {"max_iter": Count, "max_pixels": Count | None}
     #: The pixel subsample depends on ``random_state`` (as TS's does).
     deterministic = False
 
@@ -70,6 +73,7 @@ class PlattScaling(Calibrator):
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> PlattScaling:
         """Fit ``(a_c, b_c)`` of each class by logistic regression on the calibration pixels."""
+        self._refuse_bad_params()
         logits, labels = calibration_pixels(scans, self.max_pixels, self.random_state)
         num_classes = logits.shape[1]
         coef, intercept = np.zeros(num_classes), np.zeros(num_classes)

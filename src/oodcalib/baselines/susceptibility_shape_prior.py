@@ -20,7 +20,8 @@ component ablation, paper Table 2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,7 @@ from oodcalib.baselines.common.augmented_passes import AugmentedPasses, suscepti
 from oodcalib.baselines.common.calibration_sampler import CalibrationBatch
 from oodcalib.baselines.common.learned_temperature import LearnedTemperature, train_network
 from oodcalib.baselines.common.networks import CalibrationNet
+from oodcalib.config.ranges import Count, Dropout, Width
 from oodcalib.segmentation.batching import forward_in_batches
 from oodcalib.segmentation.device import model_device, to_device
 from oodcalib.segmentation.unet import UNet
@@ -59,6 +61,17 @@ class SusceptibilityShapePrior(LearnedTemperature):
     name = "proposed"
     display_name = "Proposed"
     test_time_passes = True
+    parameter_ranges: ClassVar[dict[str, Any]] = {
+        **LearnedTemperature.parameter_ranges,
+        "num_aug": Count,
+        "train_copies": Count,
+        "susceptibility": bool,
+        "shape_prior": bool,
+        "shape_width": Width,
+        "shape_dropout": Dropout,
+    }
+    #: Poolings of the shape prior's U-Net (depth 3): its input side is a multiple of 4.
+    SHAPE_FACTOR = 4
 
     def __init__(
         self,
@@ -83,6 +96,27 @@ class SusceptibilityShapePrior(LearnedTemperature):
         self.shape_width, self.shape_dropout = shape_width, shape_dropout
 
     nets = ("net_", "shape_prior_")
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any], input_side: int | None = None) -> list[str]:
+        """As the base class, and a crop (else the slices) the shape prior can pool.
+
+        Example:
+            >>> SusceptibilityShapePrior.check_params({"crop": 30})
+            ['calib.proposed.crop=30: the shape prior (a U-Net of depth 3) needs a multiple of 4']
+        """
+        problems = super().check_params(params, input_side)
+        if problems or not params.get("shape_prior", True):
+            return problems
+        side, key = params.get("crop"), f"calib.{cls.name}.crop"
+        if side is None:
+            side, key = input_side, "data.input_size (or data.size)"
+        if side is not None and side % cls.SHAPE_FACTOR:
+            problems.append(
+                f"{key}={side}: the shape prior (a U-Net of depth 3) needs a multiple of "
+                f"{cls.SHAPE_FACTOR}"
+            )
+        return problems
 
     @property
     def copies_needed(self) -> int:  # type: ignore[override]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 
 from oodcalib.baselines.base import Calibrator, ScanLogits, softmax
 from oodcalib.baselines.common.calibration_pixels import calibration_pixels
+from oodcalib.config.ranges import Count, Positive
 
 
 class TemperatureScaling(Calibrator):
@@ -40,6 +42,11 @@ class TemperatureScaling(Calibrator):
 
     name = "ts"
     display_name = "TS"
+    parameter_ranges: ClassVar[dict[str, Any]] = {
+        "max_iter": Count,
+        "max_pixels": Count | None,
+        "bounds": tuple[Positive, Positive],
+    }
 
     def __init__(
         self,
@@ -55,6 +62,7 @@ class TemperatureScaling(Calibrator):
 
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module | None) -> TemperatureScaling:
         """Fit ``temperature_`` by NLL on the calibration scans' logits."""
+        self._refuse_bad_params()
         logits, labels = calibration_pixels(scans, self.max_pixels, self.random_state)
         z = torch.as_tensor(logits, dtype=torch.float32, device="cpu")  # a scalar fit: CPU
         y = torch.as_tensor(labels, dtype=torch.long, device="cpu")

@@ -52,6 +52,9 @@ def method_names(config: Config | None = None) -> dict[str, str]:
 def domain_names(config: Config | None = None) -> dict[str, str]:
     """``{domain: header}`` in table order: clean, the artifacts, LGE, the extra domains.
 
+    An extra domain is headed by its spec's ``header``, else by its name and kind
+    (``mnms (vendor)``), so a column says which shift it measures.
+
     Args:
         config: The run's configuration; its ``eval.corruptions`` give the artifacts
             (default: every registered corruption).
@@ -68,8 +71,11 @@ def domain_names(config: Config | None = None) -> dict[str, str]:
         corruption = CORRUPTIONS.get(name)
         headers[name] = (corruption.display_name if corruption else "") or name
     headers[LGE] = DOMAIN_HEADERS[LGE]
-    for name, spec in (config.eval.domains if config is not None else {}).items():
-        headers[name] = spec.get("header") or name
+    if config is not None and config.eval.domains:
+        from oodcalib.datasets.domain_spec import domain_kind
+
+        for name, spec in config.eval.domains.items():  # the kind says what shift it is
+            headers[name] = spec.get("header") or f"{name} ({domain_kind(spec)})"
     return headers
 
 

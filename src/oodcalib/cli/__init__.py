@@ -28,6 +28,18 @@ app = typer.Typer(
     help="oodcalib: calibration of segmentation networks on out-of-domain MRI.",
 )
 
+
+@app.callback()
+def _plain_warnings() -> None:
+    # a warning is one line, "warning: <message>" (messages name their file), without
+    # Python's "file.py:123: UserWarning:" prefix and the source line under it
+    import warnings
+
+    from oodcalib.cli.options import one_line_warning
+
+    warnings.formatwarning = one_line_warning
+
+
 app.command()(run_commands.run)
 app.command()(run_commands.summary)
 app.command()(run_commands.corrupt)

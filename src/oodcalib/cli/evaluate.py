@@ -35,6 +35,6 @@ def evaluate(
         domains = _domains(domain, exclude_patients)
         with run_lock(run_dir, create=False):  # one writer, until the report is out
             results = evaluate_run(run_dir, domains)
-            report(run_dir, results, time.perf_counter() - start)
+            report(run_dir, results, time.perf_counter() - start, command="evaluate")
     except (OodcalibError, ValueError) as error:
         _fail(error)

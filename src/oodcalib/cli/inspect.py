@@ -46,19 +46,25 @@ def inspect(
 
     try:
         config = _config("paper", data, data_root, None, set_, None, plugin)
+        spec = None
         if domain:
             from oodcalib.cli.options import _domains
-            from oodcalib.datasets.domain_spec import domain_config, domain_seed
+            from oodcalib.datasets.domain_spec import domain_config
 
             if len(domain) > 1:
                 raise OodcalibError("inspect one --domain at a time")
             ((data, spec),) = _domains(domain).items()
-            config.data = domain_config(config.data, data, spec)
-            config.seed = domain_seed(spec, config.seed)
+            local = domain_config(config.data, data, spec)
         sheet = _writable(
             out or Path("results") / "inspect" / f"{data}.png", "contact sheet", file=True
         )
-        cases = load_source(config.data, config.seed)
+        if spec is None:
+            cases = load_source(config.data, config.seed)
+        else:
+            from oodcalib.datasets.domain_spec import load_domain
+
+            cases = load_domain(config.data, data, spec, config.seed)
+            config.data = local
     except (OodcalibError, ValueError) as error:
         _fail(error)
     with pd.option_context("display.max_rows", None, "display.width", 200):
@@ -69,6 +75,10 @@ def inspect(
         title=f"{data}: mid slices, RV blue, MYO orange, LV red (the RV should lie left of the LV)",
     )
     typer.echo(f"\n{len(cases)} cases; contact sheet of {min(len(cases), sheet_cases)}: {path}")
+    if config.data.source == "nifti":
+        from oodcalib.datasets.sources.nifti import CASE_ID_RULE
+
+        typer.echo(f"case ids: {CASE_ID_RULE}")
     swapped = swapped_cases(cases)
     if swapped:
         message = swap_message(

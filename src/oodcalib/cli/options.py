@@ -69,7 +69,7 @@ def _config(
     seed: int | None,
     plugins: list[str] | None = None,
 ):
-    from oodcalib.config import build_config
+    from oodcalib.config import build_config, refuse_repeated_keys
     from oodcalib.plugins import load_plugins
 
     if data.startswith("pack:"):  # the pack is the source and, if it holds one, the LGE domain
@@ -85,6 +85,8 @@ def _config(
         extra.append(f"data.lge_root={lge_root}")
     if seed is not None:
         extra.append(f"seed={seed}")
+    # --data's default (phantom) is no choice: a --set data.source may replace it
+    refuse_repeated_keys([*extra[data == "phantom" :], *(overrides or [])])
     config = build_config(preset, [*extra, *(overrides or [])])
     absolute_paths(config)
     # plugin files are recorded with absolute paths, so later commands find them anywhere
@@ -164,6 +166,22 @@ def _names(run_dir: Path) -> dict:
         "domains": domain_names(config),
         "kinds": domain_kinds(config),
     }
+
+
+def one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    r"""A warning as the CLI prints it: ``warning: <message>``, one line, no source line.
+
+    Example:
+        >>> one_line_warning(UserWarning("x.nii.gz: constant image"), UserWarning, "a.py", 3)
+        'warning: x.nii.gz: constant image\n'
+    """
+    return f"warning: {message}\n"
 
 
 def _fail(error: Exception) -> NoReturn:

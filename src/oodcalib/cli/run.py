@@ -91,11 +91,15 @@ def run(
                     "per GPU, dask); leave out --device, --jobs, --backend and --scheduler"
                 )
             device, jobs, backend = "cuda", gpus, "dask"
-        options = [f"n_jobs={jobs}", f"backend={backend}", f"device={device}"]
+        # the options given (not left at their defaults) are keys too, checked with --set's
+        options = [f"n_jobs={jobs}"] if jobs != 1 else []
+        options += [f"backend={backend}"] if backend != "loky" else []
+        options += [f"device={device}"] if device != "auto" else []
         options += ["deterministic=true"] if deterministic else []  # validated with the rest
         config = _config(
             preset, data, data_root, lge_root, [*grid, *(set_ or []), *options], seed, plugin
         )
+        backend = config.backend  # a --set backend=dask counts as --backend dask
         config.eval.domains.update(_domains(domain, exclude_patients))
         run_dir = _writable(
             out or Path("results") / "runs" / f"{preset}-{config.data.source}-seed{config.seed}",
@@ -183,8 +187,12 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
     )
 
 
-def report(run_dir: Path, results, seconds: float) -> None:
-    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings."""
+def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
+    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings.
+
+    ``command`` names a command other than ``run`` whose time the stage table now holds
+    (``evaluate`` adds the scoring of its new domains to the run's stages).
+    """
     from oodcalib.atomic import write_csv
     from oodcalib.benchmark.reporting.summary import format_summary, summary_table
     from oodcalib.metrics import METRICS, headline_metrics
@@ -222,8 +230,14 @@ def report(run_dir: Path, results, seconds: float) -> None:
         )
     from oodcalib.benchmark.reporting.timings import format_timings, timings_table
 
+    added = (
+        f"; it includes this {command}'s {seconds / 60:.2f} min, added to the stages it ran "
+        "(every command that computes on the run adds its time there)"
+        if command
+        else ""
+    )
     typer.echo(
-        f"\nminutes per stage ({run_dir / 'timings.json'}):\n"
+        f"\nminutes per stage ({run_dir / 'timings.json'}{added}):\n"
         f"{format_timings(timings_table(run_dir))}"
     )
 

@@ -39,6 +39,7 @@ __all__ = [
     "build_config",
     "check_rules",
     "parse_value",
+    "refuse_repeated_keys",
     "set_value",
     "validate_config",
 ]
@@ -72,7 +73,39 @@ def build_config(
         if "=" not in item:
             raise OodcalibError(f"override {item!r} must look like key=value")
         key, value = item.split("=", 1)
+        if key.strip() == "preset":
+            raise OodcalibError(
+                f"preset={value}: the preset is chosen with --preset (now {preset!r}), "
+                "not set as a key: it names the values every other key starts from"
+            )
         set_value(config, key.strip(), value)
     if validate:
         config = validate_config(config)
     return config
+
+
+def refuse_repeated_keys(overrides: list[str]) -> None:
+    """Refuse a key given twice with two values (the command line's one value per key).
+
+    :func:`build_config` applies overrides in order, the later winning, as presets and
+    programs need. On the command line, options such as ``--seed`` are overrides too,
+    so ``--seed 3 --set seed=5`` gives ``seed`` twice: the CLI refuses it with this,
+    instead of using one of the two silently.
+
+    Example:
+        >>> refuse_repeated_keys(["seed=3", "train.lr=0.1", "seed=5"])
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.OodcalibError: seed is given twice, as 3 and as 5 (an option such \
+as --seed, --jobs or --losses sets a key too); give it once
+    """
+    pairs: dict[str, str] = {}
+    for item in overrides:
+        key, value = item.split("=", 1) if "=" in item else (item, "")
+        key = key.strip()
+        if key in pairs and parse_value(pairs[key]) != parse_value(value):
+            raise OodcalibError(
+                f"{key} is given twice, as {pairs[key]} and as {value} (an option such as "
+                "--seed, --jobs or --losses sets a key too); give it once"
+            )
+        pairs[key] = value

@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from oodcalib.atomic import write_json
 from oodcalib.config.overrides import set_value
+from oodcalib.config.ranges import plain_message
+from oodcalib.config.rules import check_rules, unique_names
 from oodcalib.config.sections import DataConfig, EvalConfig, ModelConfig, TrainConfig
 from oodcalib.errors import DataError, OodcalibError
 
@@ -103,9 +105,10 @@ class Config:
                 raise ValueError("not a JSON object")
             return validate_config(cls.from_dict(raw))
         except (OSError, ValueError, OodcalibError) as error:
+            reason = " ".join(str(error).replace("invalid configuration:", "").split())
             raise DataError(
                 path,
-                f"not a valid run configuration ({error}); it is the "
+                f"not a valid run configuration ({reason}); it is the "
                 "record of the run, so restore it or use another "
                 "directory",
             ) from None
@@ -133,23 +136,15 @@ def _per_method_calib(calib: dict[str, Any]) -> dict[str, Any]:
     return {"lts": shared, "proposed": proposed}
 
 
-#: Sources whose files are given by keys of their own: options of another source are errors.
-SOURCE_KEYS = {
-    "root": ("phantom", "nifti"),
-    "nifti_images": ("phantom", "acdc", "mscmr_lge"),
-    "nifti_labels": ("phantom", "acdc", "mscmr_lge"),
-    "label_map": ("phantom", "acdc"),
-    "frame": ("phantom", "acdc"),
-}
-
-
 @cache
-def _adapter() -> TypeAdapter:
-    return TypeAdapter(Config)
+def _adapter(kind: Any = Config) -> TypeAdapter:
+    return TypeAdapter(kind)
 
 
 def validate_config(config: Config) -> Config:
     """The config with every value checked and coerced to its type; raise on a bad key.
+
+    A method named twice in ``eval.methods`` is kept once (its first spelling).
 
     Raises:
         OodcalibError: One line per wrong key (the key, the value, what is allowed),
@@ -160,49 +155,52 @@ def validate_config(config: Config) -> Config:
         valid = _adapter().validate_python(raw)
     except ValidationError as error:
         raise OodcalibError(
-            "invalid configuration:\n" + "\n".join(f"  {line}" for line in _messages(error, raw))
+            "invalid configuration:\n"
+            + "\n".join(f"  {line}" for line in _messages(error, raw, Config()))
         ) from None
+    valid.eval.methods = unique_names(valid.eval.methods)
     check_rules(valid)
     return valid
 
 
-def check_rules(config: Config) -> None:
-    """Rules between keys: fractions that sum to 1, options of the source in use.
+def validate_section(section: Any, prefix: str, names: Mapping[str, str] | None = None) -> Any:
+    """One section (a :class:`DataConfig`, ...) checked like :func:`validate_config` does.
 
-    Example:
-        >>> from oodcalib.config import build_config
-        >>> check_rules(build_config("smoke", ["data.label_map={1: 3}"], validate=False))
-        Traceback (most recent call last):
-        ...
-        oodcalib.errors.OodcalibError: data.label_map is set but data.source is 'phantom', \
-which does not use it; remove it or choose the source it belongs to (--data nifti)
+    Args:
+        section: The section's dataclass.
+        prefix: What the keys are called in the messages (``eval.domains.mnms``).
+        names: Field name -> the key the user gave it (``nifti_images`` -> ``images``).
+
+    Raises:
+        OodcalibError: One line per wrong key, named ``<prefix>.<key>``.
     """
-    d = config.data
-    if abs(sum(d.split_fractions) - 1) > 1e-6:
+    raw = dataclasses.asdict(section)
+    try:
+        return _adapter(cast(Hashable, type(section))).validate_python(raw)
+    except ValidationError as error:
+        lines = _messages(error, raw, type(section)())
+        for field_name, key in (names or {}).items():
+            lines = [
+                line.replace(f"{field_name}=", f"{key}=", 1)
+                if line.startswith(f"{field_name}=")
+                else line
+                for line in lines
+            ]
         raise OodcalibError(
-            f"data.split_fractions={tuple(d.split_fractions)}: the "
-            "train/val/test fractions must sum to 1"
-        )
-    for key, sources in SOURCE_KEYS.items():
-        if getattr(d, key) is not None and d.source in sources:
-            owner = "acdc, mscmr_lge or a plugin's" if key == "root" else "nifti"
-            raise OodcalibError(
-                f"data.{key} is set but data.source is {d.source!r}, which "
-                f"does not use it; remove it or choose the source it "
-                f"belongs to (--data {owner})"
-            )
+            "invalid configuration:\n" + "\n".join(f"  {prefix}.{line}" for line in lines)
+        ) from None
 
 
-def _key(loc: tuple) -> list[str]:
+def _key(loc: tuple, root: Any) -> list[str]:
     """The config key of an error location (union branches and list indices dropped)."""
     parts: list[str] = []
-    target: Any = Config()
+    target: Any = root
     for part in loc:
         if dataclasses.is_dataclass(target) and part in {
             f.name for f in dataclasses.fields(target)
         }:
-            parts.append(part)
-            target = getattr(target, part)
+            parts.append(str(part))
+            target = getattr(target, str(part))
         elif isinstance(target, dict):
             parts.append(str(part))
             break
@@ -211,39 +209,18 @@ def _key(loc: tuple) -> list[str]:
     return parts
 
 
-def _messages(error: ValidationError, raw: dict) -> list[str]:
+def _messages(error: ValidationError, raw: dict, root: Any) -> list[str]:
     grouped: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for item in error.errors():
-        parts = _key(item["loc"])
+        parts = _key(item["loc"], root)
         key = ".".join(parts)
         value: Any = raw
         for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
         values[key] = value
         grouped.setdefault(key, [])
-        text = _plain(item)
+        text = plain_message(item)
         if text not in grouped[key]:
             grouped[key].append(text)
     return [f"{key}={values[key]!r}: {' or '.join(texts)}" for key, texts in grouped.items()]
-
-
-def _plain(item: ErrorDetails) -> str:
-    """Pydantic's message in the words of the config (``must be ...``)."""
-    kind, message, context = item["type"], item["msg"], item.get("ctx") or {}
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sign = {
-            "greater_than_equal": ">=",
-            "greater_than": ">",
-            "less_than_equal": "<=",
-            "less_than": "<",
-        }[kind]
-        bound = next(iter(context.values()), "")
-        return f"must be {sign} {bound}"
-    if kind.startswith("int_"):
-        return "must be a whole number" + (
-            f" ({message.split(', ', 1)[1]})" if ", " in message else ""
-        )
-    if kind == "literal_error":
-        return f"must be {context.get('expected', message)}"
-    return message[:1].lower() + message[1:]

@@ -1,7 +1,8 @@
 """The sections of a run's configuration: data, model, training, evaluation.
 
 Each section is a dataclass whose annotations carry the allowed range of every key
-(``Count`` is a whole number >= 1, ``Severity`` 1 to 5, ...); pydantic checks them in
+(``Count`` is a whole number >= 1, ``Severity`` 1 to 5, ...: :mod:`oodcalib.config.ranges`);
+pydantic checks them in
 :func:`~oodcalib.config.run_config.validate_config`. Library code takes the one section
 it needs (a data source its :class:`DataConfig`, training its :class:`ModelConfig` and
 :class:`TrainConfig`); only the protocol sees the whole :class:`~oodcalib.config.Config`.
@@ -16,12 +17,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-#: Types with a range, checked by :func:`~oodcalib.config.run_config.validate_config`.
-Count = Annotated[int, Field(ge=1)]  #: a whole number >= 1
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Side = Annotated[int, Field(ge=8, le=4096)]  #: an image side in pixels
-Severity = Annotated[int, Field(ge=1, le=5)]
-ClassCode = Annotated[int, Field(ge=0, le=3)]  #: 0 background, 1 RV, 2 MYO, 3 LV
+from oodcalib.config.ranges import (
+    ClassCode,
+    Count,
+    Dropout,
+    Fraction,
+    LearningRate,
+    Severity,
+    Side,
+    Width,
+)
 
 #: ``data.*`` keys holding paths or globs (stored absolute, compared absolute on resume).
 PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
@@ -65,7 +70,9 @@ class DataConfig:
     #: convention (RV left of LV, base first); "stored" uses the arrays as stored
     orientation: Literal["affine", "stored"] = "affine"
     #: Regex finding the patient id in a case id (its first group, else the match), so
-    #: that every file of one patient lands in the same pool; None: a case per patient
+    #: that every file of one patient lands in the same pool; None: a case per patient.
+    #: A NIfTI case id is the text the glob's wildcards matched, joined by ``_``
+    #: (``*/*_sa_E?.nii.gz``: ``better/G1K1V3_sa_ED.nii.gz`` is ``better_G1K1V3_D``)
     patient_pattern: str | None = None
     #: Labels whose classes look swapped (RV/LV, ...) stop the run instead of a warning
     strict_labels: bool = False
@@ -77,9 +84,11 @@ class DataConfig:
 class ModelConfig:
     """2D U-Net architecture."""
 
-    width: Count = 32  #: channels of the first level, doubled per level
-    depth: Annotated[int, Field(ge=1, le=8)] = 5  #: number of resolution levels
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    width: Width = 32  #: channels of the first level, doubled per level
+    #: number of resolution levels (``depth - 1`` poolings: the input side must be a
+    #: multiple of ``2 ** (depth - 1)``)
+    depth: Annotated[int, Field(ge=2, le=8)] = 5
+    dropout: Dropout = 0.0
     #: ``torch.compile`` the U-Net for training and inference (about 1.35x on this
     #: project's CPU; eager if compiling fails). Runs recorded without the key ran eagerly.
     compile: bool = True
@@ -98,7 +107,7 @@ class TrainConfig:
     loss_params: dict[str, Any] = field(default_factory=dict)
     iterations: Count = 20000
     batch_size: Count = 16
-    lr: Annotated[float, Field(gt=0)] = 1e-3
+    lr: LearningRate = 1e-3
     val_every: Count = 250
     augment: bool = True
     #: torch CPU threads of every job; 0: the number the run starts with, recorded in
@@ -110,7 +119,8 @@ class TrainConfig:
 class EvalConfig:
     """Test domains, calibrators and metrics."""
 
-    methods: list[str] = field(
+    #: Calibrators, in any order; a name given twice is counted once
+    methods: Annotated[list[str], Field(min_length=1)] = field(
         default_factory=lambda: ["uc", "ts", "lts", "alea", "proposed", "ir", "platt"]
     )
     corruptions: list[str] = field(

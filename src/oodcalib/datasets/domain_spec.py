@@ -9,11 +9,15 @@ A spec is ``key=value`` pairs separated by ``;`` (or a JSON file holding the dic
 Keys (:data:`SPEC_KEYS`): ``source`` (a data source: ``nifti``, ``acdc``, ``mscmr_lge``,
 ``phantom`` or a plugin's), the source's own keys (``root``, ``images``, ``labels``,
 ``label_map``, ``frame``, ``orientation``, ``phase``, ``patient_pattern``,
-``phantom_cases``, ``seed``), and the domain's: ``kind`` (``artifact``, ``sequence``,
-``vendor``, ...: averages are taken per kind), ``header`` (its table header) and
+``phantom_cases``, ``seed``), and the domain's: ``kind`` (one of :data:`KINDS`:
+averages are taken per kind), ``header`` (its table header; default ``NAME (kind)``) and
 ``exclude_patients`` (``train``: drop the scans of patients the nets were trained or
 calibrated on, matched by ``patient_pattern`` here and ``data.patient_pattern`` in the
 source; or a list of patient ids). Specs are stored in ``eval.domains`` of the config.
+
+A spec is checked when it is given (:func:`check_domain`), with the ranges of the
+``data.*`` keys it sets; errors name the domain's key (``eval.domains.mnms.frame``), never
+the training source's ``data.*`` key.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from oodcalib.config import DataConfig, absolute_path, parse_value, set_value
-from oodcalib.errors import OodcalibError
+from oodcalib.config.run_config import validate_section
+from oodcalib.errors import DataError, OodcalibError
 
 #: Spec key -> the ``data.*`` key it sets when the domain's source is loaded.
 DATA_KEYS = {
@@ -45,10 +51,21 @@ OWN_KEYS = ("kind", "header", "exclude_patients", "seed")
 SPEC_KEYS = (*DATA_KEYS, *OWN_KEYS)
 #: Spec keys holding paths or globs (stored absolute).
 PATH_SPEC_KEYS = ("root", "images", "labels")
+#: The kinds of shift a domain may be, and what each means. Domains of one kind are
+#: averaged together in the tables (``Vendor avg``): the artifact kind always, with the
+#: built-in artifacts; another kind from two domains on (LGE is of kind ``sequence``).
+KINDS = {
+    "artifact": "a simulated acquisition artifact of the training source's test scans "
+    "(averaged per scan with the built-in artifacts)",
+    "sequence": "another MR sequence or contrast: LGE, T1 or T2 mapping (averaged with "
+    "the built-in LGE domain)",
+    "vendor": "the training sequence (cine) from another scanner vendor, site or protocol",
+    "population": "the training sequence from another patient population (age, disease)",
+    "other": "any other shift (averaged only with other domains of kind other)",
+}
 #: Kind of a domain whose spec names none.
 DEFAULT_KIND = "other"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def parse_domain(text: str) -> tuple[str, dict[str, Any]]:
@@ -138,10 +155,10 @@ def check_domain(name: str, spec: dict[str, Any], reserved: tuple[str, ...] = ()
             "(nifti, acdc, mscmr_lge, phantom)"
         )
     kind = spec.get("kind", DEFAULT_KIND)
-    if not isinstance(kind, str) or not _KIND.match(kind):
+    if kind not in KINDS:
         raise OodcalibError(
-            f"eval.domains.{name}.kind: {kind!r} must be a lowercase word "
-            "(artifact, sequence, vendor, ...)"
+            f"eval.domains.{name}.kind: {kind!r} is not a kind of domain; the kinds are "
+            + "; ".join(f"{k}: {meaning}" for k, meaning in KINDS.items())
         )
     exclude = spec.get("exclude_patients")
     if exclude is not None and exclude != "train" and not isinstance(exclude, list | tuple):
@@ -149,6 +166,63 @@ def check_domain(name: str, spec: dict[str, Any], reserved: tuple[str, ...] = ()
             f"eval.domains.{name}.exclude_patients: {exclude!r} must be "
             "'train' or a list of patient ids"
         )
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise OodcalibError(f"eval.domains.{name}.seed: {seed!r} must be a whole number >= 0")
+    validate_section(
+        domain_config(DataConfig(), name, spec),
+        f"eval.domains.{name}",
+        {field: key for key, field in DATA_KEYS.items()},
+    )
+
+
+def in_domain_words(message: str, name: str) -> str:
+    """A source's message about ``data.*`` keys, reworded for the keys of a domain's spec.
+
+    Example:
+        >>> in_domain_words("data.frame=ED needs a sidecar", "mnms")
+        'eval.domains.mnms.frame=ED needs a sidecar'
+        >>> in_domain_words("nifti needs --set data.nifti_images=GLOB", "mnms")
+        'nifti needs images=GLOB in the spec of --domain mnms'
+    """
+    keys = {field: key for key, field in DATA_KEYS.items()}
+
+    def option(match: re.Match) -> str:
+        key = keys.get(match[1], match[1])
+        return f"{key}={match[2]} in the spec of --domain {name}"
+
+    message = re.sub(r"--set data\.(\w+)=(\S+)", option, message)
+    for field, key in keys.items():
+        message = message.replace(f"data.{field}", f"eval.domains.{name}.{key}")
+    return message
+
+
+def load_domain(data: DataConfig, name: str, spec: dict[str, Any], seed: int) -> list:
+    """The raw cases of domain ``name``, loaded by its source; errors name the domain.
+
+    Args:
+        data: The run's ``data`` section (its preprocessing keys are kept).
+        name: The domain's name.
+        spec: Its spec.
+        seed: The run's seed (the spec's ``seed`` wins).
+
+    Returns:
+        The cases, each with ``domain`` set to ``name``.
+
+    Raises:
+        DataError: A file of the domain is bad (the message names it).
+        OodcalibError: Any other problem, worded with the domain's keys.
+    """
+    from oodcalib.datasets.sources import load_source
+
+    local = domain_config(data, name, spec)
+    try:
+        cases = load_source(local, domain_seed(spec, seed))
+    except DataError as error:
+        raise DataError(error.path, in_domain_words(error.problem, name)) from None
+    except (OodcalibError, ValueError) as error:
+        raise OodcalibError(f"--domain {name}: {in_domain_words(str(error), name)}") from None
+    return [replace(case, domain=name) for case in cases]
 
 
 def spec_stamp(spec: dict[str, Any]) -> str:
@@ -214,6 +288,8 @@ __all__ = [
     "domain_config",
     "domain_kind",
     "domain_seed",
+    "in_domain_words",
+    "load_domain",
     "parse_domain",
     "refuse_changed_specs",
     "spec_stamp",

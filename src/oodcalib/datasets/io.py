@@ -16,11 +16,20 @@ import h5py
 import nibabel as nib
 import numpy as np
 from nibabel.filebasedimages import ImageFileError
+from nibabel.spatialimages import HeaderDataError
 
 from oodcalib.errors import DataError
 
 #: Exceptions that mean "this file cannot be read" (missing, truncated, corrupt, wrong type).
-READ_ERRORS = (OSError, EOFError, ValueError, KeyError, zlib.error, ImageFileError)
+READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    zlib.error,
+    ImageFileError,
+    HeaderDataError,  # a header nibabel cannot make sense of (dim[0] = -5, ...)
+)
 
 #: Identity map of the package's own label codes (1 RV, 2 MYO, 3 LV).
 IDENTITY_LABELS: dict[int, int] = {1: 1, 2: 2, 3: 3}
@@ -55,7 +64,7 @@ def _load_nifti(path: str | Path) -> nib.Nifti1Image:
 
 
 def read_nifti(
-    path: str | Path, *, label: bool = False, frame: int | None = None
+    path: str | Path, *, label: bool = False, frame: int | None = None, origin: str = "data.frame"
 ) -> tuple[np.ndarray, nib.Nifti1Image]:
     """Read a 3D NIfTI volume (or one frame of a 4D one) and its header.
 
@@ -64,6 +73,7 @@ def read_nifti(
         label: Whether the file is a label map: its raw (integer) codes are returned
             instead of float32 intensities.
         frame: For a 4D ``(H, W, Z, T)`` file, the frame to read (0-based).
+        origin: Where ``frame`` came from (``data.frame``, or a sidecar), for messages.
 
     Returns:
         ``(array, image)``: the voxel array as stored (a trailing singleton 4th axis is
@@ -87,10 +97,12 @@ def read_nifti(
             raise DataError(
                 path,
                 f"frame {frame} out of range: the file has {frames} frames "
-                f"(0..{frames - 1}; data.frame)",
+                f"(0..{frames - 1}; the frame is {origin})",
             )
         data = img.dataobj[..., frame] if frames > 1 else img.dataobj
         array = np.asanyarray(data) if label else np.asarray(data, dtype=np.float32)
+    except DataError:  # a ValueError, already naming the file
+        raise
     except READ_ERRORS as err:
         raise DataError(path, f"cannot read NIfTI file ({type(err).__name__}: {err})") from err
     if array.ndim == 4 and array.shape[3] == 1:
@@ -171,7 +183,10 @@ def _frames(path: str | Path) -> int:
 
 
 def read_image_and_label(
-    image_path: Path, label_path: Path | None = None, frame: int | None = None
+    image_path: Path,
+    label_path: Path | None = None,
+    frame: int | None = None,
+    origin: str = "data.frame",
 ) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
     """Read a NIfTI image and its raw label map, the checks every loader needs done.
 
@@ -183,6 +198,7 @@ def read_image_and_label(
         image_path: The image file.
         label_path: Its label file, or None for an unlabelled scan.
         frame: The frame of a 4D image (and of its label, when that is 4D too).
+        origin: Where ``frame`` came from (``data.frame``, or a sidecar), for messages.
 
     Returns:
         ``(image, raw_label or None, image_nii)``, arrays as stored.
@@ -190,11 +206,14 @@ def read_image_and_label(
     Raises:
         DataError: Naming the file that is missing, unreadable, not 3D or inconsistent.
     """
-    image, image_nii = read_nifti(image_path, frame=frame)
+    image, image_nii = read_nifti(image_path, frame=frame, origin=origin)
     raw_label = None
     if label_path is not None:
         raw_label, label_nii = read_nifti(
-            label_path, label=True, frame=frame if _frames(label_path) > 1 else None
+            label_path,
+            label=True,
+            frame=frame if _frames(label_path) > 1 else None,
+            origin=origin,
         )
         check_label_grid(image_nii, label_nii, Path(image_path), Path(label_path))
     check_finite(image, image_path)

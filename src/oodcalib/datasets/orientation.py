@@ -100,13 +100,33 @@ def to_canonical(
     return np.ascontiguousarray(out)
 
 
-def orientation_code(affine: np.ndarray) -> str:
-    """Nibabel's axis codes of a stored volume (``"PSR"``), for display.
+def affine_problem(affine: np.ndarray) -> str | None:
+    """What makes an affine unusable for orienting a volume, or None if it is fine.
+
+    An affine whose 3x3 part is not finite, or is singular (an axis of zero length,
+    two axes along one direction), says nothing about where the heart lies.
 
     Example:
-        >>> orientation_code(np.eye(4))
-        'RAS'
+        >>> affine_problem(np.eye(4)) is None, affine_problem(np.zeros((4, 4)))
+        (True, 'its 3x3 part is singular (an axis of zero length, or two along one direction)')
+    """
+    matrix = np.asarray(affine, dtype=np.float64)[:3, :3]
+    if not np.isfinite(matrix).all():
+        return "it holds NaN or infinite values"
+    if np.linalg.matrix_rank(matrix) < 3:
+        return "its 3x3 part is singular (an axis of zero length, or two along one direction)"
+    return None
+
+
+def orientation_code(affine: np.ndarray) -> str:
+    """Nibabel's axis codes of a stored volume (``"PSR"``), for display; ``"?"`` if unusable.
+
+    Example:
+        >>> orientation_code(np.eye(4)), orientation_code(np.zeros((4, 4)))
+        ('RAS', '?')
     """
     import nibabel as nib
 
+    if affine_problem(affine) is not None:
+        return "?"
     return "".join(nib.aff2axcodes(affine))

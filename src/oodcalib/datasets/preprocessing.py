@@ -16,6 +16,10 @@ import torch.nn.functional as F
 from skimage.transform import resize
 
 from oodcalib.datasets.case import Case
+from oodcalib.errors import DataError
+
+#: Sides (px) a resampled slice may have: outside, the header's pixel size is wrong.
+MIN_SIDE, MAX_SIDE = 1, 4096
 
 
 def robust_normalise(image: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
@@ -86,6 +90,15 @@ def resample_inplane(case: Case, target_spacing: float, *, tolerance: float = 0.
     if all(abs(z - 1.0) <= tolerance for z in zoom):
         return case
     shape = tuple(round(n * z) for n, z in zip(case.image.shape[1:], zoom, strict=True))
+    if not all(MIN_SIDE <= n <= MAX_SIDE for n in shape):
+        raise DataError(
+            case.source or case.case_id,
+            f"pixel size {' x '.join(f'{s:g}' for s in case.spacing)} mm (the header's "
+            f"zooms) would resample the {case.image.shape[1]} x {case.image.shape[2]} px "
+            f"slices to {shape[0]} x {shape[1]} px at {target_spacing:g} mm (data.spacing); "
+            f"a side must stay within {MIN_SIDE}..{MAX_SIDE} px: the header's pixel size "
+            "looks wrong (fix its pixdim)",
+        )
     shrinking = any(z < 1.0 for z in zoom)
     image = np.stack(
         [

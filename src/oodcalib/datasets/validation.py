@@ -7,13 +7,16 @@ import numpy as np
 from oodcalib.datasets.case import NUM_CLASSES, Case
 from oodcalib.errors import DataError
 
+#: In-plane pixel sizes (mm) a scan may have; outside, its header is wrong.
+PIXEL_MM = (0.01, 100.0)
+
 
 def validate_case(case: Case, *, require_label: bool = True) -> Case:
     """Check a case's arrays and raise a :class:`DataError` naming its file if bad.
 
     Checks: ``image`` is 3D ``(Z, H, W)`` with no NaN/inf (a constant image, all zeros
-    say, gets a warning); ``label`` (if required or present) has the image's shape, only
-    values in ``0..3``, and some foreground.
+    say, gets a warning); a known ``spacing`` is within :data:`PIXEL_MM`; ``label`` (if required
+    or present) has the image's shape, only values in ``0..3``, and some foreground.
 
     Args:
         case: The case to check.
@@ -42,6 +45,15 @@ def validate_case(case: Case, *, require_label: bool = True) -> Case:
     if not np.all(np.isfinite(case.image)):
         n_bad = int((~np.isfinite(case.image)).sum())
         raise DataError(where, f"image contains {n_bad} NaN or infinite values")
+    if case.spacing is not None and not all(
+        np.isfinite(s) and PIXEL_MM[0] <= s <= PIXEL_MM[1] for s in case.spacing
+    ):
+        size = " x ".join(f"{s:g}" for s in case.spacing)
+        raise DataError(
+            where,
+            f"pixel size {size} mm (the header's zooms) is not one of an MRI scan "
+            f"({PIXEL_MM[0]:g} to {PIXEL_MM[1]:g} mm); fix the header's pixdim",
+        )
     if float(np.ptp(case.image)) == 0.0:
         import warnings
 
@@ -64,12 +76,29 @@ def validate_case(case: Case, *, require_label: bool = True) -> Case:
     if unknown:
         raise DataError(
             where,
-            f"unknown label values {unknown}; expected 0 background, 1 RV, 2 MYO, 3 LV "
-            "(pass a label_map to remap other codes)",
+            f"unknown label values {unknown}; expected 0 background, 1 RV, 2 MYO, 3 LV. "
+            + label_map_hint(unknown),
         )
     if not np.any(case.label > 0):
         raise DataError(where, "label map has no foreground: the calibration ROI would be empty")
     return case
+
+
+def label_map_hint(codes: list[int]) -> str:
+    """How to map raw label codes to the package's classes, with the codes found.
+
+    Example:
+        >>> label_map_hint([200, 500, 600])  # doctest: +NORMALIZE_WHITESPACE
+        "Map each code to its class (1 RV, 2 MYO, 3 LV, 0 to drop it): --set
+        data.label_map='{200: C, 500: C, 600: C}', or label_map={200: C, 500: C, 600: C}
+        in a --domain spec, each C being the class of that code"
+    """
+    entries = ", ".join(f"{code}: C" for code in codes)
+    return (
+        "Map each code to its class (1 RV, 2 MYO, 3 LV, 0 to drop it): "
+        f"--set data.label_map='{{{entries}}}', or label_map={{{entries}}} in a --domain "
+        "spec, each C being the class of that code"
+    )
 
 
 def remap_labels(label: np.ndarray, label_map: dict[int, int], where: str) -> np.ndarray:
@@ -100,7 +129,9 @@ def remap_labels(label: np.ndarray, label_map: dict[int, int], where: str) -> np
     unknown = [v for v in values if v not in full]
     if unknown:
         raise DataError(
-            where, f"unknown label values {unknown}; the label map covers {sorted(full)}"
+            where,
+            f"unknown label values {unknown}; the label map covers {sorted(full)}. "
+            + label_map_hint(unknown),
         )
     out = np.zeros(label.shape, np.uint8)
     for raw, cls in full.items():

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from oodcalib.atomic import load_torch, read_cache, save_torch, write_text
+from oodcalib.atomic import load_torch, naming_full_disk, read_cache, save_torch, write_text
 from oodcalib.config import ModelConfig, TrainConfig
 from oodcalib.datasets.case import NUM_CLASSES, Case
 from oodcalib.metrics import dice_score
+from oodcalib.progress import progress
 from oodcalib.segmentation.acceleration import Placement
 from oodcalib.segmentation.augmentation import augment_batch
 from oodcalib.segmentation.compilation import compile_unet
@@ -114,14 +114,7 @@ def train_segmenter(
             scaler.load_state_dict(state["scaler"])
     log_path = out_dir / "train_log.csv"
     _trim_log(log_path, start)  # rows logged after the state resumed from are logged again
-    bar = tqdm(
-        range(start, tc.iterations),
-        desc=desc,
-        initial=start,
-        total=tc.iterations,
-        leave=False,
-        dynamic_ncols=True,
-    )
+    bar = progress(range(start, tc.iterations), desc=desc, initial=start, total=tc.iterations)
     running = []
     model.train()
     for it in bar:
@@ -207,7 +200,7 @@ def _trim_log(path: Path, start: int) -> None:
 
 def _append_log(path: Path, iteration: int, loss: float, dice: float) -> None:
     new = not path.exists()
-    with path.open("a", newline="") as f:
+    with naming_full_disk(path), path.open("a", newline="") as f:
         writer = csv.writer(f)
         if new:
             writer.writerow(["iteration", "train_loss", "val_dice"])

@@ -88,7 +88,8 @@ def test_averages_are_taken_per_kind(run):
     assert "Artifact avg = per-unit mean over motion, spike" in md
     assert "Vendor avg = over the scans of a, b" in md
     assert (
-        "| | Intra | Motion | Spike | Artifact avg | Cross-seq (LGE) | a | b | Vendor avg |" in md
+        "| | Intra | Motion | Spike | Artifact avg | Cross-seq (LGE) | a (vendor) | b (vendor) "
+        "| Vendor avg |" in md
     )
     assert list(table.columns)[1:] == [
         "clean",
@@ -156,6 +157,7 @@ def test_evaluate_cli_reports_and_bad_specs_exit_2(run, tmp_path):
         ],
     )
     assert good.exit_code == 0, good.output
+    assert "it includes this evaluate's" in good.output  # its time joined the stage table
     header = next(line for line in good.output.splitlines() if "metric" in line).split()
     assert header[-9:] == ["lge", "a", "b", "c", "sequence", "avg", "d", "vendor", "avg"]
 

@@ -22,12 +22,12 @@ it predicts. Probabilities leave as CPU numpy.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from oodcalib.baselines.base import Calibrator, ScanLogits, require_labels
 from oodcalib.baselines.common.augmented_passes import AugmentedPasses
@@ -36,7 +36,8 @@ from oodcalib.baselines.common.calibration_sampler import (
     CalibrationSampler,
     step_schedule,
 )
-from oodcalib.errors import OodcalibError
+from oodcalib.config.ranges import Count, LearningRate, Side, Width
+from oodcalib.progress import progress
 from oodcalib.segmentation.device import model_device, to_device
 
 CPU = torch.device("cpu")
@@ -68,6 +69,15 @@ class LearnedTemperature(Calibrator):
     copies_needed = 0
     #: The attributes holding fitted nets (moved between the CPU and the model's device).
     nets: tuple[str, ...] = ("net_",)
+    parameter_ranges: ClassVar[dict[str, Any]] = {
+        "iterations": Count,
+        "batch_size": Count,
+        "lr": LearningRate,
+        "crop": Side | None,
+        "width": Width,
+        "augment": bool,
+        "pool_size": Count,
+    }
 
     def __init__(
         self,
@@ -84,6 +94,24 @@ class LearnedTemperature(Calibrator):
         self.iterations, self.batch_size, self.lr = iterations, batch_size, lr
         self.crop, self.width, self.augment = crop, width, augment
         self.pool_size = pool_size
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any], input_side: int | None = None) -> list[str]:
+        """The ranges, and a training crop no larger than the slices (see the base class).
+
+        Example:
+            >>> from oodcalib.baselines import LocalTemperatureScaling
+            >>> LocalTemperatureScaling.check_params({"crop": 128}, input_side=64)
+            ['calib.lts.crop=128: larger than the 64 px input slices; lower it or leave it out']
+        """
+        problems = super().check_params(params, input_side)
+        crop = params.get("crop")
+        if not problems and crop is not None and input_side is not None and crop > input_side:
+            problems.append(
+                f"calib.{cls.name}.crop={crop}: larger than the {input_side} px input "
+                "slices; lower it or leave it out"
+            )
+        return problems
 
     @abstractmethod
     def _build(self, num_classes: int) -> torch.nn.Module:
@@ -126,8 +154,7 @@ class LearnedTemperature(Calibrator):
     def fit(self, scans: Sequence[ScanLogits], model: torch.nn.Module) -> LearnedTemperature:
         """Train the temperature net by NLL on augmented calibration batches."""
         require_labels(scans)
-        if self.pool_size < 1:
-            raise OodcalibError(f"pool_size must be >= 1, got {self.pool_size}")
+        self._refuse_bad_params()
         source = scans[0].passes or AugmentedPasses(model, self.random_state)
         generator = torch.Generator(device=CPU).manual_seed(self.random_state)
         device = model_device(model)
@@ -208,7 +235,7 @@ def train_network(
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     schedule = step_schedule(optimiser, iterations)
     losses = []
-    for _ in tqdm(range(iterations), desc=f"fit {type(net).__name__}", leave=False):
+    for _ in progress(range(iterations), desc=f"fit {type(net).__name__}"):
         loss = loss_fn(sampler.sample().to(device))
         optimiser.zero_grad()
         loss.backward()

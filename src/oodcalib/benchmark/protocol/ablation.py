@@ -52,11 +52,21 @@ def _settings(kind: str, values: list[int] | None, config: Config) -> list[tuple
         counts = values or config.eval.ablation_num_aug
         if any(n < 1 for n in counts):
             raise OodcalibError(f"--num-aug values must be >= 1, got {counts}")
-        methods = [
-            m for m, cls in CALIBRATORS.items() if cls.test_time_passes and m in config.eval.methods
-        ]
+        passes = [m for m, cls in CALIBRATORS.items() if cls.test_time_passes]
+        methods = [m for m in passes if m in config.eval.methods]
+        if not methods:
+            raise OodcalibError(
+                f"--num-aug ablates the test-time passes of {', '.join(passes)}, and this run "
+                f"has none of them (eval.methods: {', '.join(config.eval.methods)}); run them "
+                "first, e.g. `oodcalib run` with --set eval.methods=... on another --out"
+            )
         return [(m, str(n), {"num_aug": n}) for m in methods for n in counts]
     if kind == "components":
+        if "proposed" not in config.eval.methods:
+            raise OodcalibError(
+                "--components ablates the inputs of Proposed, and this run did not run it "
+                f"(eval.methods: {', '.join(config.eval.methods)})"
+            )
         return [("proposed", name, switches) for name, switches in COMPONENTS.items()]
     raise OodcalibError(f"unknown ablation {kind!r}; valid: num_aug, components")
 

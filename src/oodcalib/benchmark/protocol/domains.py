@@ -19,8 +19,14 @@ import joblib
 from oodcalib.atomic import atomic_write
 from oodcalib.benchmark.layout import CALIBRATION, CLEAN, LGE
 from oodcalib.config import Config, DataConfig
-from oodcalib.datasets import Case, load_source
-from oodcalib.datasets.domain_spec import check_domain, domain_config, domain_seed, spec_stamp
+from oodcalib.config.rules import check_file_names
+from oodcalib.datasets import Case
+from oodcalib.datasets.domain_spec import (
+    check_domain,
+    domain_config,
+    load_domain,
+    spec_stamp,
+)
 from oodcalib.datasets.leakage import check_test_scans
 from oodcalib.datasets.plausibility import check_plausible
 from oodcalib.datasets.preprocessing import prepare_case
@@ -34,12 +40,17 @@ def reserved_names(config: Config) -> tuple[str, ...]:
 
 
 def check_domains(config: Config) -> None:
-    """Check every ``eval.domains`` spec (names, keys, kinds, and the source's name)."""
+    """Check every ``eval.domains`` spec, and the file names its domain gives.
+
+    Each spec's name, keys, kind, values and source name; then that the names leave the
+    run's file names short enough to be written.
+    """
     from oodcalib.datasets import SOURCES
 
     for name, spec in config.eval.domains.items():
         check_domain(name, spec, reserved_names(config))
         lookup(SOURCES, spec["source"], f"data source of eval.domains.{name}")
+    check_file_names(config)
 
 
 def training_patients(config: Config, splits: dict) -> set[str]:
@@ -77,7 +88,7 @@ def load_test_domain(
         return joblib.load(cache)
     d = config.data
     local = domain_config(d, name, spec)
-    raw = load_source(local, domain_seed(spec, config.seed))
+    raw = load_domain(d, name, spec, config.seed)
     check_plausible(raw, f"test domain {name!r}", local.label_map, d.strict_labels)
     cases = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw]
     cases = _exclude(cases, spec, name, training_patients(config, splits), local)

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from oodcalib.atomic import DAMAGED, load_torch, read_cache, save_torch, write_csv, write_json
 from oodcalib.baselines import CALIBRATORS, Calibrator, ScanLogits
@@ -43,6 +42,7 @@ from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError, lookup
 from oodcalib.metrics import ScanScorer, score
 from oodcalib.plugins import PluginError, load_plugins, plugin_call
+from oodcalib.progress import progress
 from oodcalib.seeding import derive_seed
 from oodcalib.segmentation.inference import load_model
 from oodcalib.segmentation.training import train_segmenter
@@ -164,7 +164,7 @@ class Fold:
         rows: dict[str, list] = {name: [] for name in settings}
         jobs = [(d, c) for d, cases in domains.items() for c in cases]
         desc = f"{self.loss} fold {self.index} {label} r{repeat}"
-        for domain, case in tqdm(jobs, desc=desc, leave=False):
+        for domain, case in progress(jobs, desc=desc):
             scan = self.store.get(domain, case)
             for name, params in settings.items():
                 with (

@@ -117,10 +117,40 @@ def cell_config(config: Config, loss: str) -> Config:
 
 
 def check_hyperparameters(config: Config) -> None:
-    """Check every ``calib.<method>.<name>`` and every loss's parameters before a run."""
-    from oodcalib.segmentation.losses import loss_hyperparameter_names
+    """Check every ``calib.<method>.<name>`` and every loss's parameters before a run.
 
+    Names first (each calibrator and loss lists the ones it takes), then values: each
+    calibrator checks its own (:meth:`~oodcalib.baselines.Calibrator.check_params`:
+    ranges, a crop that fits the slices), and each loss is built, which checks its
+    hyperparameters' ranges (NACL's α >= 0, ...) without computing anything.
+
+    Raises:
+        OodcalibError: One line per bad value, naming its key.
+    """
+    from oodcalib.segmentation.losses import get_loss, loss_hyperparameter_names
+
+    problems = []
+    side = config.data.input_size or config.data.size
     for method in dict.fromkeys([*config.calib, *config.eval.methods]):
-        calibrator_params(config, method)
+        calibrator_params(config, method)  # names, and calib.<method> is a section
+        cls: type[Calibrator] = lookup(CALIBRATORS, method, "method")
+        own = f"calib.{cls.name}."
+        problems += [
+            f"calib.{method}.{line.removeprefix(own)}" if line.startswith(own) else line
+            # the crop against the slices only for a method that runs (a preset sets some)
+            for line in cls.check_params(
+                config.calib.get(method, {}), side if method in config.eval.methods else None
+            )
+        ]
     for loss in run_losses(config):
-        reject_unknown("loss", loss, loss_params(config, loss), loss_hyperparameter_names(loss))
+        params = loss_params(config, loss)
+        reject_unknown("loss", loss, params, loss_hyperparameter_names(loss))
+        key = "train.loss_params" + (f".{loss}" if config.train.losses else "")
+        try:
+            get_loss(loss, **params)
+        except (OodcalibError, ValueError, TypeError) as error:
+            problems.append(f"{key}: {error}")
+    if problems:
+        raise OodcalibError(
+            "invalid configuration:\n" + "\n".join(f"  {line}" for line in problems)
+        )

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
-from tqdm.auto import tqdm
 
 from oodcalib.atomic import atomic_write, read_cache
 from oodcalib.benchmark.layout import CLEAN, LGE, prepared_path
@@ -33,6 +32,7 @@ from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
 from oodcalib.datasets.splits import make_splits, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
+from oodcalib.progress import progress
 
 
 @dataclass
@@ -198,7 +198,7 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
     for name in config.eval.corruptions:
         domains[name] = [
             cache.get(case, name, config.eval.severity, config.seed)
-            for case in tqdm(domains[CLEAN], desc=f"corrupt {name}", leave=False)
+            for case in progress(domains[CLEAN], desc=f"corrupt {name}")
         ]
     if config.eval.cross_sequence:
         raw_lge = load_lge(config)

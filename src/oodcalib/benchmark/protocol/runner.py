@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
-from tqdm.auto import tqdm
 
 from oodcalib.atomic import DAMAGED, write_json, write_text
 from oodcalib.benchmark.layout import (
@@ -28,12 +27,14 @@ from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
 from oodcalib.benchmark.protocol.placement import resolve_run_device
+from oodcalib.benchmark.protocol.preflight import check_model_size
 from oodcalib.benchmark.protocol.provenance import write_environment
 from oodcalib.benchmark.protocol.run_data import load_run_data
-from oodcalib.config import PATH_KEYS, Config, absolute_path
+from oodcalib.config import PATH_KEYS, Config, absolute_path, validate_config
 from oodcalib.datasets.domain_spec import refuse_changed_specs
 from oodcalib.errors import DataError, OodcalibError, lookup
 from oodcalib.plugins import load_plugins
+from oodcalib.progress import progress
 from oodcalib.run_lock import run_lock
 
 
@@ -58,6 +59,7 @@ def check_names(config: Config) -> None:
         lookup(CORRUPTIONS, name, "corruption")
     check_domains(config)
     check_hyperparameters(config)
+    check_model_size(config)
 
 
 def check_config(config: Config, run_dir: Path) -> None:
@@ -76,6 +78,7 @@ def check_config(config: Config, run_dir: Path) -> None:
                 "version cannot resume (its fitted calibrators name modules that moved); "
                 "use another --out. `oodcalib leaderboard` and `summary` still read it."
             )
+        refuse_invalid_record(Config.from_dict(old), run_dir)
         # keys added since then take their defaults
         old = json.loads(json.dumps(Config.from_dict(old).to_dict()))
         for key in PATH_KEYS:  # older runs stored them as typed
@@ -101,6 +104,24 @@ def check_config(config: Config, run_dir: Path) -> None:
                 f"{path}: this run directory was made with a different configuration "
                 f"(differs in {', '.join(keys)}); use another --out or the same settings"
             )
+
+
+def refuse_invalid_record(recorded: Config, run_dir: Path) -> None:
+    """Refuse a directory whose ``config.json`` fails today's checks, saying why and what to do.
+
+    Such a record comes from a start that an older version let through (``train.lr=inf``)
+    and that failed after writing it: nothing in the directory can be resumed, and
+    comparing it with a corrected command would only list the corrected keys.
+    """
+    try:
+        validate_config(recorded)
+    except OodcalibError as error:
+        reason = " ".join(str(error).replace("invalid configuration:", "").split())
+        raise OodcalibError(
+            f"{Path(run_dir) / 'config.json'}: this run directory records a configuration "
+            f"that is not valid ({reason}), written by a start that failed later; nothing in "
+            f"it can be resumed: delete {run_dir} or use another --out"
+        ) from None
 
 
 def recorded_config(run_dir: Path) -> dict | None:
@@ -218,8 +239,8 @@ def _run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     ]
     with parallel_config(backend=config.backend, n_jobs=config.n_jobs):
         cells = Parallel(return_as="generator")(jobs)
-        if len(jobs) > 1:
-            cells = tqdm(cells, total=len(jobs), desc="cells (loss, fold)", leave=False)
+        # the whole run's progress and time left, a line per finished cell in a log file
+        cells = progress(cells, total=len(jobs), desc="run: (loss, fold) cells", interval=0)
         files = [p for paths in cells for p in paths]
     collect_timings(run_dir)
     return collect_results(run_dir, files)

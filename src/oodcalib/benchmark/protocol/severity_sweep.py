@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from oodcalib.atomic import write_csv
 from oodcalib.baselines import CALIBRATORS
@@ -44,6 +43,7 @@ from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache, check_severity
 from oodcalib.datasets import Case
 from oodcalib.errors import OodcalibError
+from oodcalib.progress import progress
 from oodcalib.run_lock import holds_run_lock
 
 #: Level given to the clean scans in a sweep's results (the curves start there).
@@ -95,7 +95,7 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
         for level in levels:
             domains[sweep_domain(name, level)] = [
                 normalise(cache.get(case, name, level, config.seed))
-                for case in tqdm(clean, desc=f"corrupt {name} s{level}", leave=False)
+                for case in progress(clean, desc=f"corrupt {name} s{level}")
             ]
     return domains
 

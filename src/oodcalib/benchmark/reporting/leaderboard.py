@@ -152,7 +152,7 @@ def markdown_table(
     headers = domain_headers(domains, columns)
     methods = ordered(list(stats["method"]), names)
     lines = [
-        "| | " + " | ".join(display_name(d, headers) for d in columns) + " |",
+        "| | " + " | ".join(_escape(display_name(d, headers)) for d in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
     for metric in stats["metric"].unique():
@@ -165,7 +165,8 @@ def markdown_table(
             scale = 100 if in_percent(metric) else 1
             cells = [_cell(rows, d, marked, scale) for d in columns]
             name = "seg. net" if single else display_name(method, names)
-            lines.append(f"| {metric_label(metric)} {name} | " + " | ".join(cells) + " |")
+            label = _escape(f"{metric_label(metric)} {name}")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     dataset = stats["metric"].isin(list(DATASET_METRICS))
     n_text = _range(stats.loc[~dataset, "n"]) if (~dataset).any() else "0"
     fits = (
@@ -202,6 +203,16 @@ def markdown_table(
         + fits,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    r"""A table cell's text with ``|`` escaped, so a header holding one keeps its column.
+
+    Example:
+        >>> print(_escape("GE | 1.5T"))
+        GE \| 1.5T
+    """
+    return text.replace("|", r"\|")
 
 
 def _range(counts: pd.Series) -> str:

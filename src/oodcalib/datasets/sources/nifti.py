@@ -30,11 +30,24 @@ from oodcalib.datasets.io import (
     IDENTITY_LABELS,
     read_image_and_label,
 )
-from oodcalib.datasets.orientation import canonical_order, orientation_code, to_canonical
+from oodcalib.datasets.orientation import (
+    affine_problem,
+    canonical_order,
+    orientation_code,
+    to_canonical,
+)
 from oodcalib.datasets.sources.acdc import parse_info_cfg
 from oodcalib.datasets.validation import remap_labels, validate_case
 from oodcalib.errors import DataError, OodcalibError
 
+#: How a case id is made from a file's path, in words (``oodcalib inspect`` prints it).
+CASE_ID_RULE = (
+    "the text each wildcard of the images glob matched, joined by '_' (the folders a '**' "
+    "matched included, '/' becoming '_'); a glob without wildcards gives the file name "
+    "without .nii[.gz]. Example: images=/d/*/*_sa_E?.nii.gz and /d/better/G1K1V3_sa_ED.nii.gz "
+    "give better_G1K1V3_D. Patient ids are found in case ids by patient_pattern (a regex: "
+    "its first group, else its match), e.g. patient_pattern=^([^_]+_[^_]+)"
+)
 #: How volumes are oriented: from the image affine, or used as stored.
 ORIENTATIONS = ("affine", "stored")
 _WILDCARD = re.compile(r"(\*\*/|\*\*|\*|\?|\[!?\]?[^\]]*\])")
@@ -92,10 +105,18 @@ def load_nifti(
     cases = []
     for case_id, image_path in sorted(image_files.items()):
         label_path = None if label_files is None else label_files[case_id]
-        index = frame_index(image_path, frame)
+        index, origin = frame_source(image_path, frame)
         cases.append(
             _load_case(
-                case_id, image_path, label_path, mapping, domain, slice_axis, orientation, index
+                case_id,
+                image_path,
+                label_path,
+                mapping,
+                domain,
+                slice_axis,
+                orientation,
+                index,
+                origin,
             )
         )
     return cases
@@ -166,10 +187,19 @@ def _load_case(
     slice_axis: int,
     orientation: str,
     frame: int | None = None,
+    origin: str = "data.frame",
 ) -> Case:
-    image, raw_label, image_nii = read_image_and_label(image_path, label_path, frame)
+    image, raw_label, image_nii = read_image_and_label(image_path, label_path, frame, origin)
     zooms = image_nii.header.get_zooms()
     if orientation == "affine":
+        problem = affine_problem(image_nii.affine)
+        if problem is not None:
+            raise DataError(
+                image_path,
+                f"the header's affine (sform/qform) cannot orient the volume: {problem}; "
+                "fix the header, or use the arrays as stored with "
+                "data.orientation=stored (orientation=stored in a --domain)",
+            )
         axes, flips = canonical_order(image_nii.affine, zooms)
     else:
         row_axis, col_axis = (a for a in range(3) if a != slice_axis)
@@ -199,18 +229,28 @@ def frame_index(image_path: Path, frame: int | str | None) -> int | None:
     Raises:
         DataError: ED/ES asked for but no sidecar names it.
     """
+    return frame_source(image_path, frame)[0]
+
+
+def frame_source(image_path: Path, frame: int | str | None) -> tuple[int | None, str]:
+    """:func:`frame_index`, and where the index came from, for messages about it.
+
+    Example:
+        >>> frame_source(Path("scan.nii.gz"), 2)
+        (2, 'data.frame')
+    """
     if frame is None or isinstance(frame, int):
-        return frame
+        return frame, "data.frame"
     phase = str(frame).upper()
     if phase.isdigit():
-        return int(phase)
+        return int(phase), "data.frame"
     if phase not in ("ED", "ES"):
         raise DataError(image_path, f"data.frame must be ED, ES or a frame index, got {frame!r}")
     stem = re.sub(r"\.nii(\.gz)?$", "", image_path.name)
     sidecar = image_path.with_name(f"{stem}.json")
     if sidecar.is_file():
         try:
-            return int(json.loads(sidecar.read_text())[phase])
+            return int(json.loads(sidecar.read_text())[phase]), f"{phase} in {sidecar}"
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DataError(
                 sidecar,
@@ -221,7 +261,7 @@ def frame_index(image_path: Path, frame: int | str | None) -> int | None:
     if info.is_file():
         values = parse_info_cfg(info.read_text(), info)
         if phase in values:
-            return int(values[phase]) - 1
+            return int(values[phase]) - 1, f"{phase} in {info} (1-based)"
     raise DataError(
         image_path,
         f"data.frame={phase} needs a sidecar naming it: {sidecar.name} "

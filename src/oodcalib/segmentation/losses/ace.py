@@ -152,6 +152,8 @@ def hl1ace(
         0.3387
     """
     bins = check_number("hl1ace", "num_bins", num_bins, low=1, integer=True)
+    for name, weight in (("ace", ace_weight), ("dice", dice_weight), ("ce", ce_weight)):
+        check_number("hl1ace", f"{name}_weight", weight)
     return _objective(lambda p, y: hard_ace(p, y, bins), ace_weight, dice_weight, ce_weight)
 
 
@@ -174,6 +176,8 @@ def sl1ace(
     """
     bins = check_number("sl1ace", "num_bins", num_bins, low=2, integer=True)
     threshold = check_number("sl1ace", "empty_weight", empty_weight)
+    for name, weight in (("ace", ace_weight), ("dice", dice_weight), ("ce", ce_weight)):
+        check_number("sl1ace", f"{name}_weight", weight)
     return _objective(
         lambda p, y: soft_ace(p, y, bins, threshold), ace_weight, dice_weight, ce_weight
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from oodcalib.segmentation.losses.registry import LossFn, register_loss
+from oodcalib.segmentation.losses.registry import LossFn, check_number, register_loss
 
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -57,6 +57,8 @@ def dice_ce(dice_weight: float = 1.0, ce_weight: float = 1.0) -> LossFn:
         >>> round(float(loss(logits, target)), 4)  # ln 2 + 1 − (1 + 1e-5) / (2 + 1e-5)
         1.1931
     """
+    check_number("dice_ce", "dice_weight", dice_weight)
+    check_number("dice_ce", "ce_weight", ce_weight)
 
     def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return ce_weight * F.cross_entropy(logits, target) + dice_weight * soft_dice_loss(

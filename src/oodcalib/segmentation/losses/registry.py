@@ -10,6 +10,7 @@ Register a new one with :func:`register_loss`::
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,22 +102,41 @@ def check_number(
     value: float,
     *,
     low: float = 0.0,
+    high: float = math.inf,
     strict: bool = False,
     integer: bool = False,
 ) -> Any:
-    """Return ``value`` (as int if ``integer``) if it is ``>= low`` (``> low`` if ``strict``).
+    """Return ``value`` (as int if ``integer``) if it is a finite number in its range.
+
+    The range is ``low <= value <= high`` (``low < value`` if ``strict``). This is how a
+    loss states its valid ranges: building it (:func:`get_loss`) checks them, before
+    any work in a run.
 
     Example:
         >>> check_number("svls", "sigma", 0, strict=True)
         Traceback (most recent call last):
         ...
         oodcalib.errors.OodcalibError: loss 'svls': sigma must be > 0, got 0
+        >>> check_number("ls", "alpha", float("nan"), high=1)
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.OodcalibError: loss 'ls': alpha must be a finite number, got nan
     """
+    if isinstance(value, str):  # "nan", "inf" stay text when an override is parsed
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OodcalibError(f"loss {loss!r}: {name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise OodcalibError(f"loss {loss!r}: {name} must be a finite number, got {value!r}")
     if integer and float(value) != int(value):
         raise OodcalibError(f"loss {loss!r}: {name} must be an integer, got {value!r}")
     number = int(value) if integer else float(value)
-    if number < low or (strict and number == low):
-        raise OodcalibError(
-            f"loss {loss!r}: {name} must be {'>' if strict else '>='} {low:g}, got {value!r}"
-        )
+    if number < low or (strict and number == low) or number > high:
+        bound = f"{'>' if strict else '>='} {low:g}"
+        if high < math.inf:
+            bound = f"in [{low:g}, {high:g}]" if not strict else f"in ({low:g}, {high:g}]"
+        raise OodcalibError(f"loss {loss!r}: {name} must be {bound}, got {value!r}")
     return number

@@ -23,7 +23,7 @@ def label_smoothing(alpha: float = 0.1) -> LossFn:
         >>> round(float(label_smoothing()(logits, target)), 4)  # 0.9·0.1269 + 0.1·1.1269
         0.2269
     """
-    alpha = check_number("ls", "alpha", alpha)
+    alpha = check_number("ls", "alpha", alpha, high=1)
 
     def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         log_p = logits.log_softmax(dim=1)

@@ -1,0 +1,73 @@
+"""Checks of a run that need the package's code, not only the config: before any work.
+
+:func:`~oodcalib.config.validate_config` checks every key that can be checked alone;
+:func:`~oodcalib.benchmark.protocol.runner.check_names` then checks the names against
+the registries, each calibrator's and loss's hyperparameters
+(:mod:`~oodcalib.benchmark.protocol.hyperparameters`) and, here, whether the
+segmentation network fits in the machine's memory at all.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from oodcalib.config import Config
+from oodcalib.errors import OodcalibError
+from oodcalib.segmentation.unet import UNet
+
+#: Bytes per trained parameter: float32 weight, gradient and Adam's two moments.
+BYTES_PER_PARAMETER = 4 * 4
+
+
+def unet_parameters(width: int, depth: int) -> int:
+    """Parameters of the run's U-Net, counted on the meta device (nothing is allocated).
+
+    Example:
+        >>> unet_parameters(4, 3)
+        7572
+    """
+    with torch.device("meta"):
+        net = UNet(1, 4, width=width, depth=depth)
+    return sum(p.numel() for p in net.parameters())
+
+
+def machine_memory() -> int | None:
+    """Bytes of physical memory of this machine (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_model_size(config: Config, memory: int | None = None) -> None:
+    """Refuse a U-Net whose weights and optimiser state alone exceed the machine's memory.
+
+    Args:
+        config: The run's configuration (``model.width``, ``model.depth``).
+        memory: Bytes available (default: :func:`machine_memory`).
+
+    Raises:
+        OodcalibError: Naming ``model.width`` and the memory it would take.
+
+    Example:
+        >>> from oodcalib.config import build_config
+        >>> check_model_size(build_config("smoke", ["model.width=4096"]), memory=2**34)
+        Traceback (most recent call last):
+        ...
+        oodcalib.errors.OodcalibError: model.width=4096: a U-Net of depth 3 this wide has \
+7.6e+09 parameters, 113.5 GiB for its weights, gradients and Adam state, more than this \
+machine's 16.0 GiB of memory; lower model.width (the paper's is 32)
+    """
+    memory = machine_memory() if memory is None else memory
+    m = config.model
+    count = unet_parameters(m.width, m.depth)
+    needed = count * BYTES_PER_PARAMETER
+    if memory is not None and needed > memory:
+        raise OodcalibError(
+            f"model.width={m.width}: a U-Net of depth {m.depth} this wide has {count:.2g} "
+            f"parameters, {needed / 2**30:.1f} GiB for its weights, gradients and Adam "
+            f"state, more than this machine's {memory / 2**30:.1f} GiB of memory; lower "
+            "model.width (the paper's is 32)"
+        )
