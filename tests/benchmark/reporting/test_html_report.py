@@ -88,9 +88,13 @@ def reported(tmp_path_factory):
         "eval.methods=uc,ts,lts",
     ]
     run = runner.invoke(
-        app, ["run", "--preset", "smoke", "--out", str(out), *[f"--set={s}" for s in sets]]
+        app,
+        ["run", "--preset", "smoke", "--out", str(out), "--report", *[f"--set={s}" for s in sets]],
     )
     assert run.exit_code == 0, run.output
+    # `make benchmark` ends with this line: the run's last words are the report's path
+    assert run.output.rstrip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    assert "Calibration under shift" not in (out / "report.html").read_text(encoding="utf-8")
     sweep = runner.invoke(app, ["ablate", str(out), "--severity", "1", "--methods", "uc"])
     assert sweep.exit_code == 0, sweep.output
     result = runner.invoke(app, ["report", str(out)])
