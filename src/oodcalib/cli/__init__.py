@@ -2,7 +2,8 @@
 
 The commands are defined in :mod:`~oodcalib.cli.run` (run, summary, corrupt, list) and
 :mod:`~oodcalib.cli.analysis` (ablate, rescore, figures, leaderboard) and
-:mod:`~oodcalib.cli.evaluate` and :mod:`~oodcalib.cli.claims`, with their shared
+:mod:`~oodcalib.cli.evaluate`, :mod:`~oodcalib.cli.claims` and :mod:`~oodcalib.cli.report`
+(one self-contained ``report.html`` of a run), with their shared
 options in :mod:`~oodcalib.cli.options`; :mod:`~oodcalib.cli.phantom` draws the built-in
 phantom, :mod:`~oodcalib.cli.inspect` shows a data source and :mod:`~oodcalib.cli.pack`
 writes a data pack. They are registered here, in
@@ -20,6 +21,7 @@ from oodcalib.cli.evaluate import evaluate
 from oodcalib.cli.inspect import inspect
 from oodcalib.cli.pack import pack
 from oodcalib.cli.phantom import phantom
+from oodcalib.cli.report import report
 from oodcalib.cli.speed import speed
 
 app = typer.Typer(
@@ -51,6 +53,7 @@ app.command()(analysis.figures)
 app.command(name="list")(run_commands.list_names)
 app.command()(analysis.leaderboard)
 app.command()(claims)
+app.command()(report)
 app.command()(speed)
 app.command()(pack)
 app.command()(phantom)

@@ -75,6 +75,13 @@ def run(
             "GPU (dask-cuda's LocalCUDACluster if installed); implies --device cuda.",
         ),
     ] = 0,
+    html_report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="End by writing RUN_DIR/report.html (as `oodcalib report`) and printing its path.",
+        ),
+    ] = False,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import check_names, run_benchmark
@@ -125,6 +132,10 @@ def run(
             start = time.perf_counter()
             results = run_benchmark(config, run_dir)
             report(run_dir, results, time.perf_counter() - start)
+            if html_report:
+                from oodcalib.cli.report import write_run_report
+
+                typer.echo(f"\nreport: {write_run_report(run_dir)}")
     except (OodcalibError, ValueError, OSError) as error:
         _fail(error)
     finally:
@@ -202,22 +213,19 @@ def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
     write_csv(run_dir / "summary.csv", table)
     typer.echo(format_summary(table[table["metric"].isin(headline_metrics())]))
     typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
-    grid = results["loss"].nunique() > 1
-    if grid or ("lts" in set(results["method"]) and results["method"].nunique() > 1):
+    from oodcalib.cli.report import default_reference
+
+    reference = default_reference(results)
+    if reference:
         from oodcalib.benchmark.names import display_name
-        from oodcalib.benchmark.reporting.grouping import reference_entrant
         from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
 
-        reference: str | None = reference_entrant(results)
-        if grid and reference not in set(results["loss"] + "/" + results["method"]):
-            reference = None  # the grid has no UC: no default reference, no leaderboard
-        if reference:
-            _, md_path = write_leaderboard(run_dir, reference, **names)
-            typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
-            typer.echo(
-                f"leaderboard (significance against "
-                f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}"
-            )
+        _, md_path = write_leaderboard(run_dir, reference, **names)
+        typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
+        typer.echo(
+            f"leaderboard (significance against "
+            f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}"
+        )
     from oodcalib.benchmark.reporting.convergence import convergence_table
 
     convergence = convergence_table(run_dir)

@@ -47,19 +47,16 @@ def timings_table(run_dir: Path) -> pd.DataFrame:
     ]
 
 
-def format_timings(table: pd.DataFrame) -> str:
-    """Minutes per stage (rows) and fold (columns), with totals.
+def timings_minutes(table: pd.DataFrame) -> pd.DataFrame:
+    """Minutes per stage (rows, a ``stage`` column) and fold (columns), with totals.
 
     In a loss grid (cells ``<loss>/fold<k>``) the columns are the losses, summed over folds.
 
     Example:
-        >>> t = pd.DataFrame({"fold": ["fold0", "fold0", "fold1"], "stage": ["train", "metrics",
-        ...                   "train"], "seconds": [120.0, 30.0, 60.0]})
-        >>> print(format_timings(t))
-          stage  fold0  fold1  total
-          train   2.00   1.00   3.00
-        metrics   0.50   0.00   0.50
-          total   2.50   1.00   3.50
+        >>> t = pd.DataFrame({"fold": ["a/fold0", "a/fold1"], "stage": "train",
+        ...                   "seconds": [60.0, 120.0]})
+        >>> timings_minutes(t).to_dict("records")
+        [{'stage': 'train', 'a': 3.0, 'total': 3.0}, {'stage': 'total', 'a': 3.0, 'total': 3.0}]
     """
     if table["fold"].str.contains("/").any():  # a loss grid: one column per loss
         table = table.assign(fold=table["fold"].str.split("/").str[0])
@@ -78,4 +75,19 @@ def format_timings(table: pd.DataFrame) -> str:
     wide["total"] = wide.sum(axis=1)
     wide.loc["total"] = wide.sum(axis=0)
     wide.columns.name = None
-    return wide.reset_index().to_string(index=False, float_format=lambda v: f"{v:6.2f}")
+    return wide.reset_index()
+
+
+def format_timings(table: pd.DataFrame) -> str:
+    """Minutes per stage (rows) and fold (columns), with totals, as fixed-width text.
+
+    Example:
+        >>> t = pd.DataFrame({"fold": ["fold0", "fold0", "fold1"], "stage": ["train", "metrics",
+        ...                   "train"], "seconds": [120.0, 30.0, 60.0]})
+        >>> print(format_timings(t))
+          stage  fold0  fold1  total
+          train   2.00   1.00   3.00
+        metrics   0.50   0.00   0.50
+          total   2.50   1.00   3.50
+    """
+    return timings_minutes(table).to_string(index=False, float_format=lambda v: f"{v:6.2f}")
