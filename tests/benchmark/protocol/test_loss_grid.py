@@ -261,7 +261,8 @@ def test_convergence_has_a_row_per_cell(grid):
 
     _, run_dir, _ = grid
     table = convergence_table(run_dir)
-    assert sorted(zip(table["loss"], table["fold"], strict=True)) == [
-        ("ce", 0), ("ce", 1), ("nacl", 0), ("nacl", 1)
-    ]  # fmt: skip
+    cells = list(zip(table["loss"], table["fold"], strict=True))
+    # one row per trained cell (an earlier test of this module may add a loss to the grid)
+    assert len(cells) == len(set(cells)) == len(list(run_dir.glob("losses/*/fold*/train_log.csv")))
+    assert {("ce", 0), ("ce", 1), ("nacl", 0), ("nacl", 1)} <= set(cells)
     assert table["gain"].notna().all() and (table["iterations"] == 6).all()
