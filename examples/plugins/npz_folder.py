@@ -14,13 +14,14 @@ import numpy as np
 
 from oodcalib.config import DataConfig
 from oodcalib.datasets import SOURCES, Case
+from oodcalib.datasets.file_glob import glob_files
 from oodcalib.datasets.validation import validate_case
 from oodcalib.errors import DataError, OodcalibError
 
 
 def load_npz_folder(root: str | Path, domain: str = "clean") -> list[Case]:
     """Every ``<case>.npz`` of ``root`` as a validated case (errors name the file)."""
-    files = sorted(Path(root).glob("*.npz"))
+    files = glob_files(Path(root) / "*.npz")  # each file once, by its real path
     if not files:
         raise DataError(
             root,

@@ -32,7 +32,7 @@ SETTINGS = [
     "data.n_folds=1",
     "eval.methods=uc,alea,ts,lts,proposed,ir,platt",
     "eval.repeats=1",
-    "data.max_test_cases=2",
+    "data.max_test_cases=1",
     "eval.corruptions=motion",
     "train.num_threads=1",
 ]
