@@ -75,6 +75,23 @@ def run(
             "GPU (dask-cuda's LocalCUDACluster if installed); implies --device cuda.",
         ),
     ] = 0,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Your own network instead of training the U-Net, one per fold (repeatable): "
+            "torchscript:FILE (with FILE.json), nnunet:FOLDER[,fold=F][,checkpoint=NAME] or "
+            "predictions:DIR (docs/your-own-network.md).",
+        ),
+    ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="With --model: the calibration patients, a patient list (one id a line) or "
+            "a split file (a run's splits.json layout, one fold per --model).",
+        ),
+    ] = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import run_benchmark
@@ -96,6 +113,15 @@ def run(
             preset, data, data_root, lge_root, [*grid, *(set_ or []), *options], seed, plugin
         )
         config.eval.domains.update(_domains(domain, exclude_patients))
+        if model:
+            from oodcalib.benchmark.protocol.foreign_network import configure_networks
+
+            for note in configure_networks(
+                config, model, str(calibration) if calibration else None
+            ):
+                typer.echo(note)
+        elif calibration:
+            raise ValueError("--calibration names the calibration patients of --model networks")
         run_dir = _writable(
             out or Path("results") / "runs" / f"{preset}-{config.data.source}-seed{config.seed}",
             "run directory",
@@ -111,7 +137,7 @@ def run(
             (_gpu_client(gpus) if gpus else _dask_client(scheduler)) if backend == "dask" else None
         )
         typer.echo(f"run directory: {run_dir}")
-        if chosen.type == "cpu":  # the cost model measures this machine's CPU
+        if chosen.type == "cpu" and not model:  # the cost model measures this CPU's U-Net
             announce_cost(config, run_dir)
         start = time.perf_counter()
         results = run_benchmark(config, run_dir)
@@ -264,7 +290,7 @@ def corrupt(
 
 
 def list_names(plugin: PluginOpt = None) -> None:
-    """List presets, data sources, methods, corruptions, losses and metrics."""
+    """List presets, data sources, methods, corruptions, losses, metrics and model kinds."""
     from oodcalib.baselines import CALIBRATORS
     from oodcalib.config import PRESETS
     from oodcalib.corruptions import CORRUPTIONS
@@ -273,6 +299,7 @@ def list_names(plugin: PluginOpt = None) -> None:
     from oodcalib.metrics import METRICS
     from oodcalib.plugins import load_plugins
     from oodcalib.segmentation.losses import LOSSES
+    from oodcalib.segmentation.networks import NETWORKS
 
     try:
         load_plugins(plugin or [])
@@ -285,6 +312,7 @@ def list_names(plugin: PluginOpt = None) -> None:
         ("corruptions", CORRUPTIONS),
         ("losses", LOSSES),
         ("metrics", METRICS),
+        ("model kinds (--model KIND:SPEC)", NETWORKS),
     ]
     for title, names in registries:
         typer.echo(f"{title}: {', '.join(names)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -20,8 +21,10 @@ from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.calibration_split import calibration_splits
+from oodcalib.datasets.intensity import normalise_case
 from oodcalib.datasets.plausibility import check_plausible
-from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
+from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import make_splits, patient_ids, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
@@ -42,9 +45,13 @@ class RunData:
         return [self.source[i] for i in ids]
 
 
-def normalise(case: Case) -> Case:
-    """The network input: the prepared (and maybe corrupted) image robustly scaled to [0, 1]."""
-    return case.with_arrays(robust_normalise(case.image))
+def normalise(case: Case, method: str = "robust") -> Case:
+    """The network input: the prepared (and maybe corrupted) image, normalised.
+
+    ``method`` is the run's ``data.normalisation`` (:mod:`oodcalib.datasets.intensity`):
+    ``robust`` (percentiles scaled to [0, 1]) for the built-in U-Net.
+    """
+    return normalise_case(case, method)
 
 
 def load_run_config(run_dir: Path) -> Config:
@@ -90,6 +97,10 @@ def load_splits(config: Config, run_dir: Path, case_ids: list[str]) -> dict:
         if missing:
             raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
         return splits
+    if config.model.networks:  # foreign networks: the user names the calibration patients
+        if not d.calibration:
+            raise OodcalibError("--model needs the calibration patients: --calibration FILE")
+        return calibration_splits(d.calibration, case_ids, d.n_folds, d.patient_pattern)
     splits = make_splits(
         case_ids,
         seed=config.seed,
@@ -121,7 +132,9 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
     if data is None:
         data = _prepare_run_data(config, run_dir)
     data.extra_domains = {
-        name: load_test_domain(config, run_dir, name, data.splits, normalise)
+        name: load_test_domain(
+            config, run_dir, name, data.splits, partial(normalise, method=config.data.normalisation)
+        )
         for name in config.eval.domains
     }
     if not cache.exists():
@@ -167,5 +180,6 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         check_plausible(raw_lge, "the cross-sequence (LGE) domain", d.label_map, d.strict_labels)
         lge = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw_lge]
         domains[LGE] = lge[: d.max_test_cases]
-    normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
-    return RunData({k: normalise(v) for k, v in source.items()}, splits, normalised)
+    method = config.data.normalisation
+    normalised = {k: [normalise(c, method) for c in v] for k, v in domains.items()}
+    return RunData({k: normalise(v, method) for k, v in source.items()}, splits, normalised)

@@ -93,7 +93,7 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
     for name in config.eval.corruptions:
         for level in levels:
             domains[sweep_domain(name, level)] = [
-                normalise(cache.get(case, name, level, config.seed))
+                normalise(cache.get(case, name, level, config.seed), config.data.normalisation)
                 for case in tqdm(clean, desc=f"corrupt {name} s{level}", leave=False)
             ]
     return domains

@@ -103,6 +103,7 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
         meta={
             "label_codes": "official" if official else "package",
             "orientation": orientation_code(image_nii.affine),
+            "reoriented": True,
         },
     )
     return validate_case(case)

@@ -184,6 +184,7 @@ def _load_case(
         source=str(image_path) if label_path is None else f"{image_path} (label {label_path.name})",
         meta={
             "orientation": orientation_code(image_nii.affine),
+            "reoriented": orientation == "affine",
             **({"frame": frame} if frame is not None else {}),
         },
     )
