@@ -94,6 +94,8 @@ def _split_file(path: Path, case_ids: set[str], n_folds: int) -> dict:
             f"holds {len(folds)} folds but {n_folds} networks were given (--model); give "
             "one network per fold",
         )
+    if [f["fold"] for f in folds] != list(range(n_folds)):
+        raise DataError(path, "its folds must be numbered 0, 1, ... in order (one per --model)")
     named = {c for f in folds for c in f["val"]} | set(splits["pools"]["test"])
     missing = sorted(named - case_ids)
     if missing:

@@ -34,6 +34,11 @@ def test_declaration_sets_the_data_keys(tmp_path):
     assert declared.classes == (0, 3, 2, 1) and declared.num_channels == 4
 
 
+def test_a_sidecar_without_input_size_feeds_the_crop_itself(tmp_path):
+    declared = read_declaration(_write(tmp_path / "net.json", size=128, spacing=1.25))
+    assert declared.grid == {"data.size": 128, "data.spacing": 1.25, "data.input_size": None}
+
+
 def test_channels_may_share_a_class_and_codes_are_accepted():
     assert parse_classes([0, "rv", "Myo", "LV", "background"], "x.json") == (0, 1, 2, 3, 0)
 

@@ -80,6 +80,9 @@ class Fold:
     ) -> Fold:
         """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
 
+        A run of foreign networks (``model.networks``) opens the fold's own network
+        instead (:mod:`~oodcalib.benchmark.protocol.foreign_network`).
+
         Args:
             config: The run's configuration.
             run_dir: The run directory.
@@ -247,6 +250,9 @@ def run_fold(
     device: str | None = None,
 ) -> list[Path]:
     """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
+
+    A foreign network (``model.networks``) comes trained: the cell calibrates and
+    evaluates it.
 
     Every loss trains from the same seed (initialisation, batches, augmentation), so the
     losses of a grid are compared on paired nets. ``device`` is where its networks run

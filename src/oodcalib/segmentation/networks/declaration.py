@@ -121,5 +121,7 @@ def read_declaration(path: str | Path, required: tuple[str, ...] = ()) -> Declar
     if missing:
         raise DataError(path, f"missing key(s) {', '.join(missing)}")
     grid = {GRID_KEYS[k]: raw[k] for k in GRID_KEYS if k in raw}
+    if "size" in raw:  # the crop is the input unless the sidecar resizes it
+        grid.setdefault(GRID_KEYS["input_size"], None)
     classes = parse_classes(raw["classes"], path) if "classes" in raw else Declaration.classes
     return Declaration(str(path), grid, classes)

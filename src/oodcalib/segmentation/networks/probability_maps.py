@@ -3,11 +3,12 @@
 Two layouts, one file set per scan:
 
 - **nnU-Net v2** (``nnUNetv2_predict --save_probabilities``): ``<case>.npz`` holding
-  ``probabilities`` ``(C, Z, Y, X)`` in SimpleITK's axis order, and ``<case>.pkl``, the
-  properties nnU-Net keeps (``sitk_stuff`` or ``spacing``, ``shape_before_cropping``,
-  ``bbox_used_for_cropping``). Maps cropped to the bounding box are pasted back into
-  the full volume, and voxels outside it (which older nnU-Net versions leave at
-  probability 0 in every class) become background.
+  ``probabilities`` ``(C, Z, Y, X)`` in SimpleITK's axis order (the NIfTI axes reversed),
+  and ``<case>.pkl``, the properties nnU-Net keeps (``sitk_stuff``, or ``spacing`` with
+  ``nibabel_stuff``; ``shape_before_cropping``, ``bbox_used_for_cropping``). Maps
+  cropped to the bounding box are pasted back into the full volume, and voxels outside
+  it (which older nnU-Net versions leave at probability 0 in every class) become
+  background.
 - **NIfTI per class**: ``<case>_class<k>.nii.gz`` for every output channel ``k``.
 
 Both are turned into the package's ``(Z, H, W)`` stack order: by the image's affine
@@ -111,6 +112,7 @@ def _read_nnunet(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray 
     properties = _properties(path.with_suffix(".pkl"))
     probabilities = _uncrop(probabilities, properties, path)
     sitk = properties.get("sitk_stuff")
+    affine: np.ndarray | None
     if sitk is not None:
         zooms = tuple(float(s) for s in sitk["spacing"])
         direction = np.asarray(sitk["direction"], float).reshape(3, 3)
@@ -118,7 +120,10 @@ def _read_nnunet(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray 
         affine[:3, :3] = LPS_TO_RAS @ direction @ np.diag(zooms)
         affine[:3, 3] = LPS_TO_RAS @ np.asarray(sitk["origin"], float)
     elif "spacing" in properties:
-        zooms, affine = tuple(float(s) for s in reversed(properties["spacing"])), None
+        zooms = tuple(float(s) for s in reversed(properties["spacing"]))
+        nibabel = properties.get("nibabel_stuff") or {}  # NibabelIO(WithReorient)'s affine
+        found = nibabel.get("reoriented_affine", nibabel.get("original_affine"))
+        affine = None if found is None else np.asarray(found, float)
     else:
         raise DataError(path.with_suffix(".pkl"), "holds no 'spacing' (nor 'sitk_stuff')")
     return probabilities.transpose(0, 3, 2, 1), zooms, affine
