@@ -15,17 +15,33 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from oodcalib.benchmark.protocol.runner import run_benchmark
 from oodcalib.cli import app
 from oodcalib.config import build_config
 from oodcalib.run_lock import LOCK_NAME
+from oodcalib.segmentation.networks.export import export_torchscript
+from tests.segmentation.networks.nnunet_files import write_nnunet
 
 runner = CliRunner()
 SMOKE = ["--preset", "smoke"]
 #: ``oodcalib inspect`` of a NIfTI glob (the broken files of the ``bad`` fixture)
 INSPECT = ["inspect", "--data", "nifti", "--out", "{tmp}/sheet.png", "--set"]
+#: A run of saved predictions: one calibration scan (phantom000), one clean test scan
+BYO_RUN = [
+    "run",
+    *SMOKE,
+    "--out",
+    "{tmp}/r",
+    "--calibration",
+    "{byo}/cal.txt",
+    "--set",
+    "data.max_test_cases=1",
+    "--set",
+    "eval.cross_sequence=false",
+]
 
 #: (id, arguments with {run}, {tmp}, {file}, {bad} placeholders, text the message must hold)
 CASES = [
@@ -259,6 +275,50 @@ CASES = [
         ],
         "data.label_map='{{200: C, 500: C}}'",
     ),
+    # your own network (--model): each bad input names its file
+    ("model-kind", ["run", *SMOKE, "--model", "onnx:net.onnx"], "onnx"),
+    ("model-no-spec", ["run", *SMOKE, "--model", "torchscript"], "KIND:SPEC"),
+    (
+        "model-no-calibration",
+        ["run", *SMOKE, "--model", "torchscript:{byo}/ok.pt"],
+        "--calibration",
+    ),
+    ("calibration-no-model", ["run", *SMOKE, "--calibration", "{byo}/cal.txt"], "--model"),
+    (
+        "model-wrong-output-shape",
+        ["run", *SMOKE, "--model", "torchscript:{byo}/three.pt", "--calibration", "{byo}/cal.txt"],
+        "{byo}/three.pt: the network maps input",
+    ),
+    (
+        "model-classes-not-covering-k",
+        ["run", *SMOKE, "--model", "torchscript:{byo}/rv.pt", "--calibration", "{byo}/cal.txt"],
+        "{byo}/rv.json: 'classes'",
+    ),
+    (
+        "model-sidecar-missing",
+        ["run", *SMOKE, "--model", "torchscript:{byo}/bare.pt", "--calibration", "{byo}/cal.txt"],
+        "{byo}/bare.json: sidecar not found",
+    ),
+    (
+        "calibration-unknown-patient",
+        ["run", *SMOKE, "--model", "torchscript:{byo}/ok.pt", "--calibration", "{byo}/nobody.txt"],
+        "{byo}/nobody.txt: names cases not in the data",
+    ),
+    (
+        "predictions-missing-scan",
+        [*BYO_RUN, "--model", "predictions:{byo}/empty"],
+        "{byo}/empty/calibration/phantom000.npz: missing scan",
+    ),
+    (
+        "predictions-not-summing-to-1",
+        [*BYO_RUN, "--model", "predictions:{byo}/half"],
+        "{byo}/half/calibration/phantom000.npz: probabilities do not sum to 1",
+    ),
+    (
+        "predictions-geometry-mismatch",
+        [*BYO_RUN, "--model", "predictions:{byo}/small"],
+        "{byo}/small/calibration/phantom000.npz: geometry mismatch",
+    ),
 ]
 
 
@@ -306,6 +366,27 @@ def bad(tmp_path_factory):
     label[4:8, 4:8], label[8:12, 8:12] = 200, 500
     nib.save(nib.Nifti1Image(image, np.eye(4)), str(root / "codes" / "p0_img.nii"))
     nib.save(nib.Nifti1Image(label, np.eye(4)), str(root / "codes" / "p0_lab.nii"))
+
+
+@pytest.fixture(scope="module")
+def byo(tmp_path_factory):
+    """Bad networks and saved predictions of one's own (``--model``)."""
+    root = tmp_path_factory.mktemp("byo")
+    export_torchscript(torch.nn.Conv2d(1, 4, 1), root / "ok.pt", size=64, spacing=1.5)
+    export_torchscript(torch.nn.Conv2d(1, 3, 1), root / "three.pt", size=64, spacing=1.5)
+    shutil.copyfile(root / "three.pt", root / "rv.pt")
+    sidecar = json.loads((root / "three.json").read_text())
+    (root / "rv.json").write_text(json.dumps({**sidecar, "classes": ["background", "RV", "MYO"]}))
+    shutil.copyfile(root / "ok.pt", root / "bare.pt")
+    (root / "cal.txt").write_text("phantom000\n")
+    (root / "nobody.txt").write_text("phantom000\nnobody\n")
+    (root / "empty").mkdir()
+    affine = np.diag([1.5, 1.5, 8.0, 1.0])
+    probs = np.full((4, 64, 64, 8), 0.25, np.float32)
+    for name, stored in (("half", probs * 0.5), ("small", probs[:, :5, :5])):
+        for domain, case in (("calibration", "phantom000"), ("clean", "phantom001")):
+            (root / name / domain).mkdir(parents=True)
+            write_nnunet(root / name / domain / case, stored, affine)
     return root
 
 
@@ -319,7 +400,7 @@ def _state(folder: Path) -> dict:
 
 
 @pytest.mark.parametrize(("args", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_gets_one_clear_message(finished, bad, tmp_path, monkeypatch, args, needle):
+def test_bad_input_gets_one_clear_message(finished, bad, byo, tmp_path, monkeypatch, args, needle):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty").mkdir()
     (tmp_path / "a_file").write_text("not a folder")
@@ -328,6 +409,7 @@ def test_bad_input_gets_one_clear_message(finished, bad, tmp_path, monkeypatch, 
         "tmp": str(tmp_path),
         "file": str(tmp_path / "a_file"),
         "bad": str(bad),
+        "byo": str(byo),
     }
     args = [a.format(**values) for a in args]
     needle = needle.format(**values)
@@ -574,11 +656,13 @@ RELIABILITY_CASES = [(*c, None) if len(c) == 3 else c for c in RELIABILITY_CASES
     ids=[c[0] for c in RELIABILITY_CASES],
 )
 def test_hostile_reliability_input_gets_one_clear_message(
-    finished, bad, tmp_path, monkeypatch, args, needle, setup
+    finished, bad, byo, tmp_path, monkeypatch, args, needle, setup
 ):
     undo = setup(tmp_path, finished) if setup else None
     try:
-        test_bad_input_gets_one_clear_message(finished, bad, tmp_path, monkeypatch, args, needle)
+        test_bad_input_gets_one_clear_message(
+            finished, bad, byo, tmp_path, monkeypatch, args, needle
+        )
     finally:
         if undo:
             undo()

@@ -18,6 +18,7 @@ from oodcalib.cli import analysis
 from oodcalib.cli import run as run_commands
 from oodcalib.cli.claims import claims
 from oodcalib.cli.evaluate import evaluate
+from oodcalib.cli.export import export
 from oodcalib.cli.inspect import inspect
 from oodcalib.cli.pack import pack
 from oodcalib.cli.phantom import phantom
@@ -57,5 +58,6 @@ app.command()(report)
 app.command()(speed)
 app.command()(pack)
 app.command()(phantom)
+app.command()(export)
 
 __all__ = ["app"]

@@ -82,6 +82,23 @@ def run(
             help="End by writing RUN_DIR/report.html (as `oodcalib report`) and printing its path.",
         ),
     ] = False,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Your own network instead of training the U-Net, one per fold (repeatable): "
+            "torchscript:FILE (with FILE.json), nnunet:FOLDER[,fold=F][,checkpoint=NAME] or "
+            "predictions:DIR (docs/your-own-network.md).",
+        ),
+    ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="With --model: the calibration patients, a patient list (one id a line) or "
+            "a split file (a run's splits.json layout, one fold per --model).",
+        ),
+    ] = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
     from oodcalib.benchmark.protocol.runner import check_names, run_benchmark
@@ -108,6 +125,15 @@ def run(
         )
         backend = config.backend  # a --set backend=dask counts as --backend dask
         config.eval.domains.update(_domains(domain, exclude_patients))
+        if model:
+            from oodcalib.benchmark.protocol.foreign_network import configure_networks
+
+            for note in configure_networks(
+                config, model, str(calibration) if calibration else None
+            ):
+                typer.echo(note)
+        elif calibration:
+            raise ValueError("--calibration names the calibration patients of --model networks")
         run_dir = _writable(
             out or Path("results") / "runs" / f"{preset}-{config.data.source}-seed{config.seed}",
             "run directory",
@@ -127,7 +153,7 @@ def run(
                 else None
             )
             typer.echo(f"run directory: {run_dir}")
-            if chosen.type == "cpu":  # the cost model measures this machine's CPU
+            if chosen.type == "cpu" and not model:  # the cost model measures this CPU's U-Net
                 announce_cost(config, run_dir)
             start = time.perf_counter()
             results = run_benchmark(config, run_dir)
@@ -326,7 +352,7 @@ def corrupt(
 
 
 def list_names(plugin: PluginOpt = None) -> None:
-    """List presets, data sources, methods, corruptions, losses and metrics."""
+    """List presets, data sources, methods, corruptions, losses, metrics and model kinds."""
     from oodcalib.baselines import CALIBRATORS
     from oodcalib.config import PRESETS
     from oodcalib.corruptions import CORRUPTIONS
@@ -335,6 +361,7 @@ def list_names(plugin: PluginOpt = None) -> None:
     from oodcalib.metrics import METRICS
     from oodcalib.plugins import load_plugins
     from oodcalib.segmentation.losses import LOSSES
+    from oodcalib.segmentation.networks import NETWORKS
 
     try:
         load_plugins(plugin or [])
@@ -347,6 +374,7 @@ def list_names(plugin: PluginOpt = None) -> None:
         ("corruptions", CORRUPTIONS),
         ("losses", LOSSES),
         ("metrics", METRICS),
+        ("model kinds (--model KIND:SPEC)", NETWORKS),
     ]
     for title, names in registries:
         typer.echo(f"{title}: {', '.join(names)}")

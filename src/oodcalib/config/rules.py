@@ -111,6 +111,11 @@ which does not use it; remove it or choose the source it belongs to (--data nift
             f"data.split_fractions={tuple(d.split_fractions)}: the "
             "train/val/test fractions must sum to 1"
         )
+    if bool(d.calibration) != bool(config.model.networks):
+        raise OodcalibError(
+            "data.calibration names the calibration patients of model.networks (--model); "
+            "give both (--model KIND:SPEC --calibration FILE) or neither"
+        )
     for key, sources in SOURCE_KEYS.items():
         if getattr(d, key) is not None and d.source in sources:
             owner = "acdc, mscmr_lge or a plugin's" if key == "root" else "nifti"

@@ -29,7 +29,7 @@ from oodcalib.config.ranges import (
 )
 
 #: ``data.*`` keys holding paths or globs (stored absolute, compared absolute on resume).
-PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels")
+PATH_KEYS = ("root", "lge_root", "nifti_images", "nifti_labels", "calibration")
 
 
 def absolute_path(value: str | Path) -> str:
@@ -78,6 +78,12 @@ class DataConfig:
     strict_labels: bool = False
     #: NIfTI sources with 4D (H, W, Z, T) files: frame index, or "ED"/"ES" from a sidecar
     frame: Annotated[int, Field(ge=0)] | Literal["ED", "ES"] | None = None
+    #: Intensity normalisation of the network input (``robust``: percentiles to [0, 1],
+    #: ``zscore``, ``none``); a foreign network's sidecar sets it
+    normalisation: str = "robust"
+    #: A foreign network's calibration patients (``model.networks``): a patient list (one
+    #: id a line) or a split file (``splits.json`` layout, one fold per network)
+    calibration: str | None = None
 
 
 @dataclass
@@ -92,6 +98,9 @@ class ModelConfig:
     #: ``torch.compile`` the U-Net for training and inference (about 1.35x on this
     #: project's CPU; eager if compiling fails). Runs recorded without the key ran eagerly.
     compile: bool = True
+    #: Networks oodcalib did not train, one per fold, as ``KIND:SPEC`` (``--model``;
+    #: :mod:`oodcalib.segmentation.networks`); empty: the built-in U-Net, trained
+    networks: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -136,8 +136,13 @@ def prepare_case(
     (``data.input_size``) they are resized to ``input_size x input_size``
     (:func:`resize_inplane`). Intensities are left raw here; corruptions are simulated on
     this grid, and :func:`robust_normalise` is applied just before the network, so every
-    domain passes through the same normalisation.
+    domain passes through the same normalisation. The scan's own grid is kept in
+    ``meta["grid"]`` (``shape``, ``spacing``): saved probability maps are checked
+    against it.
     """
+    spacing = None if case.spacing is None else [float(s) for s in case.spacing]
+    grid = {"shape": [int(n) for n in case.image.shape], "spacing": spacing}  # JSON-friendly
+    case = case.with_arrays(case.image, meta={**case.meta, "grid": grid})
     if target_spacing is not None:
         case = resample_inplane(case, target_spacing)
     image = crop_or_pad(case.image, size, pad_value=float(case.image.min()))

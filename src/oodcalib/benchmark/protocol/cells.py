@@ -27,6 +27,8 @@ def require_trained(config: Config, run_dir: Path, purpose: str) -> None:
         run_dir: The run directory.
         purpose: What needs the nets, for the message (``rescoring it``).
     """
+    if config.model.networks:  # foreign networks come trained
+        return
     for loss in run_losses(config):
         for fold in range(config.data.n_folds):
             checkpoint = checkpoint_path(cell_dir(config, run_dir, fold, loss))

@@ -31,6 +31,7 @@ from oodcalib.benchmark.layout import (
     per_case_path,
     read_per_case,
 )
+from oodcalib.benchmark.protocol.foreign_network import open_network
 from oodcalib.benchmark.protocol.forward_counter import ForwardCounter
 from oodcalib.benchmark.protocol.hyperparameters import calibrator_params, cell_config, run_losses
 from oodcalib.benchmark.protocol.logit_store import LogitStore
@@ -79,6 +80,9 @@ class Fold:
     ) -> Fold:
         """Load fold ``fold`` of ``run_dir`` (its segmentation net must be trained).
 
+        A run of foreign networks (``model.networks``) opens the fold's own network
+        instead (:mod:`~oodcalib.benchmark.protocol.foreign_network`).
+
         Args:
             config: The run's configuration.
             run_dir: The run directory.
@@ -91,23 +95,15 @@ class Fold:
         loss = loss or run_losses(config)[0]
         directory = cell_dir(config, run_dir, fold, loss)
         config = cell_config(config, loss)
-        checkpoint = checkpoint_path(directory)
-        if not checkpoint.exists():
-            raise OodcalibError(
-                f"{checkpoint}: missing; run `oodcalib run` on this directory "
-                "first to train the segmentation nets"
-            )
-        try:
-            model = load_model(checkpoint, placement(config, device), compile=config.model.compile)
-        except DAMAGED as error:
-            raise OodcalibError(
-                f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
-                "run` on this directory again to retrain the fold"
-            ) from None
+        saved = None
+        if config.model.networks:  # a network oodcalib did not train
+            model, saved = open_network(config, fold, placement(config, device))
+        else:
+            model = _trained_model(config, directory, device)
         counter = ForwardCounter(model, timer or StageTimer())
         snapshots = [n for n in config.eval.ablation_num_aug if n < config.eval.num_aug]
         passes = PassCache(directory / "passes", model, config.seed, snapshots, counter)
-        store = LogitStore(directory / "logits", model, passes, counter)
+        store = LogitStore(directory / "logits", model, passes, counter, saved)
         return cls(config, directory, fold, model, store, counter, loss)
 
     def calibrator(
@@ -225,6 +221,23 @@ class Fold:
         return self.counter.save(self.directory / "forward_passes.json")
 
 
+def _trained_model(config: Config, directory: Path, device: str | None) -> torch.nn.Module:
+    """The cell's trained U-Net (its checkpoint)."""
+    checkpoint = checkpoint_path(directory)
+    if not checkpoint.exists():
+        raise OodcalibError(
+            f"{checkpoint}: missing; run `oodcalib run` on this directory "
+            "first to train the segmentation nets"
+        )
+    try:
+        return load_model(checkpoint, placement(config, device), compile=config.model.compile)
+    except DAMAGED as error:
+        raise OodcalibError(
+            f"{checkpoint}: damaged ({type(error).__name__}); run `oodcalib "
+            "run` on this directory again to retrain the fold"
+        ) from None
+
+
 def cell_dir(config: Config, run_dir: Path, fold: int, loss: str) -> Path:
     """Directory of the (``loss``, ``fold``) cell: ``fold<k>``, or ``losses/<loss>/fold<k>``."""
     return fold_dir(run_dir, fold, loss if config.train.losses else None)
@@ -243,6 +256,9 @@ def run_fold(
 ) -> list[Path]:
     """Train, calibrate and evaluate one (loss, fold) cell; return its per-case CSV files.
 
+    A foreign network (``model.networks``) comes trained: the cell calibrates and
+    evaluates it.
+
     Every loss trains from the same seed (initialisation, batches, augmentation), so the
     losses of a grid are compared on paired nets. ``device`` is where its networks run
     (default: ``config.device``; ``cuda`` in a dask worker is the worker's own GPU).
@@ -256,18 +272,19 @@ def run_fold(
     prefix = f"{loss} " if config.train.losses else ""
     place = placement(config, device)
     start_memory(place.device)
-    with timer.stage("train"):
-        cell = cell_config(config, loss)
-        train_segmenter(
-            train,
-            val,
-            cell.model,
-            cell.train,
-            out,
-            derive_seed(config.seed, "train", fold),
-            desc=f"{prefix}fold {fold} train",
-            placement=place,
-        )
+    cell = cell_config(config, loss)
+    if not config.model.networks:  # a foreign network comes trained
+        with timer.stage("train"):
+            train_segmenter(
+                train,
+                val,
+                cell.model,
+                cell.train,
+                out,
+                derive_seed(config.seed, "train", fold),
+                desc=f"{prefix}fold {fold} train",
+                placement=place,
+            )
     ctx = Fold.open(config, run_dir, fold, timer, loss, str(place.device))
     val_scans = [ctx.store.get(CALIBRATION, c) for c in val]
     try:

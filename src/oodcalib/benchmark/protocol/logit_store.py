@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class LogitStore:
         model: The fold's frozen segmentation net.
         passes: Source of augmented passes attached to every scan.
         counter: Counts new forward passes under the stage ``logits``.
+        saved: Where the logits come from instead of the model: ``(domain, case) ->
+            (Z, C, H, W)`` (a foreign network's saved probability maps), cached as float32.
     """
 
     def __init__(
@@ -35,8 +38,10 @@ class LogitStore:
         model: torch.nn.Module,
         passes: AugmentedPasses | None = None,
         counter: ForwardCounter | None = None,
+        saved: Callable[[str, Case], np.ndarray] | None = None,
     ):
         self.root, self.model, self.passes, self.counter = Path(root), model, passes, counter
+        self.saved = saved
 
     def get(self, domain: str, case: Case) -> ScanLogits:
         """Logits of ``case`` in ``domain``, computed on first use."""
@@ -44,6 +49,9 @@ class LogitStore:
         logits = read_cache(path, self._reader(case), "logits")
         if logits is not None:
             logits = logits.astype(np.float32)
+        elif self.saved is not None:
+            logits = self.saved(domain, case).astype(np.float32)
+            atomic_write(path, lambda f: np.save(f, logits))
         else:
             with self.counter.stage("logits") if self.counter else nullcontext():
                 logits = predict_logits(self.model, case.image).astype(np.float16)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -19,6 +20,8 @@ from oodcalib.benchmark.protocol.domains import load_test_domain
 from oodcalib.config import Config
 from oodcalib.corruptions import CorruptionCache
 from oodcalib.datasets import Case, load_mscmr_lge, load_phantom, load_source
+from oodcalib.datasets.calibration_split import calibration_splits
+from oodcalib.datasets.intensity import normalise_case
 from oodcalib.datasets.leakage import (
     check_splits,
     check_test_scans,
@@ -28,7 +31,7 @@ from oodcalib.datasets.leakage import (
     twin_scans,
 )
 from oodcalib.datasets.plausibility import check_plausible
-from oodcalib.datasets.preprocessing import prepare_case, robust_normalise
+from oodcalib.datasets.preprocessing import prepare_case
 from oodcalib.datasets.splits import make_splits, read_splits, write_splits
 from oodcalib.errors import OodcalibError
 from oodcalib.plugins import load_plugins
@@ -53,9 +56,13 @@ class RunData:
         return [self.source[i] for i in ids]
 
 
-def normalise(case: Case) -> Case:
-    """The network input: the prepared (and maybe corrupted) image robustly scaled to [0, 1]."""
-    return case.with_arrays(robust_normalise(case.image))
+def normalise(case: Case, method: str = "robust") -> Case:
+    """The network input: the prepared (and maybe corrupted) image, normalised.
+
+    ``method`` is the run's ``data.normalisation`` (:mod:`oodcalib.datasets.intensity`):
+    ``robust`` (percentiles scaled to [0, 1]) for the built-in U-Net.
+    """
+    return normalise_case(case, method)
 
 
 def load_run_config(run_dir: Path) -> Config:
@@ -111,6 +118,10 @@ def load_splits(
             raise OodcalibError(f"{split_path}: cases not in the data: {', '.join(missing[:5])}")
         check_splits(splits, patient_of, str(split_path), twins)
         return splits
+    if config.model.networks:  # foreign networks: the user names the calibration patients
+        if not d.calibration:
+            raise OodcalibError("--model needs the calibration patients: --calibration FILE")
+        return calibration_splits(d.calibration, case_ids, d.n_folds, d.patient_pattern)
     splits = make_splits(
         case_ids,
         seed=config.seed,
@@ -149,7 +160,14 @@ def load_run_data(config: Config, run_dir: Path) -> RunData:
         check_splits(read_splits(split_path), patient_of, str(split_path), twins)
     trained = trained_scans(data.digests, data.splits) if data.digests else None
     data.extra_domains = {
-        name: load_test_domain(config, run_dir, name, data.splits, normalise, trained)
+        name: load_test_domain(
+            config,
+            run_dir,
+            name,
+            data.splits,
+            partial(normalise, method=config.data.normalisation),
+            trained,
+        )
         for name in config.eval.domains
     }
     if not cache.exists():
@@ -206,8 +224,9 @@ def _prepare_run_data(config: Config, run_dir: Path) -> RunData:
         lge = [prepare_case(c, d.size, d.spacing, d.input_size) for c in raw_lge]
         check_test_scans(lge, trained_scans(digests, splits), LGE, _LGE_HINT)
         domains[LGE] = lge[: d.max_test_cases]
-    normalised = {k: [normalise(c) for c in v] for k, v in domains.items()}
-    source_cases = {k: normalise(v) for k, v in source.items()}
+    method = config.data.normalisation
+    normalised = {k: [normalise(c, method) for c in v] for k, v in domains.items()}
+    source_cases = {k: normalise(v, method) for k, v in source.items()}
     return RunData(source_cases, splits, normalised, digests=digests)
 
 

@@ -25,6 +25,7 @@ from oodcalib.benchmark.layout import (
 )
 from oodcalib.benchmark.protocol.domains import check_domains
 from oodcalib.benchmark.protocol.fold import run_fold
+from oodcalib.benchmark.protocol.foreign_network import check_saved_outputs
 from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters, run_losses
 from oodcalib.benchmark.protocol.placement import resolve_run_device
 from oodcalib.benchmark.protocol.preflight import check_model_size
@@ -46,7 +47,9 @@ def check_names(config: Config) -> None:
     from oodcalib.baselines import CALIBRATORS
     from oodcalib.corruptions import CORRUPTIONS
     from oodcalib.datasets import SOURCES
+    from oodcalib.datasets.intensity import NORMALISATIONS
     from oodcalib.segmentation.losses import LOSSES
+    from oodcalib.segmentation.networks import NETWORKS, split_model
 
     load_plugins(config.plugins)
     lookup(LOSSES, config.train.loss, "loss")
@@ -60,6 +63,9 @@ def check_names(config: Config) -> None:
     check_domains(config)
     check_hyperparameters(config)
     check_model_size(config)
+    lookup(NORMALISATIONS, config.data.normalisation, "normalisation")
+    for model in config.model.networks:
+        lookup(NETWORKS, split_model(model)[0], "model kind")
 
 
 def check_config(config: Config, run_dir: Path) -> None:
@@ -220,6 +226,10 @@ def _run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
     check_config(config, run_dir)
     merged_domains(config, run_dir)
     data = load_run_data(config, run_dir)
+    if config.model.networks:  # saved outputs must cover every scan before any work
+        check_saved_outputs(
+            config, data.splits["folds"], {**data.test_domains, **data.extra_domains}
+        )
     config.save(run_dir / "config.json")
     write_environment(run_dir / "environment.json", device)
     jobs = [

@@ -94,7 +94,7 @@ def _new_domains(config: Config, run_dir: Path, levels: list[int]) -> dict[str, 
     for name in config.eval.corruptions:
         for level in levels:
             domains[sweep_domain(name, level)] = [
-                normalise(cache.get(case, name, level, config.seed))
+                normalise(cache.get(case, name, level, config.seed), config.data.normalisation)
                 for case in progress(clean, desc=f"corrupt {name} s{level}")
             ]
     return domains

@@ -105,6 +105,7 @@ def _load_subject(subject: str, image_path: Path, label_path: Path, domain: str)
             "label_codes": "official" if official else "package",
             "orientation": orientation_code(image_nii.affine),
             "slice_spacing": float(zooms[axes[0]]),
+            "reoriented": True,
         },
     )
     return validate_case(case)

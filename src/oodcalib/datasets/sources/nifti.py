@@ -217,6 +217,7 @@ def _load_case(
         meta={
             "orientation": orientation_code(image_nii.affine),
             "slice_spacing": float(zooms[axes[0]]),
+            "reoriented": orientation == "affine",
             **({"frame": frame} if frame is not None else {}),
         },
     )
