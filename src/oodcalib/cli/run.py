@@ -87,7 +87,7 @@ def run(
         typer.Option(
             "--model",
             help="Your own network instead of training the U-Net, one per fold (repeatable): "
-            "torchscript:FILE (with FILE.json), nnunet:FOLDER[,fold=F][,checkpoint=NAME] or "
+            "torchscript:FILE (with FILE.json), nnunet:FOLDER (add ,fold=F or ,checkpoint=NAME) or "
             "predictions:DIR (docs/your-own-network.md).",
         ),
     ] = None,
