@@ -366,6 +366,7 @@ def bad(tmp_path_factory):
     label[4:8, 4:8], label[8:12, 8:12] = 200, 500
     nib.save(nib.Nifti1Image(image, np.eye(4)), str(root / "codes" / "p0_img.nii"))
     nib.save(nib.Nifti1Image(label, np.eye(4)), str(root / "codes" / "p0_lab.nii"))
+    return root
 
 
 @pytest.fixture(scope="module")
