@@ -27,11 +27,10 @@ def claims(run_dir: Path) -> None:
 
     try:
         path = _writable(Path(run_dir) / "claims.md", "claims table", file=True)
-        stored = Path(run_dir) / "summary.csv"
         if (Path(run_dir) / "losses").is_dir():
             text = _loss_grid_claims(Path(run_dir))
         else:
-            text = _table1_claims(Path(run_dir), stored)
+            text = _table1_claims(Path(run_dir))
         atomic_write(path, lambda f: f.write(text.encode()))
     except OodcalibError as error:
         _fail(error)
@@ -39,7 +38,7 @@ def claims(run_dir: Path) -> None:
     typer.echo(f"wrote {path}")
 
 
-def _table1_claims(run_dir: Path, stored: Path) -> str:
+def _table1_claims(run_dir: Path) -> str:
     import pandas as pd
 
     from oodcalib.benchmark.protocol.runner import collect_results
@@ -53,6 +52,7 @@ def _table1_claims(run_dir: Path, stored: Path) -> str:
     from oodcalib.benchmark.reporting.summary import summary_table
     from oodcalib.errors import OodcalibError
 
+    stored = run_dir / "summary.csv"
     if stored.is_file():
         summary = pd.read_csv(stored)
     else:

@@ -252,15 +252,15 @@ def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
             f"leaderboard (significance against "
             f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}"
         )
-    from oodcalib.benchmark.reporting.convergence import convergence_table
+    from oodcalib.benchmark.reporting.convergence import TAIL, TOLERANCE, convergence_table
 
     convergence = convergence_table(run_dir)
     if not convergence.empty:
         write_csv(run_dir / "convergence.csv", convergence)
         typer.echo(
             f"\n{int(convergence['converged'].sum())} of {len(convergence)} networks converged "
-            f"(validation Dice gained < 0.005 over the last 20 % of iterations; "
-            f"{run_dir / 'convergence.csv'})"
+            f"(validation Dice gained < {TOLERANCE} over the last {TAIL * 100:.0f} % of "
+            f"iterations; {run_dir / 'convergence.csv'})"
         )
     from oodcalib.benchmark.reporting.timings import format_timings, timings_table
 
