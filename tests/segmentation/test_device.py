@@ -28,6 +28,7 @@ from oodcalib.segmentation.acceleration import Placement
 from oodcalib.segmentation.device import model_device, resolve_device, to_device
 from oodcalib.segmentation.inference import load_model, predict_logits
 from oodcalib.segmentation.training import train_segmenter
+from oodcalib.segmentation.unet import UNet
 
 NO_CUDA = not torch.cuda.is_available()
 
@@ -141,3 +142,28 @@ def test_every_loss_makes_no_tensor_on_the_default_device():
             torch.set_default_device(None)
         assert value.device.type == "cpu" and x.grad is not None, name
         assert torch.equal(value.detach(), expected), name
+
+
+def test_channels_last_on_cpu_computes_the_same_network():
+    """``model.channels_last=true`` on the CPU changes the layout, not the function."""
+    torch.manual_seed(0)
+    default, last = UNet(1, 4, width=4, depth=3), UNet(1, 4, width=4, depth=3)
+    last.load_state_dict(default.state_dict())
+    p = Placement(torch.device("cpu"), prefer_channels_last=True)
+    assert p.channels_last and p.autocast_dtype is None
+    p.place(last)
+    assert last.encoders[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(3, 1, 16, 16)
+    with torch.no_grad():
+        a, b = default(x), last(x)
+    torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    assert torch.equal(b.argmax(1), a.argmax(1))
+    assert not Placement(torch.device("cpu"), prefer_channels_last=None).channels_last
+
+
+def test_the_paper_preset_asks_for_channels_last_and_quick_does_not():
+    from oodcalib.benchmark.protocol.placement import placement
+    from oodcalib.config import build_config
+
+    assert placement(build_config("paper", ["device=cpu"])).channels_last
+    assert not placement(build_config("quick", ["device=cpu"])).channels_last

@@ -56,6 +56,12 @@ def test_rates_are_consistent_with_their_counts():
         rates["infer_flops"] / (8 * rates["infer_seconds_per_slice"]) / 1e9
     )
     assert rates["compile_seconds"] == 0
+    # the channels_last layout computes the same network: the same FLOPs
+    last = unet_rates(width=4, depth=2, size=16, batch=8, repeats=1, channels_last=True)
+    assert (last["infer_flops"], last["train_flops"]) == (
+        rates["infer_flops"],
+        rates["train_flops"],
+    )
 
 
 onednn = pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="no oneDNN")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from oodcalib.segmentation.acceleration import Placement
 from oodcalib.segmentation.batching import DEVICE_BATCH, slices_per_batch
 from oodcalib.segmentation.compilation import compile_unet
 from oodcalib.segmentation.unet import UNet
@@ -92,7 +93,13 @@ def matmul_rates(size: int = 1024, repeats: int = 5) -> dict[str, float]:
 
 
 def unet_rates(
-    width: int, depth: int, size: int, batch: int, repeats: int = 3, compile: bool = False
+    width: int,
+    depth: int,
+    size: int,
+    batch: int,
+    repeats: int = 3,
+    compile: bool = False,
+    channels_last: bool = False,
 ) -> dict[str, float]:
     """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
 
@@ -110,6 +117,9 @@ def unet_rates(
         compile: Time the network as the benchmark runs it with ``model.compile``
             (:func:`~oodcalib.segmentation.compilation.compile_unet`);
             ``compile_seconds`` is then the time of the first calls, which compile.
+        channels_last: Run the network in the ``channels_last`` layout, as
+            ``model.channels_last=true`` does
+            (:class:`~oodcalib.segmentation.acceleration.Placement`).
 
     Returns:
         ``infer_gflops``, ``train_gflops`` (rates), ``infer_seconds_per_slice``,
@@ -118,6 +128,7 @@ def unet_rates(
     """
     torch.manual_seed(0)
     net = UNet(1, 4, width=width, depth=depth)
+    Placement(prefer_channels_last=channels_last).place(net)
     infer_batch = slices_per_batch(size, size)
     x = torch.rand(infer_batch, 1, size, size)
     xt = torch.rand(batch, 1, size, size)

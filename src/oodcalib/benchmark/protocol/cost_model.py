@@ -110,6 +110,7 @@ def measured_rates(config: Config, repeats: int = 3, device=None) -> dict[str, f
         config.train.batch_size,
         repeats,
         compile=config.model.compile,
+        channels_last=bool(config.model.channels_last),
     )
     params = {loss: loss_params(config, loss) for loss in run_losses(config)}
     rates["loss_seconds_per_step"] = loss_overhead(
@@ -123,7 +124,7 @@ def _gpu_rates(config: Config, repeats: int, device, size: int) -> dict[str, flo
     from oodcalib.segmentation.gpu_throughput import gpu_loss_overhead, gpu_unet_rates
 
     m, t = config.model, config.train
-    placement = Placement(device, amp=config.amp)
+    placement = Placement(device, amp=config.amp, prefer_channels_last=config.model.channels_last)
     rates = gpu_unet_rates(m.width, m.depth, size, t.batch_size, placement, repeats, m.compile)
     params = {loss: loss_params(config, loss) for loss in run_losses(config)}
     rates["loss_seconds_per_step"] = gpu_loss_overhead(

@@ -84,7 +84,7 @@ def placement(config: Config, device: str | torch.device | None = None) -> Place
     """The placement of a cell's segmentation net: ``device`` (default: the run's kind)."""
     resolved = resolve_device(str(device or config.device))
     configure_backends(resolved, config.deterministic)  # in every worker process too
-    return Placement(resolved, amp=config.amp)
+    return Placement(resolved, amp=config.amp, prefer_channels_last=config.model.channels_last)
 
 
 def start_memory(device: torch.device) -> None:
