@@ -273,7 +273,7 @@ def test_a_resumed_run_predicts_from_its_finished_cells(tmp_path, capsys):
     import json
 
     from oodcalib.benchmark.protocol.fold import cell_dir
-    from oodcalib.cli.run import announce_cost
+    from oodcalib.cli.run_report import announce_cost
 
     config = build_config("smoke", ["data.n_folds=3"])
     for fold, seconds in [(0, {"train": 100.0, "metrics": 20.0}), (1, {"train": 140.0})]:

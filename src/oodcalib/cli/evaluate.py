@@ -24,7 +24,7 @@ def evaluate(
 ) -> None:
     """Score a finished run's nets and calibrators on extra test domains (--domain)."""
     from oodcalib.benchmark.protocol.evaluation import evaluate_run
-    from oodcalib.cli.run import report
+    from oodcalib.cli.run_report import report
     from oodcalib.errors import OodcalibError
     from oodcalib.run_lock import run_lock
 

@@ -39,7 +39,11 @@ def export(
         f" --lge-root {d.lge_root}" if d.lge_root else ""
     )
     models = " ".join(f"--model torchscript:{p}" for p in files)
+    # the calibrators' numbers depend on torch's thread count: the run's, where it set one
+    threads = (
+        f" --set train.num_threads={config.train.num_threads}" if config.train.num_threads else ""
+    )
     typer.echo(
         f"run them with:\noodcalib run --preset {config.preset} --data {d.source}{roots} "
-        f"{models} --calibration {Path(out) / 'splits.json'} --seed {config.seed}"
+        f"{models} --calibration {Path(out) / 'splits.json'} --seed {config.seed}{threads}"
     )

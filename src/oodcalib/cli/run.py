@@ -1,9 +1,8 @@
-"""Commands that run the benchmark or inspect its inputs: run, summary, corrupt, list."""
+"""``oodcalib run``: the benchmark, from the data to the leaderboard, resumable."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,6 @@ from oodcalib.cli.options import (
     _domains,
     _fail,
     _gpu_client,
-    _names,
     _select_device,
     _writable,
 )
@@ -152,6 +150,8 @@ def run(
                 if backend == "dask"
                 else None
             )
+            from oodcalib.cli.run_report import announce_cost, report
+
             typer.echo(f"run directory: {run_dir}")
             if chosen.type == "cpu" and not model:  # the cost model measures this CPU's U-Net
                 announce_cost(config, run_dir)
@@ -167,214 +167,3 @@ def run(
     finally:
         if backend == "dask" and "client" in locals() and client is not None:
             _close_client(client)
-
-
-def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
-    """Print the predicted time of the cells still to train, if it is long.
-
-    A run that resumes predicts from its finished cells' measured ``timings.json`` (every
-    stage included). A fresh one uses ``oodcalib speed``'s micro-benchmark of the network
-    (best of 3 calls), and says so when the machine is busy, since a loaded CPU slows such
-    short timings far more than a long run. Nothing is measured for runs of fewer than
-    ``min_steps`` pending training steps.
-    """
-    import json
-    import os
-
-    from oodcalib.benchmark.protocol.fold import cell_dir
-    from oodcalib.benchmark.protocol.hyperparameters import run_losses
-
-    losses = run_losses(config)
-    cells = [
-        cell_dir(config, run_dir, k, loss) for loss in losses for k in range(config.data.n_folds)
-    ]
-    pending = [c for c in cells if not (c / "checkpoint.pt").exists()]
-    if len(pending) * config.train.iterations < min_steps:
-        return
-    finished = [c / "timings.json" for c in cells if (c / "timings.json").is_file()]
-    if finished:
-        seconds = [sum(json.loads(p.read_text()).values()) for p in finished]
-        per_cell = sum(seconds) / len(seconds) / 60
-        typer.echo(
-            f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted from the "
-            f"{len(finished)} finished cells ({per_cell:.1f} min each, every stage): "
-            f"{len(pending) * per_cell:.0f} min"
-        )
-        return
-    from oodcalib.benchmark.protocol.cost_model import (
-        measured_rates,
-        predict_seconds,
-        source_counts,
-    )
-
-    stages = predict_seconds(config, measured_rates(config, repeats=3), **source_counts(config))
-    minutes = {k: v / 60 * len(pending) / len(cells) for k, v in stages.items()}
-    detail = ", ".join(f"{k} {v:.0f}" for k, v in minutes.items() if v >= 0.5)
-    load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    busy = (
-        f"; the machine is busy (load {load:.1f} on {cores} cores), so this may be far too long"
-        if load > cores
-        else ""
-    )
-    typer.echo(
-        f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted "
-        f"segmentation-network time on this machine: {sum(minutes.values()):.0f} min "
-        f"({detail}); calibrator nets, metrics and I/O come on top "
-        f"(`oodcalib speed` explains the estimate){busy}"
-    )
-
-
-def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
-    """Write and print the summary, the leaderboard (when LTS ran) and the stage timings.
-
-    ``command`` names a command other than ``run`` whose time the stage table now holds
-    (``evaluate`` adds the scoring of its new domains to the run's stages).
-    """
-    from oodcalib.atomic import write_csv
-    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
-    from oodcalib.metrics import METRICS, headline_metrics
-
-    names = _names(run_dir)
-    table = summary_table(results, list(METRICS), **names)  # every metric in the CSV
-    write_csv(run_dir / "summary.csv", table)
-    typer.echo(format_summary(table[table["metric"].isin(headline_metrics())]))
-    typer.echo(f"\n{len(results)} per-case rows in {run_dir / 'results.csv'} ({seconds:.0f} s)")
-    from oodcalib.cli.report import default_reference
-
-    reference = default_reference(results)
-    if reference:
-        from oodcalib.benchmark.names import display_name
-        from oodcalib.benchmark.reporting.leaderboard import write_leaderboard
-
-        _, md_path = write_leaderboard(run_dir, reference, **names)
-        typer.echo(f"\n{md_path.read_text(encoding='utf-8')}")
-        typer.echo(
-            f"leaderboard (significance against "
-            f"{display_name(reference, names['names'])}): {md_path.with_suffix('.csv')}"
-        )
-    from oodcalib.benchmark.reporting.convergence import TAIL, TOLERANCE, convergence_table
-
-    convergence = convergence_table(run_dir)
-    if not convergence.empty:
-        write_csv(run_dir / "convergence.csv", convergence)
-        typer.echo(
-            f"\n{int(convergence['converged'].sum())} of {len(convergence)} networks converged "
-            f"(validation Dice gained < {TOLERANCE} over the last {TAIL * 100:.0f} % of "
-            f"iterations; {run_dir / 'convergence.csv'})"
-        )
-    from oodcalib.benchmark.reporting.timings import format_timings, timings_table
-
-    added = (
-        f"; it includes this {command}'s {seconds / 60:.2f} min, added to the stages it ran "
-        "(every command that computes on the run adds its time there)"
-        if command
-        else ""
-    )
-    typer.echo(
-        f"\nminutes per stage ({run_dir / 'timings.json'}{added}):\n"
-        f"{format_timings(timings_table(run_dir))}"
-    )
-
-
-def summary(
-    run_dir: Path,
-    metric: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Metric(s): repeat the option or comma-separate (e.g. ace,hd95,micro_ace); "
-            "the headline metrics (ece, sce, dice) if unset."
-        ),
-    ] = None,
-) -> None:
-    """Print the summary table of a finished (or partial) run directory."""
-    from oodcalib.benchmark.protocol.runner import collect_results
-    from oodcalib.benchmark.reporting.dataset_metrics import with_dataset_metrics
-    from oodcalib.benchmark.reporting.summary import format_summary, summary_table
-    from oodcalib.errors import OodcalibError
-    from oodcalib.run_lock import unless_locked
-
-    metrics = [m.strip() for value in metric or [] for m in value.split(",") if m.strip()]
-    try:
-        with unless_locked(run_dir) as free:  # a running run's files are only read
-            names = _names(run_dir)
-            results = with_dataset_metrics(collect_results(run_dir, write=free), run_dir)
-        absent = sorted(set(metrics) - set(results["metric"]))
-        if absent:
-            raise OodcalibError(
-                f"metric(s) {', '.join(absent)} not in {run_dir}; present: "
-                f"{', '.join(sorted(results['metric'].unique()))}"
-            )
-        typer.echo(format_summary(summary_table(results, metrics or None, **names)))
-    except OodcalibError as error:
-        _fail(error)
-
-
-def corrupt(
-    out: Annotated[Path, typer.Option(help="Output folder for NIfTI files.")],
-    data: DataOpt = "phantom",
-    data_root: RootOpt = None,
-    corruption: Annotated[
-        list[str] | None, typer.Option(help="Corruption(s); all if unset.")
-    ] = None,
-    severity: Annotated[int, typer.Option(help="Severity 1-5 (3 = reference).")] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of the corruptions.")] = 0,
-    cases: Annotated[int, typer.Option(help="Number of cases to write.")] = 3,
-    size: Annotated[int, typer.Option(help="In-plane crop size.")] = 192,
-    plugin: PluginOpt = None,
-    set_: SetOpt = None,
-) -> None:
-    """Write corrupted NIfTI volumes (and their sampled parameters) for inspection."""
-    from oodcalib.corruptions import CORRUPTIONS, get_corruption, write_corrupted_nifti
-    from oodcalib.datasets import load_source
-    from oodcalib.datasets.preprocessing import prepare_case
-    from oodcalib.errors import OodcalibError
-
-    try:
-        _writable(out, "output folder")
-        config = _config(
-            "paper",
-            data,
-            data_root,
-            None,
-            [f"data.size={size}", f"data.phantom_cases={cases}", *(set_ or [])],
-            seed,
-            plugin,
-        )
-        names = list(corruption or CORRUPTIONS)
-        for name in names:
-            get_corruption(name)
-        loaded = load_source(config.data, config.seed)[:cases]
-        prepared = [prepare_case(c, size, config.data.spacing) for c in loaded]
-        paths = write_corrupted_nifti(prepared, names, severity, seed, out)
-    except (OodcalibError, ValueError) as error:
-        _fail(error)
-    typer.echo(f"wrote {len(paths)} files under {out}")
-
-
-def list_names(plugin: PluginOpt = None) -> None:
-    """List presets, data sources, methods, corruptions, losses, metrics and model kinds."""
-    from oodcalib.baselines import CALIBRATORS
-    from oodcalib.config import PRESETS
-    from oodcalib.corruptions import CORRUPTIONS
-    from oodcalib.datasets import SOURCES
-    from oodcalib.errors import OodcalibError
-    from oodcalib.metrics import METRICS
-    from oodcalib.plugins import load_plugins
-    from oodcalib.segmentation.losses import LOSSES
-    from oodcalib.segmentation.networks import NETWORKS
-
-    try:
-        load_plugins(plugin or [])
-    except OodcalibError as error:
-        _fail(error)
-    registries: list[tuple[str, Iterable[str]]] = [
-        ("presets", PRESETS),
-        ("data sources", SOURCES),
-        ("methods", CALIBRATORS),
-        ("corruptions", CORRUPTIONS),
-        ("losses", LOSSES),
-        ("metrics", METRICS),
-        ("model kinds (--model KIND:SPEC)", NETWORKS),
-    ]
-    for title, names in registries:
-        typer.echo(f"{title}: {', '.join(names)}")

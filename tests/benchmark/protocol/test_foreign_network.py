@@ -55,6 +55,10 @@ def torchscript_run(built_in, tmp_path_factory):
     nets = tmp_path_factory.mktemp("nets")
     exported = runner.invoke(app, ["export", str(built_in), "--out", str(nets)])
     assert exported.exit_code == 0, exported.output
+    threads = json.loads((built_in / "config.json").read_text())["train"]["num_threads"]
+    # the printed command reproduces the run: its seed and its thread count
+    assert "--seed 0" in exported.output and threads
+    assert f"--set train.num_threads={threads}" in exported.output
     run_dir = tmp_path_factory.mktemp("torchscript")
     args = [
         "run",

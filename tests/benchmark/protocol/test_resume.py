@@ -87,7 +87,7 @@ PRELOAD = [
     "oodcalib.benchmark.reporting.leaderboard",
     "oodcalib.benchmark.reporting.summary",
     "oodcalib.benchmark.reporting.timings",
-    "oodcalib.cli.run",
+    "oodcalib.cli.run_report",
 ]
 
 
@@ -100,7 +100,7 @@ def session(run_dir: str, point: tuple | None) -> None:
     import torch
 
     from oodcalib.benchmark.protocol.runner import run_benchmark
-    from oodcalib.cli.run import report
+    from oodcalib.cli.run_report import report
     from oodcalib.config import build_config
 
     torch.set_num_threads(1)
