@@ -69,8 +69,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "calib.proposed.width": 4,
         "calib.proposed.train_copies": 6,
     },
-    # the paper's shapes train about 1.15x faster on a CPU in channels_last (docs/speed.md)
-    "paper": {"model.channels_last": True},
+    "paper": {},
 }
 #: The loss grid of the train-time calibration papers, in their order.
 GRID_LOSSES = [

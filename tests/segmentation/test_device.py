@@ -161,9 +161,10 @@ def test_channels_last_on_cpu_computes_the_same_network():
     assert not Placement(torch.device("cpu"), prefer_channels_last=None).channels_last
 
 
-def test_the_paper_preset_asks_for_channels_last_and_quick_does_not():
+def test_model_channels_last_reaches_the_placement():
     from oodcalib.benchmark.protocol.placement import placement
     from oodcalib.config import build_config
 
-    assert placement(build_config("paper", ["device=cpu"])).channels_last
-    assert not placement(build_config("quick", ["device=cpu"])).channels_last
+    asked = build_config("paper", ["device=cpu", "model.channels_last=true"])
+    assert placement(asked).channels_last
+    assert not placement(build_config("paper", ["device=cpu"])).channels_last

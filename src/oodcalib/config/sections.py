@@ -98,9 +98,9 @@ class ModelConfig:
     #: ``torch.compile`` the U-Net for training and inference (about 1.35x on this
     #: project's CPU; eager if compiling fails). Runs recorded without the key ran eagerly.
     compile: bool = True
-    #: ``channels_last`` activations: None (default) on CUDA only; true on the CPU too,
-    #: where the compiled training step at the paper preset's shapes ran about 1.15x faster
-    #: (the paper preset sets it; docs/speed.md); false: nowhere. Changes the rounding.
+    #: ``channels_last`` activations: None (default) on CUDA only; true on the CPU too
+    #: (at the paper preset's shapes no reliable gain there: docs/speed.md); false:
+    #: nowhere. Changes the rounding.
     channels_last: bool | None = None
     #: Networks oodcalib did not train, one per fold, as ``KIND:SPEC`` (``--model``;
     #: :mod:`oodcalib.segmentation.networks`); empty: the built-in U-Net, trained

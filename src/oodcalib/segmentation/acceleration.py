@@ -6,9 +6,9 @@ products and convolutions, ``cudnn.benchmark`` (the fastest convolution algorith
 shape) and ``channels_last`` activations (the layout tensor cores read). On the CPU and
 on MPS none of them applies by default: the U-Net runs in float32 exactly as before, so CPU
 results stay bit-identical to runs made before devices existed. ``channels_last`` can be
-asked for on the CPU too (``model.channels_last=true``, set by the paper preset): at the
-paper preset's shapes oneDNN's compiled training step ran about 1.15x faster in it
-(docs/speed.md), at the cost of rounding differently from the default layout.
+asked for on the CPU too (``model.channels_last=true``); at the paper preset's shapes it
+made no reliable difference to oneDNN's compiled training step (docs/speed.md), and it
+rounds differently from the default layout.
 
 ``--deterministic`` asks torch for deterministic algorithms everywhere
 (``torch.use_deterministic_algorithms``, ``cudnn.deterministic``, the cuBLAS workspace
