@@ -51,3 +51,24 @@ def test_a_file_that_is_no_torchscript_names_the_file(tmp_path):
         get_network(f"torchscript:{tmp_path / 'net.pt'}").module(GRID)
     with pytest.raises(DataError, match="not found"):
         get_network(f"torchscript:{tmp_path / 'none.pt'}").module(GRID)
+
+
+def test_the_docs_monai_recipe_loads_and_computes_the_monai_net(tmp_path):
+    """docs/your-own-network.md: a scripted MONAI UNet with a sidecar runs as is."""
+    nets = pytest.importorskip("monai.networks.nets")
+    torch.manual_seed(0)
+    net = nets.UNet(
+        spatial_dims=2,
+        in_channels=1,
+        out_channels=4,
+        channels=(4, 8, 16),
+        strides=(2, 2),
+        num_res_units=2,
+    ).eval()
+    torch.jit.script(net).save(str(tmp_path / "monai_unet.pt"))
+    sidecar = {"size": 16, "spacing": 1.5, "normalisation": "robust", "classes": [0, 1, 2, 3]}
+    (tmp_path / "monai_unet.json").write_text(json.dumps(sidecar))
+    model = get_network(f"torchscript:{tmp_path / 'monai_unet.pt'}").module(GRID)
+    x = torch.randn(3, 1, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), net(x))
