@@ -28,10 +28,21 @@ def leaderboard(
     ] = None,
     test: Annotated[str, typer.Option(help="Paired test: wilcoxon or ttest.")] = "wilcoxon",
     holm: Annotated[bool, typer.Option(help="Holm-correct within each metric and domain.")] = False,
+    per_loss: Annotated[
+        bool,
+        typer.Option(
+            help="In a loss grid, test each loss's methods against --reference (a method, "
+            "default uc) on the same loss: does TS help or hurt that loss?"
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="CSV path (RUN_DIR/leaderboard.csv).")] = None,
     more: MoreOpt = None,
 ) -> None:
-    """Test every method against a reference; write the leaderboard CSV and Markdown."""
+    """Test every method against a reference; write the leaderboard CSV and Markdown.
+
+    In a loss grid the reference is one (loss, method) entrant, Dice+CE with UC by default;
+    ``--per-loss`` tests each loss's methods against the reference method on that loss.
+    """
     from oodcalib.benchmark.reporting.leaderboard import output_paths, write_leaderboard
     from oodcalib.errors import OodcalibError
     from oodcalib.run_lock import run_lock
@@ -60,6 +71,7 @@ def leaderboard(
                 "holm" if holm else None,
                 out,
                 **_names(run_dir),
+                per_loss=per_loss,
             )
     except OodcalibError as error:
         _fail(error)

@@ -233,3 +233,32 @@ def test_cli_errors_name_the_problem(results, tmp_path):
     assert bad.exit_code == 2 and "ttest, wilcoxon" in bad.output
     with pytest.raises(DataError, match="results.csv"):
         write_leaderboard(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss")  # near-constant differences
+def test_per_loss_leaderboard_marks_each_loss_against_its_own_uc(results, tmp_path):
+    grid = pd.concat(
+        [
+            results[results["method"].isin(["uc", "ts"])].assign(
+                loss=loss, value=lambda f, s=s: f["value"] + s
+            )
+            for loss, s in (("ce", 0.0), ("nacl", 0.1))
+        ],
+        ignore_index=True,
+    )
+    grid.to_csv(tmp_path / "results.csv", index=False)
+    result = CliRunner().invoke(
+        app, ["leaderboard", str(tmp_path), "--per-loss", "--metric", "ece"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "against UC on the same loss (unmarked)" in result.output
+    rows = {line.split(" | ")[0]: line for line in result.output.splitlines() if line[:2] == "| "}
+    uc_rows = [line for name, line in rows.items() if name.endswith("/uc")]
+    assert len(uc_rows) == 2 and not any(mark in "".join(uc_rows) for mark in "†‡∗")
+    stats = pd.read_csv(tmp_path / "leaderboard_stats.csv")
+    assert set(stats["reference"]) == {"ce/uc", "nacl/uc"} and set(stats["loss"]) == {"ce", "nacl"}
+    # the same UC-TS differences on both losses: the nacl shift must not enter them
+    ts = stats[(stats["method"] == "ts") & (stats["domain"] == "clean")]
+    assert ts["diff"].iloc[0] == pytest.approx(ts["diff"].iloc[1])
+    plain = CliRunner().invoke(app, ["leaderboard", str(tmp_path / "nowhere"), "--per-loss"])
+    assert plain.exit_code == 2 and "results.csv" in plain.output

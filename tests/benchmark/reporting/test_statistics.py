@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oodcalib.benchmark.reporting.statistics import compare_to_reference
+from oodcalib.benchmark.reporting.statistics import compare_to_reference, compare_within_losses
 from oodcalib.errors import OodcalibError, UnknownNameError
 
 
@@ -54,3 +54,40 @@ def test_compare_to_reference_errors():
         compare_to_reference(frame, "lts", ("ece",))
     with pytest.raises(OodcalibError, match="lack column"):
         compare_to_reference(_results().drop(columns="repeat"), "lts", ("ece",))
+
+
+def _grid():
+    """Two losses x (UC, TS); TS - UC is +0.03 on ``ce`` and -0.02 on ``nacl``, per unit."""
+    frames = []
+    for loss, ts_shift in (("ce", 0.03), ("nacl", -0.02)):
+        for method, shift in (("uc", 0.0), ("ts", ts_shift)):
+            frame = _results(methods=("uc",), cases=6).assign(loss=loss, method=method)
+            frame["value"] = frame["value"] - 0.05 + shift + (0.1 if loss == "nacl" else 0.0)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss")  # constant differences
+def test_compare_within_losses_tests_each_loss_against_its_own_reference():
+    table = compare_within_losses(_grid(), "uc", metrics=("ece",), test="ttest")
+    clean = table[table["domain"] == "clean"].set_index("method")
+    # hand-computed: the paired difference is the shift TS adds on that loss
+    assert clean.at["ce/ts", "diff"] == pytest.approx(0.03)
+    assert clean.at["nacl/ts", "diff"] == pytest.approx(-0.02)
+    assert clean.at["ce/uc", "diff"] == clean.at["nacl/uc", "diff"] == 0.0
+    assert set(table["reference"]) == {"ce/uc", "nacl/uc"}
+    assert (table[table["method"].str.endswith("/uc")]["mark"] == "").all()
+    # against one reference for all, nacl/ts would differ from ce/uc by 0.08 instead
+    single = compare_to_reference(_grid(), "ce/uc", ("ece",), test="ttest")
+    assert single.set_index(["domain", "method"]).at[("clean", "nacl/ts"), "diff"] == (
+        pytest.approx(0.08)
+    )
+
+
+def test_compare_within_losses_errors():
+    with pytest.raises(OodcalibError, match="needs a loss grid"):
+        compare_within_losses(_results(), "uc", metrics=("ece",))
+    with pytest.raises(OodcalibError, match="a method name such as 'uc'"):
+        compare_within_losses(_grid(), "ce/uc", metrics=("ece",))
+    with pytest.raises(OodcalibError, match="entrants present: ce/ts, ce/uc"):
+        compare_within_losses(_grid(), "lts", metrics=("ece",))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from oodcalib.atomic import write_csv, write_text
+from oodcalib.benchmark.layout import ENTRANT_SEP
 from oodcalib.benchmark.names import ARTIFACT_AVG, average_header, display_name, domain_headers
 from oodcalib.benchmark.reporting.dataset_metrics import DATASET_METRICS, with_dataset_metrics
 from oodcalib.benchmark.reporting.grouping import (
@@ -28,7 +29,7 @@ from oodcalib.benchmark.reporting.grouping import (
     split_entrants,
 )
 from oodcalib.benchmark.reporting.significance import check_options
-from oodcalib.benchmark.reporting.statistics import compare_to_reference
+from oodcalib.benchmark.reporting.statistics import compare_to_reference, compare_within_losses
 from oodcalib.errors import DataError, OodcalibError, UnknownNameError
 from oodcalib.metrics import headline_metrics, in_percent
 
@@ -121,7 +122,7 @@ def _setting(stats: pd.DataFrame, column: str, default: str) -> str:
 
 def markdown_table(
     stats: pd.DataFrame,
-    reference: str = "lts",
+    reference: str | None = "lts",
     names: Mapping[str, str] | None = None,
     domains: Mapping[str, str] | None = None,
     kinds: Mapping[str, str] | None = None,
@@ -133,7 +134,9 @@ def markdown_table(
     whose values are identical for every method (post-hoc methods keep the argmax) is
     one row ``"Dice seg. net"``. Cells are ``f"{100 * mean:.2f}"`` plus the mark; the
     reference's cells and the single Dice row carry none. A footnote names the test,
-    correction, reference, marks and ``n``.
+    correction, reference, marks and ``n``. ``reference=None`` reads the references from
+    ``stats``: one per loss, as
+    :func:`~oodcalib.benchmark.reporting.statistics.compare_within_losses` computes them.
 
     Example:
         >>> stats = pd.DataFrame({"metric": "ece", "domain": "clean", "method": ["uc", "lts"],
@@ -143,7 +146,12 @@ def markdown_table(
         ['| ECE UC | 10.29† |', '| ECE LTS | 3.22 |']
     """
     _check(stats)
-    if "reference" in stats.columns and reference not in set(stats["reference"].dropna()):
+    per_loss = reference is None
+    computed = set(stats["reference"].dropna()) if "reference" in stats.columns else set()
+    references = computed if per_loss else {reference}
+    if per_loss and not references:
+        raise OodcalibError("statistics name no reference; build them with compare_within_losses")
+    if computed and reference not in computed | {None}:
         raise OodcalibError(
             f"statistics were computed against "
             f"{_setting(stats, 'reference', '?')!r}, not {reference!r}"
@@ -157,11 +165,11 @@ def markdown_table(
     ]
     for metric in stats["metric"].unique():
         block = stats[stats["metric"] == metric]
-        single = metric.startswith("dice") and _identical(block, reference)
+        single = not per_loss and metric.startswith("dice") and _identical(block, reference)
         shown = [reference if reference in methods else methods[0]] if single else methods
         for method in shown:
             rows = block[block["method"] == method].set_index("domain")
-            marked = not single and method != reference
+            marked = not single and method not in references
             scale = 100 if in_percent(metric) else 1
             cells = [_cell(rows, d, marked, scale) for d in columns]
             name = "seg. net" if single else display_name(method, names)
@@ -188,12 +196,17 @@ def markdown_table(
     )
     raw = [metric_label(m) for m in stats["metric"].unique() if not in_percent(m)]
     units = f" ({', '.join(raw)} as they are)" if raw else ""
+    against = (
+        display_name(next(iter(references)).split(ENTRANT_SEP, 1)[-1], names) + " on the same loss"
+        if per_loss
+        else display_name(str(reference), names)
+    )
     lines += [
         "",
         f"Values in %{units}, mean over n = {n_text} matched units (fold, repeat, "
         f"case) per domain{average}. "
         f"Marks: {TEST_NAMES.get(test, test)} of each method against "
-        f"{display_name(reference, names)} (unmarked), "
+        f"{against} (unmarked), "
         + (
             "Holm-corrected within each metric and domain"
             if correction == "holm"
@@ -236,6 +249,7 @@ def write_leaderboard(
     names: Mapping[str, str] | None = None,
     domains: Mapping[str, str] | None = None,
     kinds: Mapping[str, str] | None = None,
+    per_loss: bool = False,
 ) -> tuple[Path, Path]:
     """Read ``run_dir/results.csv``; write the leaderboard CSV, Markdown and statistics.
 
@@ -253,6 +267,8 @@ def write_leaderboard(
         names: ``{method: display name}``, in row order.
         domains: ``{domain: header}``, in column order.
         kinds: ``{domain: kind}``: one average per kind (default: the artifacts').
+        per_loss: In a loss grid, test each loss's methods against ``reference`` (a
+            method, default UC) on the same loss instead of one entrant for all.
 
     Returns:
         The CSV and Markdown paths (see :func:`output_paths` for the third file).
@@ -275,17 +291,14 @@ def write_leaderboard(
             *headline_metrics(),
             *(["micro_ace"] if "micro_ace" in set(results["metric"]) else []),
         ]
-        reference = reference_entrant(results, reference)
-        stats = compare_to_reference(
-            results,
-            reference,
-            tuple(metrics or default),
-            test,
-            correction,
-            names=names,
-            domains=domains,
-            kinds=kinds,
-        )
+        options = {"metrics": tuple(metrics or default), "test": test, "correction": correction}
+        options |= {"names": names, "domains": domains, "kinds": kinds}
+        if per_loss:
+            stats = compare_within_losses(results, reference or "uc", **options)
+            reference = None
+        else:
+            reference = reference_entrant(results, reference)
+            stats = compare_to_reference(results, reference, **options)
     except UnknownNameError:
         raise
     except (OodcalibError, ValueError) as error:

@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from oodcalib.benchmark.layout import RESULT_COLUMNS, UNIT
+from oodcalib.benchmark.layout import ENTRANT_SEP, RESULT_COLUMNS, UNIT
 from oodcalib.benchmark.reporting.grouping import (
     as_entrants,
+    is_grid,
     ordered,
     ordered_domains,
     with_kind_averages,
@@ -170,3 +171,41 @@ def compare_to_reference(
     return table.assign(
         reference=reference, test=test, correction=correction, confidence=confidence
     )
+
+
+def compare_within_losses(results: pd.DataFrame, method: str = "uc", **options) -> pd.DataFrame:
+    """In a loss grid, each loss's methods against ``method`` on the same loss.
+
+    :func:`compare_to_reference` once per loss, with ``loss/method`` as that loss's
+    reference, the frames stacked in the grid's loss order: does TS on top of a loss help
+    or hurt that loss, per domain? Holm corrections (``correction="holm"``) run within
+    each loss, metric and domain.
+
+    Args:
+        results: A loss grid's tidy results (a ``loss`` column).
+        method: The method each loss's other methods are tested against.
+        **options: The keyword arguments of :func:`compare_to_reference` but
+            ``reference``.
+
+    Raises:
+        OodcalibError: Not a loss grid, ``method`` names a loss too, or a loss lacks
+            ``method`` (from :func:`compare_to_reference`).
+    """
+    if not is_grid(results):
+        raise OodcalibError("a per-loss comparison needs a loss grid (a run with train.losses)")
+    if ENTRANT_SEP in method:
+        raise OodcalibError(
+            f"a per-loss reference is a method name such as 'uc', not {method!r}: "
+            "each loss is compared with that method on itself"
+        )
+    entrants = as_entrants(results)  # named loss/method before the grid is cut by loss
+    losses = list(dict.fromkeys(entrants["loss"].astype(str)))
+    frames = [
+        compare_to_reference(
+            entrants[entrants["loss"].astype(str) == loss],
+            f"{loss}{ENTRANT_SEP}{method}",
+            **options,
+        )
+        for loss in losses
+    ]
+    return pd.concat(frames, ignore_index=True)
