@@ -20,7 +20,8 @@ def claims(run_dir: Path) -> None:
     A single-loss run is checked against the paper's Table 1 (from its ``summary.csv``, or
     summarised from its per-case results). A loss grid is checked against the loss
     papers' findings, with their published numbers and ours side by side
-    (``loss_papers.csv``) and each network's convergence (``convergence.csv``).
+    (``loss_papers.csv``), each network's convergence (``convergence.csv``) and, where TS
+    ran, whether each loss's networks were over- or underconfident (``temperatures.csv``).
     """
     from oodcalib.atomic import atomic_write
     from oodcalib.errors import OodcalibError
@@ -83,6 +84,11 @@ def _loss_grid_claims(run_dir: Path) -> str:
         paper_comparison,
     )
     from oodcalib.benchmark.reporting.summary import summary_table
+    from oodcalib.benchmark.reporting.temperatures import (
+        temperature_markdown,
+        temperature_summary,
+        temperature_table,
+    )
     from oodcalib.errors import OodcalibError
 
     results = with_dataset_metrics(collect_results(run_dir), run_dir)
@@ -116,4 +122,9 @@ def _loss_grid_claims(run_dir: Path) -> str:
         "",
         convergence_markdown(convergence),
     ]
+    temperatures = temperature_table(run_dir)
+    if not temperatures.empty:
+        summary = temperature_summary(temperatures)
+        write_csv(run_dir / "temperatures.csv", summary)
+        lines += ["", "## Confidence before TS", "", temperature_markdown(summary)]
     return "\n".join(lines)
