@@ -275,14 +275,20 @@ def test_a_resumed_run_predicts_from_its_finished_cells(tmp_path, capsys):
     from oodcalib.benchmark.protocol.fold import cell_dir
     from oodcalib.cli.run_report import announce_cost
 
-    config = build_config("smoke", ["data.n_folds=3"])
-    for fold, seconds in [(0, {"train": 100.0, "metrics": 20.0}), (1, {"train": 140.0})]:
+    config = build_config("smoke", ["data.n_folds=4"])
+    finished = [
+        (0, {"train": 100.0, "metrics": 20.0}),
+        (1, {"train": 140.0}),
+        (2, {"train": 900.0}),
+    ]
+    for fold, seconds in finished:
         cell = cell_dir(config, tmp_path, fold, None)
         cell.mkdir(parents=True)
         (cell / "checkpoint.pt").write_bytes(b"")
         (cell / "timings.json").write_text(json.dumps(seconds))
     announce_cost(config, tmp_path, min_steps=0)
     out = capsys.readouterr().out
-    # one cell left, (120 + 140) / 2 s = 2.2 min per finished cell
-    assert "1 of 3 (loss, fold) cells to train; predicted from the 2 finished cells" in out
-    assert "(2.2 min each, every stage): 2 min" in out
+    # one cell left; the median of 120, 140 and 900 s (a cell slowed by other work) is
+    # 140 s = 2.3 min, where the mean would say 6.0
+    assert "1 of 4 (loss, fold) cells to train; predicted from the 3 finished cells" in out
+    assert "(median 2.3 min a cell, every stage): 2 min" in out

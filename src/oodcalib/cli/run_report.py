@@ -18,13 +18,15 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
     """Print the predicted time of the cells still to train, if it is long.
 
     A run that resumes predicts from its finished cells' measured ``timings.json`` (every
-    stage included). A fresh one uses ``oodcalib speed``'s micro-benchmark of the network
+    stage included; their median, so a cell slowed by other work on the machine does not
+    inflate it). A fresh one uses ``oodcalib speed``'s micro-benchmark of the network
     (best of 3 calls), and says so when the machine is busy, since a loaded CPU slows such
     short timings far more than a long run. Nothing is measured for runs of fewer than
     ``min_steps`` pending training steps.
     """
     import json
     import os
+    import statistics
 
     from oodcalib.benchmark.protocol.fold import cell_dir
     from oodcalib.benchmark.protocol.hyperparameters import run_losses
@@ -39,10 +41,10 @@ def announce_cost(config, run_dir: Path, min_steps: int = 2000) -> None:
     finished = [c / "timings.json" for c in cells if (c / "timings.json").is_file()]
     if finished:
         seconds = [sum(json.loads(p.read_text()).values()) for p in finished]
-        per_cell = sum(seconds) / len(seconds) / 60
+        per_cell = statistics.median(seconds) / 60
         typer.echo(
             f"{len(pending)} of {len(cells)} (loss, fold) cells to train; predicted from the "
-            f"{len(finished)} finished cells ({per_cell:.1f} min each, every stage): "
+            f"{len(finished)} finished cells (median {per_cell:.1f} min a cell, every stage): "
             f"{len(pending) * per_cell:.0f} min"
         )
         return
