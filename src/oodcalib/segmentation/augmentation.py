@@ -46,23 +46,40 @@ def photometric(
 ) -> torch.Tensor:
     """Apply random brightness, contrast, gamma and Gaussian noise per image.
 
+    The ranges are those of images in ``[0, 1]`` (the ``robust`` normalisation). An image
+    with values outside ``[0, 1]`` (``zscore`` or ``none`` input of a foreign network) is
+    augmented in its own range instead: mapped affinely from its ``[min, max]`` onto
+    ``[0, 1]``, augmented, and mapped back, so it is not clipped to ``[0, 1]``. Images in
+    ``[0, 1]`` are augmented as they are, bit for bit.
+
     Args:
-        images: ``(N, 1, H, W)`` tensor in ``[0, 1]``.
+        images: ``(N, 1, H, W)`` tensor.
         generator: Source of randomness (seed it for replayable augmentation).
         cfg: Ranges; defaults to :class:`AugmentationConfig`.
 
     Returns:
-        Augmented images clipped to ``[0, 1]``.
+        Augmented images, clipped to ``[0, 1]`` (or to each image's own range).
 
     Example:
         >>> g = torch.Generator().manual_seed(0)
         >>> out = photometric(torch.full((2, 1, 8, 8), 0.5), g)
         >>> out.shape, bool(out.min() >= 0), bool(out.max() <= 1)
         (torch.Size([2, 1, 8, 8]), True, True)
+        >>> z = torch.linspace(-2, 3, 64).view(1, 1, 8, 8)  # a z-scored slice
+        >>> out = photometric(z, torch.Generator().manual_seed(0))
+        >>> bool(out.min() >= -2) and bool(out.max() <= 3) and bool(out.min() < 0)
+        True
     """
     cfg = cfg or AugmentationConfig()
     n = images.shape[0]
     shape = (n, 1, 1, 1)
+    low = images.amin(dim=(1, 2, 3), keepdim=True)
+    high = images.amax(dim=(1, 2, 3), keepdim=True)
+    outside = (low < 0) | (high > 1)
+    if outside.any():  # such images in their own range; those in [0, 1] exactly as they are
+        low = torch.where(outside, low, torch.zeros_like(low))
+        span = torch.where(outside, (high - low).clamp_min(1e-12), torch.ones_like(high))
+        images = (images - low) / span
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     contrast = _uniform(n, *cfg.contrast, generator).view(shape)
     brightness = _uniform(n, -cfg.brightness, cfg.brightness, generator).view(shape)
@@ -71,7 +88,8 @@ def photometric(
     x = x.clamp_min(1e-6) ** gamma
     sigma = _uniform(n, *cfg.noise_std, generator).view(shape)
     noise = torch.randn(images.shape, generator=generator, device=generator.device)
-    return (x + sigma * noise).clamp(0, 1)
+    x = (x + sigma * noise).clamp(0, 1)
+    return x * span + low if outside.any() else x
 
 
 def geometric(

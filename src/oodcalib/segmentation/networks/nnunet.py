@@ -99,10 +99,11 @@ def input_normalisation(folder: Path) -> str:
     ``robust`` (percentiles to [0, 1]) when the plans of its configuration (the folder
     name's last ``__`` part) z-score every channel over the whole image: nnU-Net undoes
     the rescale, only the clip at the 0.5 and 99.5 percentiles remains, and the
-    protocol's photometric augmentations (Alea., Proposed, LTS), which act on [0, 1]
-    intensities and clip to them, see the intensities they are made for. ``none`` (the
-    intensities as prepared) for any other scheme (CT's fixed window, a z-score within
-    the nonzero mask), which a rescale would change, or unreadable plans.
+    protocol's photometric augmentations (Alea., Proposed, LTS), whose ranges are those
+    of [0, 1] intensities, see the intensities they are made for. ``none`` (the
+    intensities as prepared, which those augmentations act on in each slice's own range)
+    for any other scheme (CT's fixed window, a z-score within the nonzero mask), which a
+    rescale would change, or unreadable plans.
 
     Example:
         >>> input_normalisation(Path("no/such/nnUNetTrainer__nnUNetPlans__2d"))
