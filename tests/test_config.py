@@ -149,7 +149,7 @@ def test_presets_live_in_their_own_module_without_importing_config():
 
 
 def test_runs_recorded_before_compilation_read_as_eager_and_refuse_a_compiled_resume(tmp_path):
-    from oodcalib.benchmark.protocol.runner import check_config
+    from oodcalib.benchmark.protocol.run_record import check_config
 
     assert build_config("quick").model.compile and not build_config("smoke").model.compile
     recorded = build_config("quick").to_dict()

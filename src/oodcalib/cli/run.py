@@ -99,7 +99,8 @@ def run(
     ] = None,
 ) -> None:
     """Run (or resume) the benchmark: train, calibrate, evaluate, summarise."""
-    from oodcalib.benchmark.protocol.runner import check_names, run_benchmark
+    from oodcalib.benchmark.protocol.preflight import check_names
+    from oodcalib.benchmark.protocol.runner import run_benchmark
     from oodcalib.errors import OodcalibError
     from oodcalib.run_lock import run_lock
 

@@ -51,9 +51,10 @@ def test_summary_hand_computed_means_and_readings(tmp_path):
 
 
 def test_markdown_names_the_losses_and_the_rule(tmp_path):
-    text = temperature_markdown(temperature_summary(temperature_table(_write(tmp_path))))
+    summary = temperature_summary(temperature_table(_write(tmp_path)))
+    text = temperature_markdown(summary, {"dice_ce": "Dice+CE"})
     assert "| Dice+CE | 1 | 1.30 | 1.30 | 1.30 | overconfident |" in text
-    assert "| LS | 2 | 0.60 | 0.55 | 0.65 | underconfident |" in text
+    assert "| ls | 2 | 0.60 | 0.55 | 0.65 | underconfident |" in text  # no name: its key
     assert "T > 1.1 in every fold" in text
 
 

@@ -1,10 +1,10 @@
 """Checks of a run that need the package's code, not only the config: before any work.
 
 :func:`~oodcalib.config.validate_config` checks every key that can be checked alone;
-:func:`~oodcalib.benchmark.protocol.runner.check_names` then checks the names against
-the registries, each calibrator's and loss's hyperparameters
-(:mod:`~oodcalib.benchmark.protocol.hyperparameters`) and, here, whether the
-segmentation network fits in the machine's memory at all.
+:func:`check_names` then checks the names against the registries, each calibrator's and
+loss's hyperparameters (:mod:`~oodcalib.benchmark.protocol.hyperparameters`), the test
+domains and whether the segmentation network fits in the machine's memory at all
+(:func:`check_model_size`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import os
 
 import torch
 
+from oodcalib.benchmark.protocol.domains import check_domains
+from oodcalib.benchmark.protocol.hyperparameters import check_hyperparameters
 from oodcalib.config import Config
-from oodcalib.errors import OodcalibError
+from oodcalib.errors import OodcalibError, lookup
+from oodcalib.plugins import load_plugins
 from oodcalib.segmentation.unet import UNet
 
 #: Bytes per trained parameter: float32 weight, gradient and Adam's two moments.
@@ -71,3 +74,32 @@ machine's 16.0 GiB of memory; lower model.width (the paper's is 32)
             f"state, more than this machine's {memory / 2**30:.1f} GiB of memory; lower "
             "model.width (the paper's is 32)"
         )
+
+
+def check_names(config: Config) -> None:
+    """Fail fast, before any work, on names no registry holds (the error lists valid ones).
+
+    Plugins are imported first, so the names they register are known.
+    """
+    from oodcalib.baselines import CALIBRATORS
+    from oodcalib.corruptions import CORRUPTIONS
+    from oodcalib.datasets import SOURCES
+    from oodcalib.datasets.intensity import NORMALISATIONS
+    from oodcalib.segmentation.losses import LOSSES
+    from oodcalib.segmentation.networks import NETWORKS, split_model
+
+    load_plugins(config.plugins)
+    lookup(LOSSES, config.train.loss, "loss")
+    for loss in config.train.losses:
+        lookup(LOSSES, loss, "loss")
+    lookup(SOURCES, config.data.source, "data source")
+    for method in config.eval.methods:
+        lookup(CALIBRATORS, method, "method")
+    for name in config.eval.corruptions:
+        lookup(CORRUPTIONS, name, "corruption")
+    check_domains(config)
+    check_hyperparameters(config)
+    check_model_size(config)
+    lookup(NORMALISATIONS, config.data.normalisation, "normalisation")
+    for model in config.model.networks:
+        lookup(NETWORKS, split_model(model)[0], "model kind")

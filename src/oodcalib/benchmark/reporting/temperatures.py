@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -92,13 +93,11 @@ def temperature_summary(table: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values("mean", ascending=False, kind="stable", ignore_index=True)
 
 
-def temperature_markdown(summary: pd.DataFrame) -> str:
-    """The summary as a Markdown table (the losses by their display names)."""
-    from oodcalib.segmentation.losses import LOSS_NAMES
-
+def temperature_markdown(summary: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
+    """The summary as a Markdown table; ``names`` maps a loss to its display name."""
     lines = ["| loss | folds | T mean | T min | T max | network before TS |", "|---" * 6 + "|"]
     for row in summary.itertuples(index=False):
-        name = LOSS_NAMES.get(row.loss, row.loss) or "(the run's loss)"
+        name = (names or {}).get(row.loss, row.loss) or "(the run's loss)"
         lines.append(
             f"| {name} | {row.folds} | {row.mean:.2f} | {row.min:.2f} | {row.max:.2f} "
             f"| {row.reading} |"
