@@ -30,8 +30,9 @@ from oodcalib.benchmark.layout import (
     file_label,
     per_case_path,
 )
+from oodcalib.benchmark.protocol.cell_job import copy_repeat
 from oodcalib.benchmark.protocol.cells import trained_cells
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
+from oodcalib.benchmark.protocol.fold import Fold
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config
 from oodcalib.errors import OodcalibError

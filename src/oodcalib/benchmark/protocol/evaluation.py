@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 
 from oodcalib.benchmark.layout import domain_groups
+from oodcalib.benchmark.protocol.cell_job import score_cell
 from oodcalib.benchmark.protocol.cells import require_trained, trained_cells
 from oodcalib.benchmark.protocol.domains import check_domains
-from oodcalib.benchmark.protocol.fold import score_cell
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.benchmark.protocol.runner import collect_results, collect_timings
 from oodcalib.datasets.domain_spec import refuse_changed_specs

@@ -26,7 +26,8 @@ from joblib import Parallel, delayed, parallel_config
 
 from oodcalib.atomic import write_csv
 from oodcalib.benchmark.layout import ablation_dir, file_label, per_case_path
-from oodcalib.benchmark.protocol.fold import cell_dir, run_fold
+from oodcalib.benchmark.protocol.cell_job import run_fold
+from oodcalib.benchmark.protocol.fold import cell_dir
 from oodcalib.benchmark.protocol.hyperparameters import loss_params, run_losses
 from oodcalib.benchmark.protocol.run_data import load_run_config, load_run_data
 from oodcalib.config import Config, parse_value

@@ -23,7 +23,7 @@ from oodcalib.benchmark.layout import (
     run_loss,
     with_loss,
 )
-from oodcalib.benchmark.protocol.fold import run_fold
+from oodcalib.benchmark.protocol.cell_job import run_fold
 from oodcalib.benchmark.protocol.foreign_network import check_saved_outputs
 from oodcalib.benchmark.protocol.hyperparameters import run_losses
 from oodcalib.benchmark.protocol.placement import resolve_run_device

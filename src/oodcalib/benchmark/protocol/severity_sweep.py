@@ -31,8 +31,9 @@ from oodcalib.benchmark.layout import (
     per_case_path,
     read_per_case,
 )
+from oodcalib.benchmark.protocol.cell_job import copy_repeat
 from oodcalib.benchmark.protocol.cells import trained_cells
-from oodcalib.benchmark.protocol.fold import Fold, copy_repeat
+from oodcalib.benchmark.protocol.fold import Fold
 from oodcalib.benchmark.protocol.run_data import (
     load_run_config,
     load_run_data,
