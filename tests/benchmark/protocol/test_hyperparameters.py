@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from oodcalib.baselines import CALIBRATORS
-from oodcalib.benchmark.protocol import fold
+from oodcalib.benchmark.protocol import cell_job
 from oodcalib.benchmark.protocol.hyperparameters import (
     calibrator_params,
     check_hyperparameters,
@@ -127,7 +127,7 @@ def test_the_quick_preset_routes_its_listed_values():
 
 def test_cli_refuses_an_unknown_hyperparameter_before_training(tmp_path, monkeypatch):
     trained = []
-    monkeypatch.setattr(fold, "train_segmenter", lambda *a, **k: trained.append(a))
+    monkeypatch.setattr(cell_job, "train_segmenter", lambda *a, **k: trained.append(a))
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app, ["run", "--preset", "smoke", "--set", "calib.lts.widht=3", "--out", str(out)]
