@@ -18,7 +18,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from oodcalib.segmentation.acceleration import Placement
-from oodcalib.segmentation.batching import DEVICE_BATCH, slices_per_batch
+from oodcalib.segmentation.batching import DEVICE_BATCH, slices_per_batch, training_logits
 from oodcalib.segmentation.compilation import compile_unet
 from oodcalib.segmentation.unet import UNet
 
@@ -104,8 +104,8 @@ def unet_rates(
     """FLOPs, seconds and GFLOP/s of U-Net inference and of one training step.
 
     Inference runs in batches of :func:`~oodcalib.segmentation.batching.slices_per_batch`
-    slices, as the benchmark's; a training step on
-    ``batch`` slices. FLOPs are counted on the eager network (the compiled one computes
+    slices, as the benchmark's; a training step on ``batch`` slices, forwarded in chunks
+    as training forwards them (:func:`~oodcalib.segmentation.batching.training_logits`). FLOPs are counted on the eager network (the compiled one computes
     the same function).
 
     Args:
@@ -141,7 +141,7 @@ def unet_rates(
 
     def step() -> None:
         net.train()
-        loss = torch.nn.functional.cross_entropy(net(xt), y)
+        loss = torch.nn.functional.cross_entropy(training_logits(net, xt), y)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -16,6 +16,7 @@ from oodcalib.metrics import dice_score
 from oodcalib.progress import progress
 from oodcalib.segmentation.acceleration import Placement
 from oodcalib.segmentation.augmentation import augment_batch
+from oodcalib.segmentation.batching import training_logits
 from oodcalib.segmentation.compilation import compile_unet
 from oodcalib.segmentation.device import to_device
 from oodcalib.segmentation.inference import predict_logits
@@ -125,7 +126,7 @@ def train_segmenter(
         if tc.augment:
             x, y = augment_batch(x, y, generator)
         x, y = to_device(x, device), to_device(y, device)
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(training_logits(model, x), y)
         optimiser.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward()
