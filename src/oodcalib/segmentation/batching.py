@@ -71,8 +71,8 @@ def training_logits(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
     chunks' logits are concatenated: the loss sees the whole batch (a batch Dice, the ACE
     losses' bins) and autograd sums each chunk's share of the gradient, so the step is
     the whole batch's up to rounding, while each layer's activations stay in cache. At the
-    paper preset's shapes (192 px, batch 16, chunks of 2) the compiled step ran 1.4 to
-    1.6x faster on this project's machine (docs/speed.md). A batch that fits one chunk
+    paper preset's shapes (192 px, batch 16, chunks of 2) the compiled step ran about
+    1.4x faster on this project's machine (docs/speed.md). A batch that fits one chunk
     (the quick preset: 8 slices of 96 px), and any batch off the CPU, is forwarded at once.
 
     Example:

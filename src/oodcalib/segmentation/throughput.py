@@ -105,8 +105,8 @@ def unet_rates(
 
     Inference runs in batches of :func:`~oodcalib.segmentation.batching.slices_per_batch`
     slices, as the benchmark's; a training step on ``batch`` slices, forwarded in chunks
-    as training forwards them (:func:`~oodcalib.segmentation.batching.training_logits`). FLOPs are counted on the eager network (the compiled one computes
-    the same function).
+    as training forwards them (:func:`~oodcalib.segmentation.batching.training_logits`).
+    FLOPs are counted on the eager network (the compiled one computes the same function).
 
     Args:
         width: Channels of the U-Net's first level.
