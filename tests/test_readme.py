@@ -30,6 +30,7 @@ def test_readme_claims_tables_are_the_committed_claims():
             assert name in blocks, f"README lacks the <!-- claims:{name} --> block"
     for name, table in blocks.items():
         claims = (ROOT / "results/reference" / name / "claims.md").read_text(encoding="utf-8")
+        assert _first_section(claims).startswith("| claim |"), f"{name}: claims.md opens its table"
         assert table.strip() == _first_section(claims), f"README's {name} claims are stale"
 
 
