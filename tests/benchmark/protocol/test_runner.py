@@ -138,7 +138,11 @@ def test_deterministic_repeats_are_copies_of_repeat_zero(smoke_run):
 def test_stage_times_cover_every_stage_of_every_fold(smoke_run):
     config, run_dir, _ = smoke_run
     timings = json.loads((run_dir / "timings.json").read_text())
+    run = timings.pop("run")  # the run's wall time, beside the cells' stages
     assert sorted(timings) == ["fold0", "fold1", "fold2"]
+    assert run["processes"] == 1
+    # the wall time covers each cell's stages (cells may overlap, so not their sum)
+    assert run["wall"] >= max(sum(stages.values()) for stages in timings.values())
     for stages in timings.values():
         expected = {"train", "logits", "passes", "metrics"} | {
             f"{kind}:{m}" for m in config.eval.methods for kind in ("fit", "predict")

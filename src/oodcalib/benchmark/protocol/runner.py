@@ -36,6 +36,7 @@ from oodcalib.benchmark.protocol.run_record import (
     recorded_config,
     resolve_threads,
 )
+from oodcalib.benchmark.run_clock import RUN_KEY, RunClock, read_timings
 from oodcalib.config import Config
 from oodcalib.errors import DataError, OodcalibError
 from oodcalib.progress import progress
@@ -61,6 +62,7 @@ def run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
 
 
 def _run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
+    clock = RunClock(run_dir)  # the run's wall time, over every process that works on it
     resolve_threads(config, run_dir)
     device = resolve_run_device(config, recorded_config(run_dir), run_dir)
     check_config(config, run_dir)
@@ -91,21 +93,30 @@ def _run_benchmark(config: Config, run_dir: Path) -> pd.DataFrame:
         cells = Parallel(return_as="generator")(jobs)
         # the whole run's progress and time left, a line per finished cell in a log file
         cells = progress(cells, total=len(jobs), desc="run: (loss, fold) cells", interval=0)
-        files = [p for paths in cells for p in paths]
+        files = []
+        for paths in cells:
+            files.extend(paths)
+            clock.tick()
     collect_timings(run_dir)
-    return collect_results(run_dir, files)
+    results = collect_results(run_dir, files)
+    clock.tick()
+    return results
 
 
 def collect_timings(run_dir: Path) -> dict[str, dict[str, float]]:
     """Gather the cells' ``timings.json`` into ``run_dir/timings.json``: seconds per stage.
 
-    Keys are ``fold<k>``, or ``<loss>/fold<k>`` in a loss grid.
+    Keys are ``fold<k>``, or ``<loss>/fold<k>`` in a loss grid; the run's wall time
+    (key ``"run"``, :mod:`~oodcalib.benchmark.run_clock`) is kept.
     """
+    path = Path(run_dir) / "timings.json"
+    previous = read_timings(path)
+    run = {RUN_KEY: previous[RUN_KEY]} if RUN_KEY in previous else {}
     timings = {
-        _cell_name(run_dir, path.parent): json.loads(path.read_text())
-        for path in fold_files(run_dir, "timings.json")
+        _cell_name(run_dir, cell.parent): json.loads(cell.read_text())
+        for cell in fold_files(run_dir, "timings.json")
     }
-    write_json(Path(run_dir) / "timings.json", timings)
+    write_json(path, {**run, **timings})
     return timings
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oodcalib.benchmark.run_clock import RUN_KEY, read_timings
 from oodcalib.errors import DataError
 
 ORDER = ("train", "logits", "passes", "fit:", "predict:", "metrics")
@@ -39,12 +40,25 @@ def timings_table(run_dir: Path) -> pd.DataFrame:
     rows = [
         (fold, stage, float(seconds))
         for fold, stages in raw.items()
+        if fold != RUN_KEY  # the run's wall time, not a cell (see run_wall_time)
         for stage, seconds in stages.items()
     ]
     table = pd.DataFrame(rows, columns=["fold", "stage", "seconds"])
     return table.iloc[
         sorted(range(len(table)), key=lambda i: (_rank(table.stage[i]), table.fold[i]))
     ]
+
+
+def run_wall_time(run_dir: Path) -> tuple[float, int] | None:
+    """The run's wall time in seconds and the number of ``oodcalib run`` processes it took.
+
+    ``None`` for a run recorded before the wall time was kept (``timings.json`` without
+    its ``"run"`` entry, :mod:`~oodcalib.benchmark.run_clock`).
+    """
+    record = read_timings(Path(run_dir) / "timings.json").get(RUN_KEY)
+    if not isinstance(record, dict) or "wall" not in record:
+        return None
+    return float(record["wall"]), int(record.get("processes", 1))
 
 
 def timings_minutes(table: pd.DataFrame) -> pd.DataFrame:
