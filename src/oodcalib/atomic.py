@@ -114,6 +114,39 @@ def write_json(path: str | Path, obj: Any, **kwargs: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, **kwargs) + "\n")
 
 
+def read_json_object(path: str | Path, on_damage: str | None = None) -> dict[str, Any]:
+    """The JSON object stored in ``path``, or ``{}`` when there is none to read.
+
+    A missing file gives ``{}`` silently. So does a damaged one (unreadable, not JSON or
+    not an object), with a warning naming the file when ``on_damage`` says what happens next.
+
+    Example:
+        >>> import tempfile, warnings
+        >>> path = Path(tempfile.mkdtemp()) / "state.json"
+        >>> read_json_object(path)
+        {}
+        >>> _ = path.write_text("[1, 2]")
+        >>> with warnings.catch_warnings(record=True) as caught:  # doctest: +ELLIPSIS
+        ...     warnings.simplefilter("always")
+        ...     print(read_json_object(path, on_damage="starting again"), caught[0].message)
+        {} ...state.json: damaged (not a JSON object); starting again
+    """
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:  # a bookkeeping file: the caller starts again
+        if on_damage is not None:
+            import warnings
+
+            warnings.warn(f"{path}: damaged ({error}); {on_damage}", UserWarning, stacklevel=3)
+        return {}
+    return raw
+
+
 def add_totals(
     path: str | Path, amounts: Mapping[str, Amount], ndigits: int | None = None
 ) -> dict[str, Amount]:
@@ -131,21 +164,7 @@ def add_totals(
         {'a': 5, 'b': 1}
     """
     path = Path(path)
-    totals = {}
-    if path.exists():
-        import warnings
-
-        try:
-            totals = json.loads(path.read_text())
-            if not isinstance(totals, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as error:  # a bookkeeping file: start it again
-            warnings.warn(
-                f"{path}: damaged totals ({error}); counting starts again",
-                UserWarning,
-                stacklevel=2,
-            )
-            totals = {}
+    totals = read_json_object(path, on_damage="counting starts again")
     for name, amount in amounts.items():
         totals[name] = totals.get(name, 0) + amount
     if ndigits is not None:

@@ -3,8 +3,11 @@ the stage table."""
 
 import json
 
+import pytest
+
+from oodcalib.atomic import write_json
 from oodcalib.benchmark.protocol.runner import collect_timings
-from oodcalib.benchmark.reporting.timings import run_wall_time, timings_table
+from oodcalib.benchmark.reporting.timings import run_wall_time, timings_table, wall_time_sentence
 from oodcalib.benchmark.run_clock import RunClock
 
 
@@ -48,3 +51,17 @@ def test_a_damaged_record_starts_again(tmp_path):
     (tmp_path / "timings.json").write_text("{not json")
     RunClock(tmp_path, clock=fake_clock(0.0, 5.0)).tick()
     assert run_wall_time(tmp_path) == (5.0, 1)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"wall": 90.0, "processes": 1}, "1.5 min over 1 process of oodcalib run"),
+        ({"wall": 14847.0, "processes": 2}, "247.4 min over 2 processes of oodcalib run"),
+        (None, None),
+    ],
+)
+def test_the_wall_time_has_one_wording(tmp_path, record, expected):
+    if record is not None:
+        write_json(tmp_path / "timings.json", {"run": record})
+    assert wall_time_sentence(tmp_path) == expected

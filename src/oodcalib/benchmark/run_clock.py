@@ -11,24 +11,19 @@ data, the waits between cells and the report.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from oodcalib.atomic import write_json
+from oodcalib.atomic import read_json_object, write_json
 
 RUN_KEY = "run"
 
 
 def read_timings(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``, or ``{}`` when it is missing or not an object."""
-    try:
-        raw = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    return raw if isinstance(raw, dict) else {}
+    """The JSON object in ``path`` (a ``timings.json``), or ``{}`` when it is missing or not one."""
+    return read_json_object(path)
 
 
 class RunClock:

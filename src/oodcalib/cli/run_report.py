@@ -109,7 +109,11 @@ def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
             f"(validation Dice gained < {TOLERANCE} over the last {TAIL * 100:.0f} % of "
             f"iterations; {run_dir / 'convergence.csv'})"
         )
-    from oodcalib.benchmark.reporting.timings import format_timings, run_wall_time, timings_table
+    from oodcalib.benchmark.reporting.timings import (
+        format_timings,
+        timings_table,
+        wall_time_sentence,
+    )
 
     added = (
         f"; it includes this {command}'s {seconds / 60:.2f} min, added to the stages it ran "
@@ -121,10 +125,9 @@ def report(run_dir: Path, results, seconds: float, command: str = "") -> None:
         f"\nminutes per stage ({run_dir / 'timings.json'}{added}):\n"
         f"{format_timings(timings_table(run_dir))}"
     )
-    wall = run_wall_time(run_dir)
+    wall = wall_time_sentence(run_dir)
     if wall is not None:
-        processes = "1 process" if wall[1] == 1 else f"{wall[1]} processes"
         typer.echo(
-            f"wall time of the run: {wall[0] / 60:.1f} min over {processes} of `oodcalib run` "
+            f"wall time of the run: {wall} "
             "(loading the data, every cell and the report; timings.json, key 'run')"
         )

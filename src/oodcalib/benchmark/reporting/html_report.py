@@ -23,9 +23,9 @@ from oodcalib.atomic import write_text
 from oodcalib.benchmark.layout import ablation_dir
 from oodcalib.benchmark.names import display_name
 from oodcalib.benchmark.reporting.timings import (
-    run_wall_time,
     timings_minutes,
     timings_table,
+    wall_time_sentence,
 )
 
 #: Name of the page in the run directory.
@@ -212,12 +212,9 @@ def render_report(
         minutes = timings_minutes(timings_table(run_dir))
         parts.append("<h2>Minutes per stage</h2>")
         parts.append(minutes.to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0))
-        wall = run_wall_time(run_dir)
+        wall = wall_time_sentence(run_dir)
         if wall is not None:
-            parts.append(
-                f"<p>Wall time of the run: {wall[0] / 60:.1f} min over {wall[1]} "
-                f"<code>oodcalib run</code> process(es).</p>"
-            )
+            parts.append(f"<p>Wall time of the run: {html.escape(wall)}.</p>")
     if environment:
         parts.append("<h2>Environment</h2>")
         parts.append(_key_values(environment))

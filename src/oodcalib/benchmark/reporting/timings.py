@@ -61,6 +61,20 @@ def run_wall_time(run_dir: Path) -> tuple[float, int] | None:
     return float(record["wall"]), int(record.get("processes", 1))
 
 
+def wall_time_sentence(run_dir: Path) -> str | None:
+    """The run's wall time in words, or ``None`` (see :func:`run_wall_time`).
+
+    For example ``"247.5 min over 2 processes of oodcalib run"``: the one wording of
+    it, for ``oodcalib run`` / ``report`` and report.html.
+    """
+    wall = run_wall_time(run_dir)
+    if wall is None:
+        return None
+    seconds, processes = wall
+    plural = "process" if processes == 1 else "processes"
+    return f"{seconds / 60:.1f} min over {processes} {plural} of oodcalib run"
+
+
 def timings_minutes(table: pd.DataFrame) -> pd.DataFrame:
     """Minutes per stage (rows, a ``stage`` column) and fold (columns), with totals.
 
