@@ -14,16 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from oodcalib.atomic import read_json_object, write_json
 
 RUN_KEY = "run"
-
-
-def read_timings(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path`` (a ``timings.json``), or ``{}`` when it is missing or not one."""
-    return read_json_object(path)
 
 
 class RunClock:
@@ -39,7 +33,7 @@ class RunClock:
         >>> ticks = iter([0.0, 60.0, 90.0])
         >>> clock = RunClock(run_dir, clock=lambda: next(ticks))
         >>> clock.tick(); clock.tick()
-        >>> read_timings(run_dir / "timings.json")["run"]
+        >>> read_json_object(run_dir / "timings.json")["run"]
         {'wall': 90.0, 'processes': 1}
     """
 
@@ -52,7 +46,7 @@ class RunClock:
     def tick(self) -> None:
         """Add the seconds since the last tick (or since the clock started) to the run's."""
         now = self._clock()
-        timings = read_timings(self.path)
+        timings = read_json_object(self.path)
         record = timings.get(RUN_KEY)
         if not isinstance(record, dict):
             record = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
-from oodcalib.atomic import DAMAGED, write_json, write_text
+from oodcalib.atomic import DAMAGED, read_json_object, write_json, write_text
 from oodcalib.benchmark.layout import (
     RESULT_COLUMNS,
     fold_files,
@@ -36,7 +36,7 @@ from oodcalib.benchmark.protocol.run_record import (
     recorded_config,
     resolve_threads,
 )
-from oodcalib.benchmark.run_clock import RUN_KEY, RunClock, read_timings
+from oodcalib.benchmark.run_clock import RUN_KEY, RunClock
 from oodcalib.config import Config
 from oodcalib.errors import DataError, OodcalibError
 from oodcalib.progress import progress
@@ -110,7 +110,7 @@ def collect_timings(run_dir: Path) -> dict[str, dict[str, float]]:
     (key ``"run"``, :mod:`~oodcalib.benchmark.run_clock`) is kept.
     """
     path = Path(run_dir) / "timings.json"
-    previous = read_timings(path)
+    previous = read_json_object(path)
     run = {RUN_KEY: previous[RUN_KEY]} if RUN_KEY in previous else {}
     timings = {
         _cell_name(run_dir, cell.parent): json.loads(cell.read_text())

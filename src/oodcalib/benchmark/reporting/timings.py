@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from oodcalib.benchmark.run_clock import RUN_KEY, read_timings
+from oodcalib.atomic import read_json_object
+from oodcalib.benchmark.run_clock import RUN_KEY
 from oodcalib.errors import DataError
 
 ORDER = ("train", "logits", "passes", "fit:", "predict:", "metrics")
@@ -55,7 +56,7 @@ def run_wall_time(run_dir: Path) -> tuple[float, int] | None:
     ``None`` for a run recorded before the wall time was kept (``timings.json`` without
     its ``"run"`` entry, :mod:`~oodcalib.benchmark.run_clock`).
     """
-    record = read_timings(Path(run_dir) / "timings.json").get(RUN_KEY)
+    record = read_json_object(Path(run_dir) / "timings.json").get(RUN_KEY)
     if not isinstance(record, dict) or "wall" not in record:
         return None
     return float(record["wall"]), int(record.get("processes", 1))
@@ -64,7 +65,7 @@ def run_wall_time(run_dir: Path) -> tuple[float, int] | None:
 def wall_time_sentence(run_dir: Path) -> str | None:
     """The run's wall time in words, or ``None`` (see :func:`run_wall_time`).
 
-    For example ``"247.5 min over 2 processes of oodcalib run"``: the one wording of
+    For example ``"247.4 min over 2 processes of oodcalib run"``: the one wording of
     it, for ``oodcalib run`` / ``report`` and report.html.
     """
     wall = run_wall_time(run_dir)
